@@ -1,0 +1,89 @@
+"""The provider seam: one interface over the OpenAI wire formats.
+
+Entities hand a backend the ChatLog and a TurnRequest and get Home Assistant delta dicts
+back; only the backend modules know a wire format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+import json
+from typing import Any, Protocol
+
+import voluptuous as vol
+
+from homeassistant.components import conversation
+from homeassistant.helpers import llm
+
+type Delta = conversation.AssistantContentDeltaDict | conversation.ToolResultContentDeltaDict
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Tokens one model response used."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+
+@dataclass(slots=True)
+class TurnRequest:
+    """What one model round trip needs besides the chat history."""
+
+    options: Mapping[str, Any]
+    user: str | None = None
+    structure: vol.Schema | None = None
+    structure_name: str | None = None
+    on_usage: Callable[[TokenUsage], None] = field(default=lambda _usage: None)
+
+
+class Backend(Protocol):
+    """A wire format spoken to an OpenAI-style server."""
+
+    def stream_turn(
+        self, chat_log: conversation.ChatLog, request: TurnRequest
+    ) -> AsyncIterator[Delta]:
+        """Send the chat history once and yield the reply as HA deltas."""
+
+
+def tool_list(chat_log: conversation.ChatLog) -> list[llm.Tool]:
+    """Return the tools the chat log offers the model."""
+    return list(chat_log.llm_api.tools) if chat_log.llm_api else []
+
+
+def invalid_tool_call(call_id: str, name: str, reason: str) -> tuple[Delta, Delta]:
+    """Return deltas recording a tool call that cannot run, with an error result.
+
+    The call is marked external so the ChatLog does not run it; the error goes back to
+    the model as the call's output, so it can correct itself instead of the turn failing.
+    """
+    return (
+        {"tool_calls": [llm.ToolInput(tool_name=name, tool_args={}, id=call_id, external=True)]},
+        {
+            "role": "tool_result",
+            "tool_call_id": call_id,
+            "tool_name": name,
+            "tool_result": {"error": "InvalidToolCall", "error_text": reason},
+        },
+    )
+
+
+def parse_tool_call(
+    call_id: str, name: str, arguments: str, tool_names: set[str]
+) -> tuple[Delta, ...]:
+    """Return the deltas for a tool call the model made, validating its arguments."""
+    if name not in tool_names:
+        return invalid_tool_call(
+            call_id, name, f"Unknown tool '{name}'. Available: {sorted(tool_names)}"
+        )
+    try:
+        args = json.loads(arguments) if arguments.strip() else {}
+    except ValueError as err:
+        return invalid_tool_call(
+            call_id, name, f"Arguments are not valid JSON ({err}); received: {arguments[:500]}"
+        )
+    if not isinstance(args, dict):
+        return invalid_tool_call(call_id, name, "Arguments must be a JSON object")
+    return ({"tool_calls": [llm.ToolInput(tool_name=name, tool_args=args, id=call_id)]},)

@@ -1,0 +1,313 @@
+"""OpenAI Responses API: ChatLog <-> wire format and the stream handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from openai.types.responses import ResponseReasoningItem, ResponseStreamEvent
+from voluptuous_openapi import convert
+
+from homeassistant.components import conversation
+from homeassistant.helpers import llm
+from homeassistant.helpers.json import json_dumps
+from homeassistant.util import slugify
+
+from ..const import (
+    CONF_CHAT_MODEL,
+    CONF_CODE_INTERPRETER,
+    CONF_MAX_TOKENS,
+    CONF_REASONING_EFFORT,
+    CONF_TEMPERATURE,
+    CONF_TOP_P,
+    CONF_VERBOSITY,
+    CONF_WEB_SEARCH,
+    CONF_WEB_SEARCH_CITY,
+    CONF_WEB_SEARCH_CONTEXT_SIZE,
+    CONF_WEB_SEARCH_COUNTRY,
+    CONF_WEB_SEARCH_REGION,
+    CONF_WEB_SEARCH_TIMEZONE,
+    CONF_WEB_SEARCH_USER_LOCATION,
+    RECOMMENDED_CHAT_MODEL,
+    RECOMMENDED_MAX_TOKENS,
+    RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_TEMPERATURE,
+    RECOMMENDED_TOP_P,
+    RECOMMENDED_VERBOSITY,
+    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    model_capabilities,
+)
+from ..errors import response_error
+from ..schema import structured_output_schema
+from . import Delta, TokenUsage, TurnRequest, parse_tool_call, tool_list
+
+# Output items the server runs itself; they are replayed to the model as they came.
+SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
+
+
+def _message(role: str, text: str) -> dict[str, Any]:
+    return {"type": "message", "role": role, "content": text}
+
+
+def _assistant_items(content: conversation.AssistantContent) -> Iterator[dict[str, Any]]:
+    native = content.native
+    if isinstance(native, openai.BaseModel) and getattr(native, "type", None) in (
+        SERVER_TOOL_ITEMS | {"reasoning"}
+    ):
+        yield native.to_dict()
+    if content.content:
+        yield _message("assistant", content.content)
+    for call in content.tool_calls or ():
+        yield {
+            "type": "function_call",
+            "call_id": call.id,
+            "name": call.tool_name,
+            "arguments": json_dumps(call.tool_args),
+        }
+
+
+def _content_items(content: conversation.Content) -> Iterator[dict[str, Any]]:
+    """Yield the input items for one piece of chat history."""
+    if isinstance(content, conversation.ToolResultContent):
+        yield {
+            "type": "function_call_output",
+            "call_id": content.tool_call_id,
+            "output": json_dumps(content.tool_result),
+        }
+    elif isinstance(content, conversation.AssistantContent):
+        yield from _assistant_items(content)
+    elif content.content:
+        yield _message("developer" if content.role == "system" else content.role, content.content)
+
+
+def pair_tool_calls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop outputs without a call and answer calls without an output.
+
+    The API rejects either ("No tool output found for function call"); history from an
+    interrupted turn or another agent must never make every later turn fail.
+    """
+    calls = {i["call_id"] for i in items if i["type"] == "function_call"}
+    outputs = {i["call_id"] for i in items if i["type"] == "function_call_output"}
+    paired: list[dict[str, Any]] = []
+    for item in items:
+        if item["type"] == "function_call_output" and item["call_id"] not in calls:
+            continue
+        paired.append(item)
+        if item["type"] == "function_call" and item["call_id"] not in outputs:
+            paired.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": item["call_id"],
+                    "output": json_dumps({"error": "No result was recorded"}),
+                }
+            )
+    return paired
+
+
+def history_to_input(chat_content: Iterable[conversation.Content]) -> list[dict[str, Any]]:
+    """Convert the whole chat history to Responses input items."""
+    return pair_tool_calls([item for c in chat_content for item in _content_items(c)])
+
+
+def format_tool(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
+    """Return the function tool for an Assist LLM API tool."""
+    return {
+        "type": "function",
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": convert(tool.parameters, custom_serializer=serializer),
+        "strict": False,
+    }
+
+
+def _server_tools(options: Any, model: str) -> list[dict[str, Any]]:
+    caps = model_capabilities(model)
+    tools: list[dict[str, Any]] = []
+    if options.get(CONF_WEB_SEARCH) and caps.web_search:
+        web_search: dict[str, Any] = {
+            "type": "web_search",
+            "search_context_size": options.get(
+                CONF_WEB_SEARCH_CONTEXT_SIZE, RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
+            ),
+        }
+        if options.get(CONF_WEB_SEARCH_USER_LOCATION):
+            web_search["user_location"] = {
+                "type": "approximate",
+                "city": options.get(CONF_WEB_SEARCH_CITY, ""),
+                "region": options.get(CONF_WEB_SEARCH_REGION, ""),
+                "country": options.get(CONF_WEB_SEARCH_COUNTRY, ""),
+                "timezone": options.get(CONF_WEB_SEARCH_TIMEZONE, ""),
+            }
+        tools.append(web_search)
+    if options.get(CONF_CODE_INTERPRETER) and caps.code_interpreter:
+        tools.append({"type": "code_interpreter", "container": {"type": "auto"}})
+    return tools
+
+
+def _model_params(options: Any, model: str) -> dict[str, Any]:
+    """Return the sampling and reasoning parameters the model takes."""
+    caps = model_capabilities(model)
+    params: dict[str, Any] = {}
+    effort = None
+    if caps.reasoning:
+        effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
+        if effort not in caps.reasoning_efforts:
+            # e.g. "minimal" kept from a previous model: fall back to what this one takes.
+            effort = "low" if "low" in caps.reasoning_efforts else caps.reasoning_efforts[0]
+        params["reasoning"] = {"effort": effort, "summary": "auto"}
+        # Without storage the reasoning must travel with the history, encrypted.
+        params["include"] = ["reasoning.encrypted_content"]
+    if caps.takes_sampling(effort):
+        params["temperature"] = options.get(CONF_TEMPERATURE, RECOMMENDED_TEMPERATURE)
+        params["top_p"] = options.get(CONF_TOP_P, RECOMMENDED_TOP_P)
+    if caps.verbosity:
+        params["text"] = {"verbosity": options.get(CONF_VERBOSITY, RECOMMENDED_VERBOSITY)}
+    return params
+
+
+def build_params(chat_log: conversation.ChatLog, request: TurnRequest) -> dict[str, Any]:
+    """Return the arguments of one streaming responses.create call."""
+    options = request.options
+    model = options.get(CONF_CHAT_MODEL, RECOMMENDED_CHAT_MODEL)
+    params: dict[str, Any] = {
+        "model": model,
+        "input": history_to_input(chat_log.content),
+        "max_output_tokens": options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS),
+        "store": False,
+        "stream": True,
+        **_model_params(options, model),
+    }
+    if request.user:
+        params["user"] = request.user
+    serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
+    tools = [format_tool(t, serializer) for t in tool_list(chat_log)]
+    tools += _server_tools(options, model)
+    if tools:
+        params["tools"] = tools
+    if request.structure is not None:
+        params.setdefault("text", {})["format"] = {
+            "type": "json_schema",
+            "name": slugify(request.structure_name or "response"),
+            "schema": structured_output_schema(request.structure, serializer),
+            "strict": True,
+        }
+    return params
+
+
+@dataclass(slots=True)
+class _StreamState:
+    """What the handlers remember between events of one response."""
+
+    request: TurnRequest
+    tool_names: set[str]
+    summary_index: int | None = None
+
+
+def _on_item_added(state: _StreamState, event: Any) -> Iterable[Delta]:
+    if event.item.type in ("message", "reasoning", "function_call"):
+        state.summary_index = None
+        return ({"role": "assistant"},)
+    return ()
+
+
+def _on_text_delta(state: _StreamState, event: Any) -> Iterable[Delta]:
+    return ({"content": event.delta},) if event.delta else ()
+
+
+def _on_summary_delta(state: _StreamState, event: Any) -> Iterable[Delta]:
+    # Several summaries of one reasoning item are kept as paragraphs of one thought.
+    gap = "\n\n" if state.summary_index not in (None, event.summary_index) else ""
+    state.summary_index = event.summary_index
+    return ({"thinking_content": gap + event.delta},)
+
+
+def _on_item_done(state: _StreamState, event: Any) -> Iterable[Delta]:
+    item = event.item
+    if item.type == "function_call":
+        return parse_tool_call(item.call_id, item.name, item.arguments, state.tool_names)
+    if item.type == "reasoning":
+        # The summary is already in thinking_content; keep the encrypted state only.
+        return (
+            {
+                "native": ResponseReasoningItem(
+                    type="reasoning",
+                    id=item.id,
+                    summary=[],
+                    encrypted_content=item.encrypted_content,
+                )
+            },
+        )
+    if item.type in SERVER_TOOL_ITEMS:
+        return ({"role": "assistant", "native": item},)
+    return ()
+
+
+def _record_usage(state: _StreamState, response: Any) -> None:
+    if (usage := response.usage) is None:
+        return
+    details = usage.input_tokens_details
+    state.request.on_usage(
+        TokenUsage(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_tokens=details.cached_tokens if details else 0,
+        )
+    )
+
+
+def _on_completed(state: _StreamState, event: Any) -> Iterable[Delta]:
+    _record_usage(state, event.response)
+    return ()
+
+
+def _on_incomplete(state: _StreamState, event: Any) -> Iterable[Delta]:
+    _record_usage(state, event.response)
+    details = event.response.incomplete_details
+    raise response_error("response_incomplete", (details and details.reason) or "unknown")
+
+
+def _on_failed(state: _StreamState, event: Any) -> Iterable[Delta]:
+    _record_usage(state, event.response)
+    error = event.response.error
+    raise response_error("response_failed", error.message if error else "unknown")
+
+
+def _on_error(state: _StreamState, event: Any) -> Iterable[Delta]:
+    raise response_error("response_failed", event.message or event.code or "unknown")
+
+
+HANDLERS: dict[str, Callable[[_StreamState, Any], Iterable[Delta]]] = {
+    "response.output_item.added": _on_item_added,
+    "response.output_text.delta": _on_text_delta,
+    "response.reasoning_summary_text.delta": _on_summary_delta,
+    "response.output_item.done": _on_item_done,
+    "response.completed": _on_completed,
+    "response.incomplete": _on_incomplete,
+    "response.failed": _on_failed,
+    "error": _on_error,
+}
+
+
+class ResponsesBackend:
+    """Talks to /responses with streaming."""
+
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
+        """Initialize the backend."""
+        self._client = client
+
+    async def stream_turn(
+        self, chat_log: conversation.ChatLog, request: TurnRequest
+    ) -> AsyncIterator[Delta]:
+        """Send the history once and yield the streamed reply as HA deltas."""
+        params = build_params(chat_log, request)
+        state = _StreamState(request, {t.name for t in tool_list(chat_log)})
+        stream: openai.AsyncStream[ResponseStreamEvent] = await self._client.responses.create(
+            **params
+        )
+        async with stream:
+            async for event in stream:
+                if handler := HANDLERS.get(event.type):
+                    for delta in handler(state, event):
+                        yield delta

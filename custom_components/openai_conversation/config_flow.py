@@ -1,0 +1,350 @@
+"""Config flow: the API key entry, and the subentry flows of its agents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import openai
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
+from homeassistant.core import callback
+from homeassistant.helpers import llm
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TemplateSelector,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .client import async_create_client
+from .const import (
+    CONF_CHAT_MODEL,
+    CONF_CODE_INTERPRETER,
+    CONF_MAX_TOKENS,
+    CONF_PROMPT,
+    CONF_REASONING_EFFORT,
+    CONF_RECOMMENDED,
+    CONF_TEMPERATURE,
+    CONF_TOP_P,
+    CONF_VERBOSITY,
+    CONF_WEB_SEARCH,
+    CONF_WEB_SEARCH_CONTEXT_SIZE,
+    CONF_WEB_SEARCH_COUNTRY,
+    CONF_WEB_SEARCH_TIMEZONE,
+    CONF_WEB_SEARCH_USER_LOCATION,
+    DEFAULT_CONVERSATION_NAME,
+    DEFAULT_ENTRY_TITLE,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    LOGGER,
+    RECOMMENDED_CHAT_MODEL,
+    RECOMMENDED_CONVERSATION_OPTIONS,
+    RECOMMENDED_MAX_TOKENS,
+    RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_TEMPERATURE,
+    RECOMMENDED_TOP_P,
+    RECOMMENDED_VERBOSITY,
+    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    SUBENTRY_CONVERSATION,
+    VALIDATION_TIMEOUT,
+    VERBOSITY_LEVELS,
+    WEB_SEARCH_CONTEXT_SIZES,
+    model_capabilities,
+)
+
+KEY_SCHEMA = vol.Schema(
+    {vol.Required(CONF_API_KEY): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
+)
+# Offered in the model dropdown; any other model name can be typed in.
+SUGGESTED_MODELS = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5.1",
+    "gpt-5.2",
+    "o3",
+    "o4-mini",
+)
+
+
+async def _validate_key(hass: Any, data: Mapping[str, Any]) -> str | None:
+    """Check a key by listing models; return an error key or None."""
+    try:
+        client = await async_create_client(hass, data)
+        await client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0).models.list()
+    except (openai.AuthenticationError, openai.PermissionDeniedError):
+        return "invalid_auth"
+    except (openai.APIConnectionError, openai.InternalServerError):
+        return "cannot_connect"
+    except Exception:  # noqa: BLE001 - any other failure is shown as "unknown"
+        LOGGER.exception("Unexpected error while checking the API key")
+        return "unknown"
+    return None
+
+
+class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add an OpenAI API key."""
+
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the API key and check it live."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._async_abort_entries_match({CONF_API_KEY: user_input[CONF_API_KEY]})
+            if not (error := await _validate_key(self.hass, user_input)):
+                return self.async_create_entry(
+                    title=DEFAULT_ENTRY_TITLE,
+                    data=user_input,
+                    subentries=[
+                        {
+                            "subentry_type": SUBENTRY_CONVERSATION,
+                            "data": RECOMMENDED_CONVERSATION_OPTIONS,
+                            "title": DEFAULT_CONVERSATION_NAME,
+                            "unique_id": None,
+                        },
+                    ],
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(KEY_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauth after the key was refused."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new key for the refused entry."""
+        return await self._async_replace_key("reauth_confirm", self._get_reauth_entry(), user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the key of an entry."""
+        return await self._async_replace_key(
+            "reconfigure", self._get_reconfigure_entry(), user_input
+        )
+
+    async def _async_replace_key(
+        self, step_id: str, entry: ConfigEntry, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input[CONF_API_KEY]
+            if any(
+                e.data.get(CONF_API_KEY) == key and e.entry_id != entry.entry_id
+                for e in self._async_current_entries(include_ignore=False)
+            ):
+                return self.async_abort(reason="already_configured")
+            if not (error := await _validate_key(self.hass, {**entry.data, **user_input})):
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+            errors["base"] = error
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=KEY_SCHEMA,
+            errors=errors,
+            description_placeholders={"title": entry.title},
+        )
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentry types an entry can hold."""
+        return {SUBENTRY_CONVERSATION: ConversationFlowHandler}
+
+
+class ConversationFlowHandler(ConfigSubentryFlow):
+    """Add or reconfigure a conversation agent in three steps.
+
+    init: name, instructions, LLM APIs, recommended; advanced: model and token budget;
+    model: only the options the chosen model can use.
+    """
+
+    options: dict[str, Any]
+
+    @property
+    def _is_new(self) -> bool:
+        return self.source == "user"
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add an agent."""
+        self.options = dict(RECOMMENDED_CONVERSATION_OPTIONS)
+        return await self.async_step_init()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Reconfigure an agent."""
+        self.options = dict(self._get_reconfigure_subentry().data)
+        return await self.async_step_init()
+
+    def _llm_api_options(self) -> list[SelectOptionDict]:
+        return [
+            SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
+        ]
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Name, instructions, tools and whether to use recommended settings."""
+        if user_input is not None:
+            if not user_input.get(CONF_LLM_HASS_API):
+                user_input.pop(CONF_LLM_HASS_API, None)
+                self.options.pop(CONF_LLM_HASS_API, None)
+            self.options.update(user_input)
+            if user_input[CONF_RECOMMENDED]:
+                return self._async_finish()
+            return await self.async_step_advanced()
+        schema: dict[Any, Any] = {}
+        if self._is_new:
+            schema[vol.Required(CONF_NAME, default=DEFAULT_CONVERSATION_NAME)] = str
+        schema.update(
+            {
+                vol.Optional(CONF_PROMPT): TemplateSelector(),
+                vol.Optional(CONF_LLM_HASS_API): SelectSelector(
+                    SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
+                ),
+                vol.Required(CONF_RECOMMENDED, default=False): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
+        )
+
+    async def async_step_advanced(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Model and token budget."""
+        if user_input is not None:
+            self.options.update(user_input)
+            return await self.async_step_model()
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_CHAT_MODEL, default=RECOMMENDED_CHAT_MODEL): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(SUGGESTED_MODELS),
+                        custom_value=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Optional(CONF_MAX_TOKENS, default=RECOMMENDED_MAX_TOKENS): NumberSelector(
+                    NumberSelectorConfig(min=1, max=128000, step=1, mode=NumberSelectorMode.BOX)
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="advanced",
+            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+        )
+
+    async def async_step_model(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Options the chosen model takes; the others are not offered."""
+        if user_input is not None:
+            self.options.update(user_input)
+            if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
+                self.options.update(self._home_location())
+            return self._async_finish()
+        schema = vol.Schema(self._model_schema(self.options[CONF_CHAT_MODEL]))
+        return self.async_show_form(
+            step_id="model",
+            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+        )
+
+    def _model_schema(self, model: str) -> dict[Any, Any]:
+        caps = model_capabilities(model)
+        schema: dict[Any, Any] = {}
+        if not caps.reasoning:
+            schema[vol.Optional(CONF_TEMPERATURE, default=RECOMMENDED_TEMPERATURE)] = (
+                NumberSelector(NumberSelectorConfig(min=0, max=2, step=0.05))
+            )
+            schema[vol.Optional(CONF_TOP_P, default=RECOMMENDED_TOP_P)] = NumberSelector(
+                NumberSelectorConfig(min=0, max=1, step=0.05)
+            )
+        if caps.reasoning:
+            default = (
+                RECOMMENDED_REASONING_EFFORT
+                if RECOMMENDED_REASONING_EFFORT in caps.reasoning_efforts
+                else caps.reasoning_efforts[0]
+            )
+            schema[vol.Optional(CONF_REASONING_EFFORT, default=default)] = _select(
+                caps.reasoning_efforts, CONF_REASONING_EFFORT
+            )
+        if caps.verbosity:
+            schema[vol.Optional(CONF_VERBOSITY, default=RECOMMENDED_VERBOSITY)] = _select(
+                VERBOSITY_LEVELS, CONF_VERBOSITY
+            )
+        if caps.web_search:
+            schema[vol.Optional(CONF_WEB_SEARCH, default=False)] = BooleanSelector()
+            schema[
+                vol.Optional(
+                    CONF_WEB_SEARCH_CONTEXT_SIZE, default=RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
+                )
+            ] = _select(WEB_SEARCH_CONTEXT_SIZES, CONF_WEB_SEARCH_CONTEXT_SIZE)
+            schema[vol.Optional(CONF_WEB_SEARCH_USER_LOCATION, default=False)] = BooleanSelector()
+        if caps.code_interpreter:
+            schema[vol.Optional(CONF_CODE_INTERPRETER, default=False)] = BooleanSelector()
+        return schema
+
+    def _home_location(self) -> dict[str, str]:
+        """Approximate location for web search, from Home Assistant's own settings."""
+        return {
+            CONF_WEB_SEARCH_COUNTRY: self.hass.config.country or "",
+            CONF_WEB_SEARCH_TIMEZONE: self.hass.config.time_zone,
+        }
+
+    @callback
+    def _async_finish(self) -> SubentryFlowResult:
+        """Create or update the subentry; recommended mode drops the advanced options."""
+        options = dict(self.options)
+        if options[CONF_RECOMMENDED]:
+            options = {
+                k: v
+                for k, v in options.items()
+                if k in (CONF_RECOMMENDED, CONF_PROMPT, CONF_LLM_HASS_API, CONF_NAME)
+            }
+        title = options.pop(CONF_NAME, None)
+        if self._is_new:
+            return self.async_create_entry(title=title or DEFAULT_CONVERSATION_NAME, data=options)
+        return self.async_update_and_abort(
+            self._get_entry(), self._get_reconfigure_subentry(), data=options
+        )
+
+
+def _select(options: tuple[str, ...], translation_key: str) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=list(options),
+            mode=SelectSelectorMode.DROPDOWN,
+            translation_key=translation_key,
+        )
+    )

@@ -1,0 +1,157 @@
+"""Constants and model capability rules for the OpenAI integration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import logging
+from typing import Final
+
+from homeassistant.const import CONF_LLM_HASS_API
+from homeassistant.helpers import llm
+
+DOMAIN: Final = "openai_conversation"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry version. Core's integration writes 2.1 to 2.8; 2.9 is ours and adds the
+# default subentries of the platforms core lacks, so taking over any core entry migrates.
+ENTRY_VERSION: Final = 2
+ENTRY_MINOR_VERSION: Final = 9
+
+DEFAULT_ENTRY_TITLE: Final = "OpenAI"
+DEFAULT_CONVERSATION_NAME: Final = "OpenAI Conversation"
+DEFAULT_AI_TASK_NAME: Final = "OpenAI AI Task"
+
+SUBENTRY_CONVERSATION: Final = "conversation"
+SUBENTRY_AI_TASK: Final = "ai_task_data"
+
+# Subentry option keys: the same names core uses, so taken-over entries keep their settings.
+CONF_CHAT_MODEL: Final = "chat_model"
+CONF_CODE_INTERPRETER: Final = "code_interpreter"
+CONF_IMAGE_MODEL: Final = "image_model"
+CONF_MAX_TOKENS: Final = "max_tokens"
+CONF_PROMPT: Final = "prompt"
+CONF_REASONING_EFFORT: Final = "reasoning_effort"
+CONF_RECOMMENDED: Final = "recommended"
+CONF_TEMPERATURE: Final = "temperature"
+CONF_TOP_P: Final = "top_p"
+CONF_VERBOSITY: Final = "verbosity"
+CONF_WEB_SEARCH: Final = "web_search"
+CONF_WEB_SEARCH_CONTEXT_SIZE: Final = "search_context_size"
+CONF_WEB_SEARCH_USER_LOCATION: Final = "user_location"
+CONF_WEB_SEARCH_CITY: Final = "city"
+CONF_WEB_SEARCH_REGION: Final = "region"
+CONF_WEB_SEARCH_COUNTRY: Final = "country"
+CONF_WEB_SEARCH_TIMEZONE: Final = "timezone"
+
+RECOMMENDED_CHAT_MODEL: Final = "gpt-4o-mini"
+RECOMMENDED_IMAGE_MODEL: Final = "gpt-image-1"
+RECOMMENDED_MAX_TOKENS: Final = 3000
+RECOMMENDED_TEMPERATURE: Final = 1.0
+RECOMMENDED_TOP_P: Final = 1.0
+RECOMMENDED_REASONING_EFFORT: Final = "low"
+RECOMMENDED_VERBOSITY: Final = "medium"
+RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE: Final = "medium"
+
+RECOMMENDED_CONVERSATION_OPTIONS: Final = {
+    CONF_RECOMMENDED: True,
+    CONF_LLM_HASS_API: [llm.LLM_API_ASSIST],
+    CONF_PROMPT: llm.DEFAULT_INSTRUCTIONS_PROMPT,
+}
+RECOMMENDED_AI_TASK_OPTIONS: Final = {CONF_RECOMMENDED: True}
+
+# Bound on model round trips in one turn, so a model that calls tools forever stops.
+MAX_TOOL_ITERATIONS: Final = 10
+# Timeout for the live key check in the config flow and at setup.
+VALIDATION_TIMEOUT: Final = 10.0
+# Per-request timeout for conversation turns; the SDK default (600 s) leaves voice
+# satellites "thinking" for minutes when an upstream hangs.
+DEFAULT_REQUEST_TIMEOUT: Final = 60.0
+
+VERBOSITY_LEVELS: Final = ("low", "medium", "high")
+WEB_SEARCH_CONTEXT_SIZES: Final = ("low", "medium", "high")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCapabilities:
+    """What a model family accepts in a Responses request."""
+
+    reasoning_efforts: tuple[str, ...] = ()
+    verbosity: bool = False
+    web_search: bool = True
+    code_interpreter: bool = True
+    supported: bool = True
+
+    @property
+    def reasoning(self) -> bool:
+        """Return whether the model is a reasoning model."""
+        return bool(self.reasoning_efforts)
+
+    def takes_sampling(self, effort: str | None) -> bool:
+        """Return whether temperature and top_p may be sent.
+
+        Reasoning models reject them, except GPT-5.1+ with reasoning turned off.
+        """
+        return not self.reasoning or effort == "none"
+
+
+_O_SERIES = ModelCapabilities(reasoning_efforts=("low", "medium", "high"))
+_GPT5 = ModelCapabilities(reasoning_efforts=("minimal", "low", "medium", "high"), verbosity=True)
+_GPT5_NEWER = ModelCapabilities(reasoning_efforts=("none", "low", "medium", "high"), verbosity=True)
+
+# First matching prefix wins, so specific prefixes come before general ones.
+MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
+    ("gpt-4o-realtime", ModelCapabilities(supported=False)),
+    ("gpt-4o-mini-realtime", ModelCapabilities(supported=False)),
+    ("o1-mini", ModelCapabilities(supported=False)),
+    ("o1-preview", ModelCapabilities(supported=False)),
+    ("o1", ModelCapabilities(reasoning_efforts=("low", "medium", "high"), web_search=False)),
+    ("o3-mini", ModelCapabilities(reasoning_efforts=("low", "medium", "high"), web_search=False)),
+    ("o3", _O_SERIES),
+    ("o4", _O_SERIES),
+    (
+        "gpt-5-pro",
+        ModelCapabilities(reasoning_efforts=("high",), verbosity=True, code_interpreter=False),
+    ),
+    (
+        "gpt-5.2-pro",
+        ModelCapabilities(reasoning_efforts=("high",), verbosity=True, code_interpreter=False),
+    ),
+    (
+        "gpt-5-codex",
+        ModelCapabilities(
+            reasoning_efforts=("low", "medium", "high"), verbosity=True, code_interpreter=False
+        ),
+    ),
+    (
+        "gpt-5.1-codex",
+        ModelCapabilities(
+            reasoning_efforts=("low", "medium", "high"), verbosity=True, code_interpreter=False
+        ),
+    ),
+    (
+        "gpt-5.2-codex",
+        ModelCapabilities(
+            reasoning_efforts=("low", "medium", "high"), verbosity=True, code_interpreter=False
+        ),
+    ),
+    (
+        "gpt-5-nano",
+        ModelCapabilities(
+            reasoning_efforts=_GPT5.reasoning_efforts, verbosity=True, web_search=False
+        ),
+    ),
+    ("gpt-5.", _GPT5_NEWER),
+    ("gpt-5", _GPT5),
+    ("gpt-4.1-nano", ModelCapabilities(web_search=False)),
+    ("gpt-4-turbo", ModelCapabilities(web_search=False)),
+    ("gpt-3.5", ModelCapabilities(web_search=False)),
+)
+DEFAULT_CAPABILITIES: Final = ModelCapabilities()
+
+
+def model_capabilities(model: str) -> ModelCapabilities:
+    """Return the capabilities of a model by its name."""
+    for prefix, capabilities in MODEL_RULES:
+        if model.startswith(prefix):
+            return capabilities
+    return DEFAULT_CAPABILITIES

@@ -1,0 +1,100 @@
+"""Map OpenAI SDK exceptions to translated Home Assistant errors, in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import openai
+
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from .client import OpenAIConfigEntry
+
+
+def _api_code(err: openai.APIError) -> str | None:
+    """Return OpenAI's error code (or type) from an API error body."""
+    code = err.code or err.type
+    return str(code) if code else None
+
+
+def error_key(err: openai.OpenAIError) -> str:
+    """Return the translation key that describes an SDK error."""
+    # Order matters: the SDK's timeout error is a connection error.
+    if isinstance(err, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(err, openai.APIConnectionError):
+        return "cannot_connect"
+    if isinstance(err, openai.AuthenticationError):
+        return "invalid_auth"
+    if isinstance(err, openai.PermissionDeniedError):
+        return "permission_denied"
+    if isinstance(err, openai.NotFoundError):
+        return "not_found"
+    if isinstance(err, openai.APIError) and _api_code(err) == "insufficient_quota":
+        # OpenAI sends 429 for both; only the code tells "no credit" from "slow down".
+        return "insufficient_quota"
+    if isinstance(err, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(err, openai.InternalServerError):
+        return "server_error"
+    return "api_error"
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Remove a secret from a text that may be shown or logged."""
+    if secret and secret in text:
+        return text.replace(secret, "**REDACTED**")
+    return text
+
+
+def api_error_message(err: openai.OpenAIError) -> str:
+    """Return the message OpenAI sent with an error, without the SDK's prefixes."""
+    if isinstance(err, openai.APIError):
+        body = err.body
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            return str(body["message"])
+        return err.message
+    return str(err)
+
+
+def stream_interrupted(err: Exception) -> HomeAssistantError:
+    """Return the error for a connection lost while a reply streamed in.
+
+    The SDK raises the HTTP library's own error here rather than one of its own.
+    """
+    LOGGER.error("Connection to OpenAI lost during a reply: %s", err)
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="cannot_connect",
+        translation_placeholders={"message": str(err) or type(err).__name__},
+    )
+
+
+def translate_error(
+    hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
+) -> HomeAssistantError:
+    """Turn an SDK error into a translated error; an auth failure also starts reauth."""
+    key = error_key(err)
+    message = scrub(api_error_message(err), entry.data.get(CONF_API_KEY))
+    if key == "invalid_auth":
+        entry.async_start_reauth(hass)
+    LOGGER.error("OpenAI request failed (%s): %s", key, message)
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"message": message},
+    )
+
+
+def response_error(key: str, message: str) -> HomeAssistantError:
+    """Return a translated error for a failed or incomplete response."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"message": message},
+    )

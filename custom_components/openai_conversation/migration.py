@@ -1,0 +1,176 @@
+"""Take over config entries written by Home Assistant core's OpenAI integration.
+
+Version 1 was one entry per agent (options held the agent's settings). Version 2 holds
+one entry per API key with a subentry per agent; core's minor versions 1 to 8 add or
+repair subentries and registry links. Every step here is idempotent, so an entry of any
+2.x minor version migrates without losing or duplicating an agent, entity or device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.typing import UNDEFINED
+
+from .const import (
+    DEFAULT_AI_TASK_NAME,
+    DEFAULT_ENTRY_TITLE,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    LOGGER,
+    RECOMMENDED_AI_TASK_OPTIONS,
+    SUBENTRY_AI_TASK,
+    SUBENTRY_CONVERSATION,
+)
+
+# Default subentries every entry has; each is added only when none of its type exists.
+DEFAULT_SUBENTRIES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
+    (SUBENTRY_AI_TASK, DEFAULT_AI_TASK_NAME, RECOMMENDED_AI_TASK_OPTIONS),
+)
+
+
+def _ensure_default_subentries(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    present = {sub.subentry_type for sub in entry.subentries.values()}
+    for subentry_type, title, data in DEFAULT_SUBENTRIES:
+        if subentry_type not in present:
+            hass.config_entries.async_add_subentry(
+                entry,
+                ConfigSubentry(
+                    data=MappingProxyType(dict(data)),
+                    subentry_type=subentry_type,
+                    title=title,
+                    unique_id=None,
+                ),
+            )
+
+
+async def async_migrate_integration(hass: HomeAssistant) -> None:
+    """Merge version 1 entries into one entry per API key, one subentry per agent."""
+    # Enabled entries first, so an enabled entry becomes the parent where there is one.
+    entries = sorted(
+        hass.config_entries.async_entries(DOMAIN), key=lambda e: e.disabled_by is not None
+    )
+    if not any(entry.version == 1 for entry in entries):
+        return
+    parents: dict[str, ConfigEntry] = {}
+    for entry in entries:
+        if entry.version != 1:
+            continue
+        key = entry.data[CONF_API_KEY]
+        parent = parents.setdefault(key, entry)
+        all_disabled = all(
+            e.disabled_by is not None for e in entries if e.data.get(CONF_API_KEY) == key
+        )
+        subentry = ConfigSubentry(
+            data=entry.options,
+            subentry_type=SUBENTRY_CONVERSATION,
+            title=entry.title,
+            unique_id=None,
+        )
+        hass.config_entries.async_add_subentry(parent, subentry)
+        _move_agent(hass, entry, parent, subentry, all_disabled)
+        if parent is entry:
+            _ensure_default_subentries(hass, entry)
+            hass.config_entries.async_update_entry(
+                entry, title=DEFAULT_ENTRY_TITLE, options={}, version=2, minor_version=4
+            )
+        else:
+            await hass.config_entries.async_remove(entry.entry_id)
+
+
+def _move_agent(
+    hass: HomeAssistant,
+    old: ConfigEntry,
+    parent: ConfigEntry,
+    subentry: ConfigSubentry,
+    all_disabled: bool,
+) -> None:
+    """Move a version 1 agent's entity and device onto its new subentry."""
+    entity_registry = er.async_get(hass)
+    device_registry = dr.async_get(hass)
+    device = device_registry.async_get_device(identifiers={(DOMAIN, old.entry_id)})
+    entity_id = entity_registry.async_get_entity_id("conversation", DOMAIN, old.entry_id)
+    if entity_id is not None:
+        disabled_by = entity_registry.entities[entity_id].disabled_by
+        # Moving to an enabled entry would clear a CONFIG_ENTRY flag; keep it disabled.
+        if disabled_by is er.RegistryEntryDisabler.CONFIG_ENTRY and not all_disabled:
+            disabled_by = (
+                er.RegistryEntryDisabler.DEVICE if device else er.RegistryEntryDisabler.USER
+            )
+        entity_registry.async_update_entity(
+            entity_id,
+            config_entry_id=parent.entry_id,
+            config_subentry_id=subentry.subentry_id,
+            disabled_by=disabled_by,
+            new_unique_id=subentry.subentry_id,
+        )
+    if device is None:
+        return
+    device_disabled_by = device.disabled_by
+    if device_disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY and not all_disabled:
+        device_disabled_by = dr.DeviceEntryDisabler.USER
+    device_registry.async_update_device(
+        device.id,
+        disabled_by=device_disabled_by,
+        new_identifiers={(DOMAIN, subentry.subentry_id)},
+        add_config_subentry_id=subentry.subentry_id,
+        add_config_entry_id=parent.entry_id,
+    )
+    # Drop the link to the old entry (for the parent: its entry-level, subentry-less link).
+    device_registry.async_update_device(
+        device.id,
+        remove_config_entry_id=old.entry_id,
+        remove_config_subentry_id=None if parent is old else UNDEFINED,
+    )
+
+
+def _unlink_entry_level_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remove device links to the entry itself; devices belong to subentries (2.1)."""
+    device_registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        if None in device.config_entries_subentries.get(entry.entry_id, set()):
+            device_registry.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id, remove_config_subentry_id=None
+            )
+
+
+def _repair_disabled_flags(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Devices and entities of an enabled entry must not stay CONFIG_ENTRY-disabled (2.3)."""
+    if entry.disabled_by is not None:
+        return
+    device_registry = dr.async_get(hass)
+    entity_registry = er.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        if device.disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY:
+            device_registry.async_update_device(device.id, disabled_by=dr.DeviceEntryDisabler.USER)
+    for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id):
+        if entity.disabled_by is er.RegistryEntryDisabler.CONFIG_ENTRY:
+            entity_registry.async_update_entity(
+                entity.entity_id, disabled_by=er.RegistryEntryDisabler.DEVICE
+            )
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring a version 2 entry of any minor version up to ours."""
+    if entry.version > ENTRY_VERSION:
+        LOGGER.error("Entry %s comes from a newer version; downgrade refused", entry.title)
+        return False
+    if entry.version == 1:
+        # Only async_setup can merge version 1 entries (it sees all of them at once).
+        return False
+    LOGGER.debug("Migrating %s from 2.%s", entry.entry_id, entry.minor_version)
+    if entry.minor_version < 2:
+        _unlink_entry_level_devices(hass, entry)
+    if entry.minor_version < 4:
+        _repair_disabled_flags(hass, entry)
+    if entry.minor_version < ENTRY_MINOR_VERSION:
+        _ensure_default_subentries(hass, entry)
+    hass.config_entries.async_update_entry(entry, minor_version=ENTRY_MINOR_VERSION)
+    return True

@@ -1,0 +1,49 @@
+"""Turn a voluptuous schema into a JSON schema OpenAI's structured output accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import voluptuous as vol
+from voluptuous_openapi import convert
+
+from homeassistant.helpers import llm
+
+
+def _nullable(node: dict[str, Any]) -> dict[str, Any]:
+    """Return the schema of a property that may be null (optional in HA's schema)."""
+    if isinstance(kind := node.get("type"), str):
+        return {**node, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return node if "null" in kind else {**node, "type": [*kind, "null"]}
+    return {"anyOf": [node, {"type": "null"}]}
+
+
+def _make_strict(node: dict[str, Any]) -> dict[str, Any]:
+    """Strict mode wants every property required and no additional properties."""
+    if node.get("type") == "object" or "properties" in node:
+        properties = node.get("properties", {})
+        required = set(node.get("required", ()))
+        node["properties"] = {
+            name: _make_strict(prop) if name in required else _nullable(_make_strict(prop))
+            for name, prop in properties.items()
+        }
+        node["required"] = list(properties)
+        node["additionalProperties"] = False
+    elif node.get("type") == "array" and isinstance(node.get("items"), dict):
+        node["items"] = _make_strict(node["items"])
+    for key in ("anyOf", "oneOf", "allOf"):
+        if isinstance(node.get(key), list):
+            node[key] = [_make_strict(sub) for sub in node[key]]
+    return node
+
+
+def structured_output_schema(
+    schema: vol.Schema, serializer: Callable[[Any], Any] | None
+) -> dict[str, Any]:
+    """Return the strict JSON schema for an AI Task structure."""
+    result: dict[str, Any] = convert(
+        schema, custom_serializer=serializer or llm.selector_serializer
+    )
+    return _make_strict(result)

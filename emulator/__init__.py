@@ -1,0 +1,16 @@
+"""A protocol-level OpenAI emulator for tests, benchmarks and the offline demo."""
+
+from .replies import Cut, Error, Hang, Reasoning, Reply, Text, ToolCall
+from .server import OpenAIEmulator, RecordedRequest
+
+__all__ = [
+    "Cut",
+    "Error",
+    "Hang",
+    "OpenAIEmulator",
+    "Reasoning",
+    "RecordedRequest",
+    "Reply",
+    "Text",
+    "ToolCall",
+]

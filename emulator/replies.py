@@ -1,0 +1,80 @@
+"""Scripted replies: what the emulator answers to the next request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+from typing import Any
+
+
+@dataclass
+class Text:
+    """An assistant message, streamed in chunks."""
+
+    text: str
+    chunk_size: int = 8
+
+
+@dataclass
+class ToolCall:
+    """A function call; arguments may be a dict or a raw (possibly broken) string."""
+
+    name: str
+    arguments: dict[str, Any] | str = field(default_factory=dict)
+    call_id: str | None = None
+
+    @property
+    def raw_arguments(self) -> str:
+        """Return the arguments as the wire carries them."""
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(self.arguments)
+
+
+@dataclass
+class Reasoning:
+    """A reasoning item with a summary."""
+
+    summary: str
+
+
+@dataclass
+class Reply:
+    """One response: output items, usage, and stream behaviour."""
+
+    items: list[Text | ToolCall | Reasoning] = field(default_factory=list)
+    usage: tuple[int, int, int] = (10, 5, 0)  # input, output, cached input tokens
+    chunk_delay: float = 0.0
+    # End the response with response.failed / response.incomplete / an error event.
+    fail: str | None = None
+    incomplete: str | None = None
+    error_event: str | None = None
+
+
+@dataclass
+class Error:
+    """An HTTP error with OpenAI's error body."""
+
+    status: int
+    message: str = "Error"
+    type: str = "invalid_request_error"
+    code: str | None = None
+
+
+@dataclass
+class Cut:
+    """Stream this reply, then drop the connection after some events."""
+
+    reply: Reply
+    after_events: int = 3
+
+
+@dataclass
+class Hang:
+    """Wait before answering (or forever, for timeouts)."""
+
+    seconds: float
+    then: Reply | Error | None = None
+
+
+type Scripted = Reply | Error | Cut | Hang

@@ -1,0 +1,209 @@
+"""The Responses API wire format: response objects and SSE event sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+import itertools
+import time
+from typing import Any
+
+from .replies import Reasoning, Reply, Text, ToolCall
+
+_ids = itertools.count(1)
+
+
+def new_id(prefix: str) -> str:
+    """Return an id in OpenAI's style."""
+    return f"{prefix}_{next(_ids):024x}"
+
+
+def usage_body(reply: Reply) -> dict[str, Any]:
+    """Return a usage object."""
+    prompt, completion, cached = reply.usage
+    return {
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": completion,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": prompt + completion,
+    }
+
+
+def response_body(
+    response_id: str, model: str, status: str, output: list[dict[str, Any]], usage: Any
+) -> dict[str, Any]:
+    """Return a Response object as OpenAI sends it."""
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": usage,
+        "error": None,
+        "incomplete_details": None,
+    }
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _message_events(item: Text, index: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    msg_id = new_id("msg")
+    base = {"id": msg_id, "type": "message", "role": "assistant"}
+    yield (
+        "response.output_item.added",
+        {
+            "output_index": index,
+            "item": {**base, "status": "in_progress", "content": []},
+        },
+    )
+    part = {"type": "output_text", "text": "", "annotations": []}
+    ref = {"item_id": msg_id, "output_index": index, "content_index": 0}
+    yield "response.content_part.added", {**ref, "part": part}
+    for chunk in _chunks(item.text, item.chunk_size):
+        yield "response.output_text.delta", {**ref, "delta": chunk, "logprobs": []}
+    done_part = {**part, "text": item.text}
+    yield "response.output_text.done", {**ref, "text": item.text, "logprobs": []}
+    yield "response.content_part.done", {**ref, "part": done_part}
+    yield (
+        "response.output_item.done",
+        {
+            "output_index": index,
+            "item": {**base, "status": "completed", "content": [done_part]},
+        },
+    )
+
+
+def _function_events(item: ToolCall, index: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    fc_id = new_id("fc")
+    base = {
+        "id": fc_id,
+        "type": "function_call",
+        "call_id": item.call_id or new_id("call"),
+        "name": item.name,
+    }
+    yield (
+        "response.output_item.added",
+        {
+            "output_index": index,
+            "item": {**base, "arguments": "", "status": "in_progress"},
+        },
+    )
+    args = item.raw_arguments
+    for chunk in _chunks(args, 16):
+        yield (
+            "response.function_call_arguments.delta",
+            {
+                "item_id": fc_id,
+                "output_index": index,
+                "delta": chunk,
+            },
+        )
+    yield (
+        "response.function_call_arguments.done",
+        {
+            "item_id": fc_id,
+            "output_index": index,
+            "arguments": args,
+            "name": item.name,
+        },
+    )
+    yield (
+        "response.output_item.done",
+        {
+            "output_index": index,
+            "item": {**base, "arguments": args, "status": "completed"},
+        },
+    )
+
+
+def _reasoning_events(item: Reasoning, index: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    rs_id = new_id("rs")
+    yield (
+        "response.output_item.added",
+        {
+            "output_index": index,
+            "item": {"id": rs_id, "type": "reasoning", "summary": []},
+        },
+    )
+    ref = {"item_id": rs_id, "output_index": index, "summary_index": 0}
+    yield (
+        "response.reasoning_summary_part.added",
+        {
+            **ref,
+            "part": {"type": "summary_text", "text": ""},
+        },
+    )
+    for chunk in _chunks(item.summary, 12):
+        yield "response.reasoning_summary_text.delta", {**ref, "delta": chunk}
+    yield "response.reasoning_summary_text.done", {**ref, "text": item.summary}
+    summary = [{"type": "summary_text", "text": item.summary}]
+    yield "response.reasoning_summary_part.done", {**ref, "part": summary[0]}
+    yield (
+        "response.output_item.done",
+        {
+            "output_index": index,
+            "item": {
+                "id": rs_id,
+                "type": "reasoning",
+                "summary": summary,
+                "encrypted_content": f"enc-{rs_id}",
+            },
+        },
+    )
+
+
+_ITEM_EVENTS: dict[type, Callable[[Any, int], Iterator[tuple[str, dict[str, Any]]]]] = {
+    Text: _message_events,
+    ToolCall: _function_events,
+    Reasoning: _reasoning_events,
+}
+
+
+def stream_events(reply: Reply, model: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (event type, payload) for a streamed response, as OpenAI sends them."""
+    response_id = new_id("resp")
+    yield (
+        "response.created",
+        {"response": response_body(response_id, model, "in_progress", [], None)},
+    )
+    yield (
+        "response.in_progress",
+        {"response": response_body(response_id, model, "in_progress", [], None)},
+    )
+    output: list[dict[str, Any]] = []
+    for index, item in enumerate(reply.items):
+        for event_type, payload in _ITEM_EVENTS[type(item)](item, index):
+            if event_type == "response.output_item.done":
+                output.append(payload["item"])
+            yield event_type, payload
+    if reply.error_event:
+        yield "error", {"code": "server_error", "message": reply.error_event, "param": None}
+        return
+    final = response_body(response_id, model, "completed", output, usage_body(reply))
+    if reply.fail:
+        final |= {"status": "failed", "error": {"code": "server_error", "message": reply.fail}}
+        yield "response.failed", {"response": final}
+    elif reply.incomplete:
+        final |= {"status": "incomplete", "incomplete_details": {"reason": reply.incomplete}}
+        yield "response.incomplete", {"response": final}
+    else:
+        yield "response.completed", {"response": final}
+
+
+def full_response(reply: Reply, model: str) -> dict[str, Any]:
+    """Return the non-streaming response for a reply."""
+    output = [
+        payload["item"]
+        for event_type, payload in stream_events(reply, model)
+        if event_type == "response.output_item.done"
+    ]
+    body = response_body(new_id("resp"), model, "completed", output, usage_body(reply))
+    body["output_text"] = "".join(i.text for i in reply.items if isinstance(i, Text))
+    return body

@@ -1,0 +1,154 @@
+"""The emulator's HTTP server: OpenAI's routes on 127.0.0.1, scripted per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .replies import Cut, Error, Hang, Reply, Scripted, Text
+from .responses_api import full_response, stream_events
+
+DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-5", "gpt-5-mini", "o3", "o4-mini")
+
+
+@dataclass
+class RecordedRequest:
+    """A request the emulator received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: Any
+
+
+def _error_body(err: Error) -> dict[str, Any]:
+    return {"error": {"message": err.message, "type": err.type, "param": None, "code": err.code}}
+
+
+def _mask(key: str) -> str:
+    return f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
+
+
+@dataclass
+class OpenAIEmulator:
+    """Serves OpenAI's wire format; replies come from a queue, then from a responder."""
+
+    api_keys: set[str] = field(default_factory=lambda: {"sk-test-key"})
+    models: tuple[str, ...] = DEFAULT_MODELS
+    requests: list[RecordedRequest] = field(default_factory=list)
+    replies: deque[Scripted] = field(default_factory=deque)
+    # Answers when the queue is empty; gets the request body.
+    responder: Callable[[dict[str, Any]], Scripted] = lambda _body: Reply([Text("OK")])
+    # When set, /models answers with this error (config-flow and setup failure tests).
+    models_error: Error | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Return the base URL an SDK client uses."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def queue(self, *replies: Scripted) -> None:
+        """Queue replies for the next requests to /responses (and later endpoints)."""
+        self.replies.extend(replies)
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        """Return the recorded requests to one path."""
+        return [r for r in self.requests if r.path == path]
+
+    async def start(self) -> None:
+        """Start serving on a free port."""
+        app = web.Application(middlewares=[self._record_and_auth])
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/responses", self._responses)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @web.middleware
+    async def _record_and_auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body: Any = None
+        if request.can_read_body and request.content_type == "application/json":
+            body = await request.json()
+        self.requests.append(
+            RecordedRequest(
+                request.method, request.path, dict(request.headers), dict(request.query), body
+            )
+        )
+        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if key not in self.api_keys:
+            return web.json_response(
+                _error_body(
+                    Error(401, f"Incorrect API key provided: {_mask(key)}.", code="invalid_api_key")
+                ),
+                status=401,
+            )
+        request["json"] = body
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if self.models_error:
+            return web.json_response(
+                _error_body(self.models_error), status=self.models_error.status
+            )
+        data = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "openai"} for m in self.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    def _next(self, body: dict[str, Any]) -> Scripted:
+        return self.replies.popleft() if self.replies else self.responder(body)
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        body = request["json"] or {}
+        scripted = self._next(body)
+        while isinstance(scripted, Hang):
+            await asyncio.sleep(scripted.seconds)
+            scripted = scripted.then or Reply([Text("late")])
+        if isinstance(scripted, Error):
+            return web.json_response(_error_body(scripted), status=scripted.status)
+        model = body.get("model", "unknown")
+        if not body.get("stream"):
+            reply = scripted.reply if isinstance(scripted, Cut) else scripted
+            return web.json_response(full_response(reply, model))
+        return await self._stream(request, scripted, model)
+
+    async def _stream(
+        self, request: web.Request, scripted: Reply | Cut, model: str
+    ) -> web.StreamResponse:
+        reply, cut_after = (
+            (scripted.reply, scripted.after_events)
+            if isinstance(scripted, Cut)
+            else (scripted, None)
+        )
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for number, (event_type, payload) in enumerate(stream_events(reply, model)):
+            if cut_after is not None and number >= cut_after:
+                # Drop the connection mid-stream, as a failing proxy would.
+                request.transport.close()  # type: ignore[union-attr]
+                return response
+            data = json.dumps({"type": event_type, "sequence_number": number, **payload})
+            await response.write(f"event: {event_type}\ndata: {data}\n\n".encode())
+            if reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
+        await response.write_eof()
+        return response

@@ -1,0 +1,91 @@
+"""Fixtures: a real Home Assistant, the OpenAI emulator, and a loaded entry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+# Imported before the hass fixture runs, so HA finds this repo's custom_components
+# package instead of the one pytest-homeassistant-custom-component ships for its tests.
+import custom_components  # noqa: F401
+from custom_components.openai_conversation.const import (
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    RECOMMENDED_CONVERSATION_OPTIONS,
+)
+from emulator import OpenAIEmulator
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+API_KEY = "sk-test-key"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let HA load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+async def ha_core(hass: HomeAssistant) -> None:
+    """Set up HA's core integration (exposed entities), as a running instance has."""
+    assert await async_setup_component(hass, "homeassistant", {})
+
+
+@pytest.fixture
+async def emulator(
+    monkeypatch: pytest.MonkeyPatch, socket_enabled: None
+) -> AsyncGenerator[OpenAIEmulator]:
+    """Start the OpenAI emulator; the SDK reaches it through its base-URL variable."""
+    emu = OpenAIEmulator(api_keys={API_KEY})
+    await emu.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", emu.base_url)
+    yield emu
+    await emu.stop()
+
+
+def conversation_subentry(
+    data: dict[str, Any] | None = None, title: str = "Agent"
+) -> ConfigSubentryData:
+    """Return subentry data for a conversation agent."""
+    return ConfigSubentryData(
+        data=data if data is not None else dict(RECOMMENDED_CONVERSATION_OPTIONS),
+        subentry_type="conversation",
+        title=title,
+        unique_id=None,
+    )
+
+
+@pytest.fixture
+def subentry_options() -> dict[str, Any]:
+    """Options of the conversation subentry (override in a test module)."""
+    return dict(RECOMMENDED_CONVERSATION_OPTIONS)
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, subentry_options: dict[str, Any]) -> MockConfigEntry:
+    """An entry as our config flow creates it."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="OpenAI",
+        data={"api_key": API_KEY},
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
+        subentries_data=[conversation_subentry(subentry_options, "OpenAI Conversation")],
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def setup_entry(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> MockConfigEntry:
+    """Set up Home Assistant with the entry loaded against the emulator."""
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry

@@ -1,0 +1,192 @@
+"""Responses wire format: what each model gets, and history that is always valid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openai.types.responses import ResponseFunctionWebSearch
+from openai.types.responses.response_function_web_search import ActionSearch
+import pytest
+import voluptuous as vol
+
+from custom_components.openai_conversation.backends import TurnRequest
+from custom_components.openai_conversation.backends.responses import build_params, history_to_input
+from custom_components.openai_conversation.const import model_capabilities
+from custom_components.openai_conversation.schema import structured_output_schema
+from homeassistant.components import conversation
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import llm
+
+
+def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversation.ChatLog:
+    log = conversation.ChatLog(hass, "conv-id")
+    log.content.extend(content)
+    return log
+
+
+@pytest.mark.parametrize(
+    ("options", "expected", "absent"),
+    [
+        (
+            {"chat_model": "gpt-4o", "temperature": 0.2, "top_p": 0.5},
+            {"temperature": 0.2, "top_p": 0.5},
+            {"reasoning", "text", "include"},
+        ),
+        (
+            {"chat_model": "o3", "reasoning_effort": "high", "temperature": 0.2},
+            {
+                "reasoning": {"effort": "high", "summary": "auto"},
+                "include": ["reasoning.encrypted_content"],
+            },
+            {"temperature", "top_p"},
+        ),
+        (
+            {"chat_model": "gpt-5", "verbosity": "low", "reasoning_effort": "minimal"},
+            {"text": {"verbosity": "low"}, "reasoning": {"effort": "minimal", "summary": "auto"}},
+            {"temperature"},
+        ),
+        # "minimal" is not a GPT-5.1 level: fall back to one it takes.
+        (
+            {"chat_model": "gpt-5.1", "reasoning_effort": "minimal"},
+            {"reasoning": {"effort": "low", "summary": "auto"}},
+            {"temperature"},
+        ),
+        # GPT-5.1 with reasoning off takes sampling parameters again.
+        (
+            {"chat_model": "gpt-5.1", "reasoning_effort": "none", "temperature": 0.7},
+            {"temperature": 0.7},
+            set(),
+        ),
+        (
+            {"chat_model": "gpt-5-pro", "reasoning_effort": "low"},
+            {"reasoning": {"effort": "high", "summary": "auto"}},
+            set(),
+        ),
+    ],
+)
+def test_model_parameters(
+    hass: HomeAssistant, options: dict[str, Any], expected: dict[str, Any], absent: set[str]
+) -> None:
+    params = build_params(_chat_log(hass), TurnRequest(options=options))
+    assert params.items() >= expected.items()
+    assert not absent & params.keys()
+    assert params["model"] == options["chat_model"]
+
+
+def test_server_tools(hass: HomeAssistant) -> None:
+    options = {
+        "chat_model": "gpt-4o",
+        "web_search": True,
+        "search_context_size": "high",
+        "user_location": True,
+        "country": "NL",
+        "timezone": "Europe/Amsterdam",
+        "code_interpreter": True,
+    }
+    tools = build_params(_chat_log(hass), TurnRequest(options=options))["tools"]
+    assert tools[0]["type"] == "web_search"
+    assert tools[0]["search_context_size"] == "high"
+    assert tools[0]["user_location"] == {
+        "type": "approximate",
+        "city": "",
+        "region": "",
+        "country": "NL",
+        "timezone": "Europe/Amsterdam",
+    }
+    assert tools[1] == {"type": "code_interpreter", "container": {"type": "auto"}}
+    # A model without web search does not get it even when the option is on.
+    tools = build_params(
+        _chat_log(hass), TurnRequest(options=options | {"chat_model": "gpt-4.1-nano"})
+    )["tools"]
+    assert [t["type"] for t in tools] == ["code_interpreter"]
+
+
+def test_structured_output_request(hass: HomeAssistant) -> None:
+    request = TurnRequest(
+        options={},
+        structure=vol.Schema({vol.Required("answer"): str}),
+        structure_name="My Answer",
+        user="u1",
+    )
+    params = build_params(_chat_log(hass), request)
+    assert params["user"] == "u1"
+    assert params["text"]["format"]["name"] == "my_answer"
+    assert params["text"]["format"]["schema"]["required"] == ["answer"]
+
+
+def test_history_pairs_every_tool_call(hass: HomeAssistant) -> None:
+    """A call without its output gets one, an output without its call is dropped."""
+    orphan_call = llm.ToolInput(tool_name="HassTurnOn", tool_args={"name": "x"}, id="orphan")
+    items = history_to_input(
+        [
+            conversation.SystemContent("sys"),
+            conversation.UserContent("hi"),
+            conversation.AssistantContent("agent", tool_calls=[orphan_call]),
+            conversation.ToolResultContent("agent", "stray", "HassTurnOff", {"ok": True}),
+            conversation.AssistantContent("agent", content="done"),
+        ]
+    )
+    assert [i["type"] for i in items] == [
+        "message",
+        "message",
+        "function_call",
+        "function_call_output",
+        "message",
+    ]
+    assert items[3]["call_id"] == "orphan"
+    assert items[0]["role"] == "developer"
+
+
+def test_server_tool_items_are_replayed(hass: HomeAssistant) -> None:
+    search = ResponseFunctionWebSearch(
+        id="ws_1",
+        type="web_search_call",
+        status="completed",
+        action=ActionSearch(type="search", query="weather"),
+    )
+    items = history_to_input(
+        [
+            conversation.AssistantContent("agent", native=search),
+            conversation.AssistantContent("agent", native=object()),
+        ]
+    )
+    assert items == [
+        {
+            "id": "ws_1",
+            "type": "web_search_call",
+            "status": "completed",
+            "action": {"type": "search", "query": "weather"},
+        }
+    ]
+
+
+def test_capabilities_table() -> None:
+    assert not model_capabilities("gpt-4o-realtime-preview").supported
+    assert model_capabilities("some-local-model") == model_capabilities("gpt-4o")
+    assert model_capabilities("o4-mini").reasoning
+
+
+def test_strict_schema_nested_and_optional() -> None:
+    schema = vol.Schema(
+        {
+            vol.Required("name"): str,
+            vol.Optional("age"): int,
+            vol.Required("address"): {vol.Required("city"): str, vol.Optional("zip"): str},
+            vol.Optional("tags"): [str],
+            vol.Required("items"): [{vol.Required("id"): int, vol.Optional("note"): str}],
+            vol.Optional("color"): vol.In(["red", "blue"]),
+        }
+    )
+    result = structured_output_schema(schema, None)
+    assert result["additionalProperties"] is False
+    assert result["required"] == ["name", "age", "address", "tags", "items", "color"]
+    props = result["properties"]
+    assert props["name"]["type"] == "string"
+    assert props["age"]["type"] == ["integer", "null"]
+    assert props["address"]["required"] == ["city", "zip"]
+    assert props["address"]["properties"]["zip"]["type"] == ["string", "null"]
+    assert props["tags"]["type"] == ["array", "null"]
+    item = props["items"]["items"]
+    assert item["additionalProperties"] is False
+    assert item["properties"]["note"]["type"] == ["string", "null"]
+    assert "null" in str(props["color"])

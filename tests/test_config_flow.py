@@ -1,0 +1,278 @@
+"""Config flow and subentry flows, against the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
+from emulator import Error, OpenAIEmulator
+from homeassistant import config_entries
+from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import llm
+
+from .conftest import API_KEY
+
+
+async def _start(hass: HomeAssistant) -> dict[str, Any]:
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+
+
+async def test_user_flow_creates_entry_with_agent(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    result = await _start(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "OpenAI"
+    assert result["data"] == {CONF_API_KEY: API_KEY}
+    subentries = list(result["result"].subentries.values())
+    assert [(s.subentry_type, s.title) for s in subentries] == [
+        ("conversation", "OpenAI Conversation")
+    ]
+    assert dict(subentries[0].data) == RECOMMENDED_CONVERSATION_OPTIONS
+    assert emulator.requests_to("/v1/models")[0].headers["Authorization"] == f"Bearer {API_KEY}"
+    assert hass.states.get("conversation.openai_conversation") is not None
+
+
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        ("bad_key", "invalid_auth"),
+        (Error(403, "Forbidden"), "invalid_auth"),
+        (Error(500, "Oops", type="server_error"), "cannot_connect"),
+        (Error(400, "Odd", code="odd"), "unknown"),
+        ("offline", "cannot_connect"),
+    ],
+)
+async def test_user_flow_errors_recover(
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Any,
+    error: str,
+) -> None:
+    result = await _start(hass)
+    key = API_KEY
+    if failure == "bad_key":
+        key = "sk-wrong"
+    elif failure == "offline":
+        monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    else:
+        emulator.models_error = failure
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: key})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    emulator.models_error = None
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_same_key_twice_aborts(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.api_keys.add("sk-new-key")
+    result = await setup_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "sk-bad"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "sk-new-key"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert setup_entry.data[CONF_API_KEY] == "sk-new-key"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.api_keys.add("sk-other-key")
+    other = MockConfigEntry(
+        domain=DOMAIN, data={CONF_API_KEY: "sk-taken"}, version=2, minor_version=9
+    )
+    other.add_to_hass(hass)
+    result = await setup_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "sk-taken"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    result = await setup_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "sk-nope"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "sk-other-key"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.data[CONF_API_KEY] == "sk-other-key"
+
+
+async def _subentry_flow(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    source: str = "user",
+    subentry_id: str | None = None,
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"source": source}
+    if subentry_id:
+        context["subentry_id"] = subentry_id
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context=context
+    )
+
+
+async def test_add_recommended_agent(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    result = await _subentry_flow(hass, setup_entry)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: "Kitchen helper",
+            CONF_LLM_HASS_API: [],
+            "prompt": "Be brief",
+            "recommended": True,
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kitchen helper"
+    assert result["data"] == {"recommended": True, "prompt": "Be brief"}
+    assert hass.states.get("conversation.kitchen_helper") is not None
+
+
+@pytest.mark.parametrize(
+    ("model", "offered", "not_offered"),
+    [
+        (
+            "gpt-4o",
+            {"temperature", "top_p", "web_search", "code_interpreter"},
+            {"reasoning_effort", "verbosity"},
+        ),
+        (
+            "o3-mini",
+            {"reasoning_effort", "code_interpreter"},
+            {"temperature", "top_p", "web_search", "verbosity"},
+        ),
+        ("gpt-5", {"reasoning_effort", "verbosity", "web_search"}, {"temperature", "top_p"}),
+        ("gpt-5-pro", {"reasoning_effort", "verbosity"}, {"code_interpreter", "temperature"}),
+    ],
+)
+async def test_model_options_offered_by_capability(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    model: str,
+    offered: set[str],
+    not_offered: set[str],
+) -> None:
+    result = await _subentry_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Custom", CONF_LLM_HASS_API: [llm.LLM_API_ASSIST], "recommended": False},
+    )
+    assert result["step_id"] == "advanced"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": model, "max_tokens": 500}
+    )
+    assert result["step_id"] == "model"
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert offered <= fields
+    assert not (not_offered & fields)
+
+
+async def test_add_advanced_agent_with_location(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    hass.config.country = "NL"
+    result = await _subentry_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Searcher", CONF_LLM_HASS_API: [llm.LLM_API_ASSIST], "recommended": False},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-5", "max_tokens": 800}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            "reasoning_effort": "minimal",
+            "verbosity": "low",
+            "web_search": True,
+            "search_context_size": "high",
+            "user_location": True,
+            "code_interpreter": False,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["country"] == "NL"
+    assert result["data"]["timezone"] == hass.config.time_zone
+    assert result["data"]["chat_model"] == "gpt-5"
+    assert result["data"]["reasoning_effort"] == "minimal"
+
+
+async def test_reconfigure_agent_keeps_and_drops_options(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    subentry = next(iter(setup_entry.subentries.values()))
+    result = await _subentry_flow(hass, setup_entry, "reconfigure", subentry.subentry_id)
+    assert result["step_id"] == "init"
+    assert CONF_NAME not in {str(k) for k in result["data_schema"].schema}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_LLM_HASS_API: [llm.LLM_API_ASSIST], "prompt": "x", "recommended": False},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4o", "max_tokens": 100}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"temperature": 0.3, "top_p": 0.9}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    data = setup_entry.subentries[subentry.subentry_id].data
+    assert data["chat_model"] == "gpt-4o"
+    assert data["temperature"] == 0.3
+    # Back to recommended: the advanced options go, the agent's prompt and tools stay.
+    result = await _subentry_flow(hass, setup_entry, "reconfigure", subentry.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_LLM_HASS_API: [], "prompt": "y", "recommended": True}
+    )
+    await hass.async_block_till_done()
+    assert dict(setup_entry.subentries[subentry.subentry_id].data) == {
+        "recommended": True,
+        "prompt": "y",
+    }

@@ -1,0 +1,282 @@
+"""Conversation agent: streaming, tools, the loop bound and errors, through the emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.openai_conversation.const import MAX_TOOL_ITERATIONS
+from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import chat_session, intent
+from homeassistant.setup import async_setup_component
+
+AGENT = "conversation.openai_conversation"
+
+
+async def ask(
+    hass: HomeAssistant, text: str, conversation_id: str | None = None
+) -> conversation.ConversationResult:
+    """Send one message to the agent as Assist does: in a task of its own.
+
+    HA keeps the active ChatLog in a context variable that a failed turn does not reset;
+    each real request runs in its own task, so a test must too.
+    """
+    return await hass.async_create_task(
+        conversation.async_converse(hass, text, conversation_id, Context(), agent_id=AGENT)
+    )
+
+
+def input_items(emulator: OpenAIEmulator, index: int = -1) -> list[dict[str, Any]]:
+    """Return the input items of a recorded /responses request."""
+    return emulator.requests_to("/v1/responses")[index].body["input"]
+
+
+@pytest.fixture
+async def kitchen_light(hass: HomeAssistant) -> str:
+    """An exposed switchable entity that HassTurnOn can control."""
+    assert await async_setup_component(hass, "intent", {})
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
+    )
+    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
+    return "input_boolean.kitchen_light"
+
+
+async def test_streamed_text_reply(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(Reply([Text("Hello from the emulator, streamed in chunks.")], usage=(42, 7, 30)))
+    result = await ask(hass, "Hi")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert (
+        result.response.speech["plain"]["speech"] == "Hello from the emulator, streamed in chunks."
+    )
+    body = emulator.requests_to("/v1/responses")[0].body
+    assert body["stream"] is True
+    assert body["store"] is False
+    assert body["model"] == "gpt-4o-mini"
+    assert body["input"][0]["role"] == "developer"
+    assert body["input"][-1] == {"type": "message", "role": "user", "content": "Hi"}
+    assert {t["name"] for t in body["tools"]} >= {"HassTurnOn", "HassTurnOff"}
+
+
+async def test_deltas_reach_chat_log_as_they_arrive(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Each text delta is handed to the ChatLog's listener separately (voice starts early)."""
+    emulator.queue(Reply([Reasoning("Think"), Text("one two three four", chunk_size=4)]))
+    deltas: list[dict[str, Any]] = []
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(
+            hass, session, None, chat_log_delta_listener=lambda _log, d: deltas.append(d)
+        ) as chat_log,
+    ):
+        chat_log.async_add_user_content(conversation.UserContent("hi"))
+        entity = hass.data[conversation.DATA_COMPONENT].get_entity(AGENT)
+        await entity._async_handle_chat_log(chat_log)
+    texts = [d["content"] for d in deltas if d.get("content")]
+    assert texts == ["one ", "two ", "thre", "e fo", "ur"]
+    assert any(d.get("thinking_content") == "Think" for d in deltas)
+
+
+async def test_tool_round_trip_turns_light_on(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    assert hass.states.get(kitchen_light).state == "off"
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"}, call_id="call_1")]),
+        Reply([Text("The kitchen light is on.")]),
+    )
+    result = await ask(hass, "Turn on the kitchen light")
+    assert hass.states.get(kitchen_light).state == "on"
+    assert result.response.speech["plain"]["speech"] == "The kitchen light is on."
+    items = input_items(emulator)
+    call = next(i for i in items if i["type"] == "function_call")
+    output = next(i for i in items if i["type"] == "function_call_output")
+    assert call["call_id"] == output["call_id"] == "call_1"
+    assert json.loads(call["arguments"]) == {"name": "Kitchen light"}
+    assert json.loads(output["output"])["data"]["success"][0]["id"] == kitchen_light
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        ('{"name": "Kitchen light"', "not valid JSON"),
+        ('{"name": "Kitchen light"}}garbage', "not valid JSON"),
+        ('["Kitchen light"]', "must be a JSON object"),
+    ],
+)
+async def test_bad_tool_arguments_are_fed_back(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    kitchen_light: str,
+    arguments: str,
+    reason: str,
+) -> None:
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", arguments, call_id="bad")]),
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"}, call_id="good")]),
+        Reply([Text("Done.")]),
+    )
+    result = await ask(hass, "Turn on the kitchen light")
+    assert result.response.speech["plain"]["speech"] == "Done."
+    assert hass.states.get(kitchen_light).state == "on"
+    second = input_items(emulator, 1)
+    error = json.loads(next(i["output"] for i in second if i["type"] == "function_call_output"))
+    assert error["error"] == "InvalidToolCall"
+    assert reason in error["error_text"]
+
+
+async def test_unknown_tool_is_fed_back(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(
+        Reply([ToolCall("OpenThePodBayDoors", {}, call_id="x")]), Reply([Text("Sorry.")])
+    )
+    result = await ask(hass, "Open the doors")
+    assert result.response.speech["plain"]["speech"] == "Sorry."
+    output = json.loads(input_items(emulator)[-1]["output"])
+    assert "Unknown tool" in output["error_text"]
+
+
+async def test_tool_loop_is_bounded(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    emulator.responder = lambda _body: Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})])
+    result = await ask(hass, "Turn on the kitchen light forever")
+    assert len(emulator.requests_to("/v1/responses")) == MAX_TOOL_ITERATIONS
+    assert "stopped after 10" in result.response.speech["plain"]["speech"]
+    # The history stays usable: the next turn goes through, with every call answered.
+    emulator.responder = lambda _body: Reply([Text("Fine.")])
+    follow_up = await ask(hass, "Status?", result.conversation_id)
+    assert follow_up.response.speech["plain"]["speech"] == "Fine."
+    items = input_items(emulator)
+    calls = [i["call_id"] for i in items if i["type"] == "function_call"]
+    outputs = [i["call_id"] for i in items if i["type"] == "function_call_output"]
+    assert calls == outputs
+    assert len(calls) == MAX_TOOL_ITERATIONS
+
+
+async def test_history_kept_within_conversation(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(Reply([Reasoning("hmm"), Text("First answer")]), Reply([Text("Second answer")]))
+    first = await ask(hass, "First question")
+    await ask(hass, "Second question", first.conversation_id)
+    items = input_items(emulator)
+    texts = [(i.get("role"), i.get("content")) for i in items if i["type"] == "message"]
+    assert texts[1:] == [
+        ("user", "First question"),
+        ("assistant", "First answer"),
+        ("user", "Second question"),
+    ]
+    reasoning = next(i for i in items if i["type"] == "reasoning")
+    assert reasoning["encrypted_content"].startswith("enc-")
+    assert reasoning["summary"] == []
+
+
+ERROR_CASES = [
+    (
+        Error(429, "Rate limit reached", type="requests", code="rate_limit_exceeded"),
+        "rate limiting",
+    ),
+    (
+        Error(
+            429,
+            "You exceeded your current quota",
+            type="insufficient_quota",
+            code="insufficient_quota",
+        ),
+        "no credit left",
+    ),
+    (Error(404, "The model `gpt-x` does not exist", code="model_not_found"), "does not know"),
+    (Error(403, "Project does not have access", code="permission"), "may not use"),
+    (Error(500, "Internal error", type="server_error"), "server error"),
+    (Error(400, "Bad thing", code="bad"), "returned an error: Bad thing"),
+    (Reply([Text("partial")], fail="model crashed"), "could not complete the reply: model crashed"),
+    (
+        Reply([Text("partial")], error_event="stream error"),
+        "could not complete the reply: stream error",
+    ),
+    (Reply([Text("partial")], incomplete="max_output_tokens"), "cut off (max_output_tokens)"),
+]
+
+
+@pytest.mark.parametrize(("scripted", "message"), ERROR_CASES)
+async def test_errors_are_translated_and_history_clean(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    scripted: Any,
+    message: str,
+) -> None:
+    emulator.queue(Reply([Text("Hello")]))
+    first = await ask(hass, "Hi")
+    # Servers answer 5xx twice, as the SDK retries once.
+    emulator.queue(scripted, scripted)
+    result = await ask(hass, "Second", first.conversation_id)
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert message in result.response.speech["plain"]["speech"]
+    emulator.replies.clear()
+    emulator.queue(Reply([Text("Recovered")]))
+    third = await ask(hass, "Third", first.conversation_id)
+    assert third.response.speech["plain"]["speech"] == "Recovered"
+    texts = [i.get("content") for i in input_items(emulator) if i["type"] == "message"]
+    # The failed turn left nothing behind but the user's words are not replayed either.
+    assert texts[1:] == ["Hi", "Hello", "Third"]
+
+
+async def test_stream_cut_is_an_error(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(Cut(Reply([Text("a long reply that never ends")]), after_events=4))
+    result = await ask(hass, "Hi")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+
+
+async def test_timeout(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = setup_entry.runtime_data.client
+    monkeypatch.setattr(
+        setup_entry.runtime_data, "client", client.with_options(timeout=0.2, max_retries=0)
+    )
+    emulator.queue(Hang(2))
+    result = await ask(hass, "Hi")
+    assert "did not answer in time" in result.response.speech["plain"]["speech"]
+
+
+async def test_auth_error_starts_reauth(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.api_keys.clear()
+    result = await ask(hass, "Hi")
+    assert "refused the API key" in result.response.speech["plain"]["speech"]
+    assert "sk-test-key" not in result.response.speech["plain"]["speech"]
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler("openai_conversation")
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+    assert setup_entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize("subentry_options", [{"recommended": True}])
+async def test_agent_without_tools(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """With no LLM API, no tools are sent and a hallucinated call is answered with an error."""
+    emulator.queue(Reply([ToolCall("HassTurnOn", {})]), Reply([Text("I can't do that.")]))
+    result = await ask(hass, "Turn on the light")
+    assert result.response.speech["plain"]["speech"] == "I can't do that."
+    assert "tools" not in emulator.requests_to("/v1/responses")[0].body
