@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session, intent
 from homeassistant.setup import async_setup_component
+
+from .conftest import API_KEY
 
 AGENT = "conversation.openai_conversation"
 
@@ -280,3 +283,33 @@ async def test_agent_without_tools(
     result = await ask(hass, "Turn on the light")
     assert result.response.speech["plain"]["speech"] == "I can't do that."
     assert "tools" not in emulator.requests_to("/v1/responses")[0].body
+
+
+async def test_question_continues_conversation(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(Reply([Text("Which room do you mean?")]))
+    result = await ask(hass, "Turn on the light")
+    assert result.continue_conversation is True
+
+
+async def test_api_key_never_logged(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nothing at any level logs the key: not a request, an error, nor the reauth."""
+    caplog.set_level(logging.DEBUG)
+    emulator.queue(
+        Reply([Text("Hello")]),
+        Error(500, "boom", type="server_error"),
+        Error(500, "boom", type="server_error"),
+    )
+    await ask(hass, "Hi")
+    await ask(hass, "Again")
+    emulator.api_keys.clear()
+    await ask(hass, "Once more")
+    await hass.async_block_till_done()
+    assert "OpenAI request failed (invalid_auth)" in caplog.text
+    assert API_KEY not in caplog.text
