@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .images_api import image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text
 from .responses_api import full_response, stream_events
 
@@ -46,8 +47,8 @@ class OpenAIEmulator:
     replies: deque[Scripted] = field(default_factory=deque)
     # Answers when the queue is empty; gets the request body.
     responder: Callable[[dict[str, Any]], Scripted] = lambda _body: Reply([Text("OK")])
-    # When set, /models answers with this error (config-flow and setup failure tests).
-    models_error: Error | None = None
+    # One-shot errors per path, answered before anything else (see fail_next).
+    failures: dict[str, deque[Error]] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -61,6 +62,10 @@ class OpenAIEmulator:
         """Queue replies for the next requests to /responses (and later endpoints)."""
         self.replies.extend(replies)
 
+    def fail_next(self, path: str, *errors: Error) -> None:
+        """Answer the next requests to a path (e.g. "/v1/models") with these errors."""
+        self.failures.setdefault(path, deque()).extend(errors)
+
     def requests_to(self, path: str) -> list[RecordedRequest]:
         """Return the recorded requests to one path."""
         return [r for r in self.requests if r.path == path]
@@ -70,6 +75,8 @@ class OpenAIEmulator:
         app = web.Application(middlewares=[self._record_and_auth])
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/responses", self._responses)
+        app.router.add_post("/v1/images/generations", self._images)
+        app.router.add_get("/v1/files/image.png", self._image_file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -101,18 +108,23 @@ class OpenAIEmulator:
                 status=401,
             )
         request["json"] = body
+        if failures := self.failures.get(request.path):
+            failure = failures.popleft()
+            return web.json_response(_error_body(failure), status=failure.status)
         response: web.StreamResponse = await handler(request)
         return response
 
     async def _models(self, request: web.Request) -> web.Response:
-        if self.models_error:
-            return web.json_response(
-                _error_body(self.models_error), status=self.models_error.status
-            )
         data = [
             {"id": m, "object": "model", "created": 0, "owned_by": "openai"} for m in self.models
         ]
         return web.json_response({"object": "list", "data": data})
+
+    async def _images(self, request: web.Request) -> web.Response:
+        return web.json_response(image_response(request["json"] or {}, self.base_url))
+
+    async def _image_file(self, request: web.Request) -> web.Response:
+        return web.Response(body=make_png(), content_type="image/png")
 
     def _next(self, body: dict[str, Any]) -> Scripted:
         return self.replies.popleft() if self.replies else self.responder(body)

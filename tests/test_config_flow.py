@@ -39,7 +39,8 @@ async def test_user_flow_creates_entry_with_agent(
     assert result["data"] == {CONF_API_KEY: API_KEY}
     subentries = list(result["result"].subentries.values())
     assert [(s.subentry_type, s.title) for s in subentries] == [
-        ("conversation", "OpenAI Conversation")
+        ("conversation", "OpenAI Conversation"),
+        ("ai_task_data", "OpenAI AI Task"),
     ]
     assert dict(subentries[0].data) == RECOMMENDED_CONVERSATION_OPTIONS
     assert emulator.requests_to("/v1/models")[0].headers["Authorization"] == f"Bearer {API_KEY}"
@@ -70,11 +71,10 @@ async def test_user_flow_errors_recover(
     elif failure == "offline":
         monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     else:
-        emulator.models_error = failure
+        emulator.fail_next("/v1/models", failure)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: key})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
-    emulator.models_error = None
     monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: API_KEY}
@@ -276,3 +276,24 @@ async def test_reconfigure_agent_keeps_and_drops_options(
         "recommended": True,
         "prompt": "y",
     }
+
+
+async def test_ai_task_subentry_flow(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, "ai_task_data"), context={"source": "user"}
+    )
+    assert {str(k) for k in result["data_schema"].schema} == {CONF_NAME, "recommended"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Describer", "recommended": False}
+    )
+    assert "image_model" in {str(k) for k in result["data_schema"].schema}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4.1", "max_tokens": 300, "image_model": "dall-e-3"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"temperature": 0.1, "top_p": 1.0}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["image_model"] == "dall-e-3"
+    assert hass.states.get("ai_task.describer") is not None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.backends.responses import ResponsesBackend
 from custom_components.openai_conversation.const import MAX_TOOL_ITERATIONS
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from homeassistant.components import conversation
@@ -252,10 +253,8 @@ async def test_timeout(
     emulator: OpenAIEmulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    client = setup_entry.runtime_data.client
-    monkeypatch.setattr(
-        setup_entry.runtime_data, "client", client.with_options(timeout=0.2, max_retries=0)
-    )
+    fast = setup_entry.runtime_data.client.with_options(timeout=0.2, max_retries=0)
+    monkeypatch.setattr(setup_entry.runtime_data, "backend", ResponsesBackend(hass, fast))
     emulator.queue(Hang(2))
     result = await ask(hass, "Hi")
     assert "did not answer in time" in result.response.speech["plain"]["speech"]

@@ -41,7 +41,7 @@ async def test_unreachable_at_setup_retries(
     if failure == "offline":
         monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     else:
-        emulator.models_error = failure  # type: ignore[assignment]
+        emulator.fail_next("/v1/models", failure)  # type: ignore[arg-type]
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.SETUP_RETRY

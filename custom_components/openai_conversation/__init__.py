@@ -10,20 +10,25 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .backends.responses import ResponsesBackend
 from .client import OpenAIConfigEntry, OpenAIRuntimeData, async_create_client
 from .const import DOMAIN, VALIDATION_TIMEOUT
 from .errors import api_error_message, error_key
+from .images import async_register_image_path
 from .migration import async_migrate_entry, async_migrate_integration
+from .services import async_setup_services
 
 __all__ = ["async_migrate_entry"]
 
-PLATFORMS = (Platform.CONVERSATION,)
+PLATFORMS = (Platform.AI_TASK, Platform.CONVERSATION)
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration: merge entries written by core's first version."""
+    """Set up the integration: merge core's first-version entries, register actions."""
     await async_migrate_integration(hass)
+    async_setup_services(hass)
+    await async_register_image_path(hass)
     return True
 
 
@@ -46,7 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
             translation_key=key,
             translation_placeholders=placeholders,
         ) from err
-    entry.runtime_data = OpenAIRuntimeData(client=client)
+    entry.runtime_data = OpenAIRuntimeData(client, ResponsesBackend(hass, client))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True

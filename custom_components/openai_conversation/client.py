@@ -14,14 +14,16 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.httpx_client import get_async_client
 
+from .backends import Backend
 from .const import DEFAULT_REQUEST_TIMEOUT
 
 
 @dataclass(slots=True)
 class OpenAIRuntimeData:
-    """What a loaded entry holds: one shared SDK client."""
+    """What a loaded entry holds: one shared SDK client and the backend using it."""
 
     client: openai.AsyncOpenAI
+    backend: Backend
 
 
 type OpenAIConfigEntry = ConfigEntry[OpenAIRuntimeData]

@@ -37,6 +37,7 @@ from .client import async_create_client
 from .const import (
     CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
+    CONF_IMAGE_MODEL,
     CONF_MAX_TOKENS,
     CONF_PROMPT,
     CONF_REASONING_EFFORT,
@@ -49,20 +50,25 @@ from .const import (
     CONF_WEB_SEARCH_COUNTRY,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    DEFAULT_AI_TASK_NAME,
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_ENTRY_TITLE,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
+    IMAGE_MODELS,
     LOGGER,
+    RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_CHAT_MODEL,
     RECOMMENDED_CONVERSATION_OPTIONS,
+    RECOMMENDED_IMAGE_MODEL,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
     RECOMMENDED_TEMPERATURE,
     RECOMMENDED_TOP_P,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
     VALIDATION_TIMEOUT,
     VERBOSITY_LEVELS,
@@ -125,6 +131,12 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                             "title": DEFAULT_CONVERSATION_NAME,
                             "unique_id": None,
                         },
+                        {
+                            "subentry_type": SUBENTRY_AI_TASK,
+                            "data": RECOMMENDED_AI_TASK_OPTIONS,
+                            "title": DEFAULT_AI_TASK_NAME,
+                            "unique_id": None,
+                        },
                     ],
                 )
             errors["base"] = error
@@ -179,16 +191,21 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Return the subentry types an entry can hold."""
-        return {SUBENTRY_CONVERSATION: ConversationFlowHandler}
+        return {
+            SUBENTRY_CONVERSATION: ConversationFlowHandler,
+            SUBENTRY_AI_TASK: AITaskFlowHandler,
+        }
 
 
-class ConversationFlowHandler(ConfigSubentryFlow):
-    """Add or reconfigure a conversation agent in three steps.
+class ModelFlowHandler(ConfigSubentryFlow):
+    """Add or reconfigure a model subentry in up to three steps.
 
-    init: name, instructions, LLM APIs, recommended; advanced: model and token budget;
-    model: only the options the chosen model can use.
+    init: name and what the subentry type asks first, plus "recommended"; advanced: model
+    and token budget; model: only the options the chosen model can use.
     """
 
+    default_name: str
+    recommended: Mapping[str, Any]
     options: dict[str, Any]
 
     @property
@@ -196,24 +213,37 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         return self.source == "user"
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add an agent."""
-        self.options = dict(RECOMMENDED_CONVERSATION_OPTIONS)
+        """Add a subentry."""
+        self.options = dict(self.recommended)
         return await self.async_step_init()
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Reconfigure an agent."""
+        """Reconfigure a subentry."""
         self.options = dict(self._get_reconfigure_subentry().data)
         return await self.async_step_init()
 
-    def _llm_api_options(self) -> list[SelectOptionDict]:
-        return [
-            SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
-        ]
+    def _init_fields(self) -> dict[Any, Any]:
+        """Return the fields of the first step besides name and recommended."""
+        return {}
+
+    def _advanced_fields(self) -> dict[Any, Any]:
+        return {
+            vol.Optional(CONF_CHAT_MODEL, default=RECOMMENDED_CHAT_MODEL): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(SUGGESTED_MODELS),
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Optional(CONF_MAX_TOKENS, default=RECOMMENDED_MAX_TOKENS): NumberSelector(
+                NumberSelectorConfig(min=1, max=128000, step=1, mode=NumberSelectorMode.BOX)
+            ),
+        }
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Name, instructions, tools and whether to use recommended settings."""
+        """Name, the type's own fields, and whether to use recommended settings."""
         if user_input is not None:
             if not user_input.get(CONF_LLM_HASS_API):
                 user_input.pop(CONF_LLM_HASS_API, None)
@@ -224,16 +254,9 @@ class ConversationFlowHandler(ConfigSubentryFlow):
             return await self.async_step_advanced()
         schema: dict[Any, Any] = {}
         if self._is_new:
-            schema[vol.Required(CONF_NAME, default=DEFAULT_CONVERSATION_NAME)] = str
-        schema.update(
-            {
-                vol.Optional(CONF_PROMPT): TemplateSelector(),
-                vol.Optional(CONF_LLM_HASS_API): SelectSelector(
-                    SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
-                ),
-                vol.Required(CONF_RECOMMENDED, default=False): BooleanSelector(),
-            }
-        )
+            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
+        schema.update(self._init_fields())
+        schema[vol.Required(CONF_RECOMMENDED, default=False)] = BooleanSelector()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
@@ -246,23 +269,11 @@ class ConversationFlowHandler(ConfigSubentryFlow):
         if user_input is not None:
             self.options.update(user_input)
             return await self.async_step_model()
-        schema = vol.Schema(
-            {
-                vol.Optional(CONF_CHAT_MODEL, default=RECOMMENDED_CHAT_MODEL): SelectSelector(
-                    SelectSelectorConfig(
-                        options=list(SUGGESTED_MODELS),
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
-                vol.Optional(CONF_MAX_TOKENS, default=RECOMMENDED_MAX_TOKENS): NumberSelector(
-                    NumberSelectorConfig(min=1, max=128000, step=1, mode=NumberSelectorMode.BOX)
-                ),
-            }
-        )
         return self.async_show_form(
             step_id="advanced",
-            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(self._advanced_fields()), self.options
+            ),
         )
 
     async def async_step_model(
@@ -334,10 +345,46 @@ class ConversationFlowHandler(ConfigSubentryFlow):
             }
         title = options.pop(CONF_NAME, None)
         if self._is_new:
-            return self.async_create_entry(title=title or DEFAULT_CONVERSATION_NAME, data=options)
+            return self.async_create_entry(title=title or self.default_name, data=options)
         return self.async_update_and_abort(
             self._get_entry(), self._get_reconfigure_subentry(), data=options
         )
+
+
+class ConversationFlowHandler(ModelFlowHandler):
+    """Conversation agents: instructions and the LLM APIs they may use come first."""
+
+    default_name = DEFAULT_CONVERSATION_NAME
+    recommended = RECOMMENDED_CONVERSATION_OPTIONS
+
+    def _llm_api_options(self) -> list[SelectOptionDict]:
+        return [
+            SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
+        ]
+
+    def _init_fields(self) -> dict[Any, Any]:
+        return {
+            vol.Optional(CONF_PROMPT): TemplateSelector(),
+            vol.Optional(CONF_LLM_HASS_API): SelectSelector(
+                SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
+            ),
+        }
+
+
+class AITaskFlowHandler(ModelFlowHandler):
+    """AI Task: the model options, plus the image model."""
+
+    default_name = DEFAULT_AI_TASK_NAME
+    recommended = RECOMMENDED_AI_TASK_OPTIONS
+
+    def _advanced_fields(self) -> dict[Any, Any]:
+        fields = super()._advanced_fields()
+        fields[vol.Optional(CONF_IMAGE_MODEL, default=RECOMMENDED_IMAGE_MODEL)] = SelectSelector(
+            SelectSelectorConfig(
+                options=list(IMAGE_MODELS), custom_value=True, mode=SelectSelectorMode.DROPDOWN
+            )
+        )
+        return fields
 
 
 def _select(options: tuple[str, ...], translation_key: str) -> SelectSelector:

@@ -58,6 +58,7 @@ RECOMMENDED_CONVERSATION_OPTIONS: Final = {
     CONF_PROMPT: llm.DEFAULT_INSTRUCTIONS_PROMPT,
 }
 RECOMMENDED_AI_TASK_OPTIONS: Final = {CONF_RECOMMENDED: True}
+IMAGE_MODELS: Final = ("gpt-image-1", "gpt-image-1-mini", "dall-e-3")
 
 # Bound on model round trips in one turn, so a model that calls tools forever stops.
 MAX_TOOL_ITERATIONS: Final = 10

@@ -1,4 +1,4 @@
-"""Base entity: device, options and the provider-agnostic tool loop."""
+"""Base entity: device and options; and the provider-agnostic tool loop."""
 
 from __future__ import annotations
 
@@ -10,15 +10,72 @@ import voluptuous as vol
 
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.translation import async_get_translations
 
-from .backends import Backend, Delta, TokenUsage, TurnRequest
-from .backends.responses import ResponsesBackend
+from .backends import Delta, TokenUsage, TurnRequest
 from .client import OpenAIConfigEntry
 from .const import CONF_CHAT_MODEL, DOMAIN, LOGGER, MAX_TOOL_ITERATIONS, RECOMMENDED_CHAT_MODEL
 from .errors import stream_interrupted, translate_error
+
+
+def _trace_usage(chat_log: conversation.ChatLog, usage: TokenUsage) -> None:
+    chat_log.async_trace(
+        {
+            "stats": {
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cached_input_tokens": usage.cached_tokens,
+            }
+        }
+    )
+
+
+async def _guarded(
+    hass: HomeAssistant, entry: OpenAIConfigEntry, stream: AsyncIterator[Delta]
+) -> AsyncIterator[Delta]:
+    """Relay a backend stream, turning SDK and transport errors into translated ones."""
+    try:
+        async for delta in stream:
+            yield delta
+    except openai.OpenAIError as err:
+        raise translate_error(hass, entry, err) from err
+    except httpx.TransportError as err:
+        raise stream_interrupted(err) from err
+
+
+async def async_run_chat_log(
+    hass: HomeAssistant,
+    entry: OpenAIConfigEntry,
+    chat_log: conversation.ChatLog,
+    agent_id: str,
+    request: TurnRequest,
+) -> None:
+    """Run model round trips until the model stops calling tools (bounded)."""
+    backend = entry.runtime_data.backend
+    for _ in range(MAX_TOOL_ITERATIONS):
+        stream = _guarded(hass, entry, backend.stream_turn(chat_log, request))
+        async for _content in chat_log.async_add_delta_content_stream(agent_id, stream):
+            pass
+        if not chat_log.unresponded_tool_results:
+            return
+    LOGGER.warning("%s stopped after %s model calls in one turn", agent_id, MAX_TOOL_ITERATIONS)
+    # Keep what the tools did and end the turn with an answer, not an error.
+    chat_log.async_add_assistant_content_without_tools(
+        conversation.AssistantContent(agent_id=agent_id, content=await _limit_message(hass))
+    )
+
+
+async def _limit_message(hass: HomeAssistant) -> str:
+    """Return the translated reply for a turn that hit the tool-call bound."""
+    translations = await async_get_translations(hass, hass.config.language, "exceptions", {DOMAIN})
+    text = translations.get(
+        f"component.{DOMAIN}.exceptions.tool_loop_limit.message",
+        "I stopped after {limit} rounds of tool calls.",
+    )
+    return text.replace("{limit}", str(MAX_TOOL_ITERATIONS))
 
 
 class OpenAIBaseLLMEntity(Entity):
@@ -40,68 +97,18 @@ class OpenAIBaseLLMEntity(Entity):
             entry_type=dr.DeviceEntryType.SERVICE,
         )
 
-    @property
-    def backend(self) -> Backend:
-        """Return the backend that speaks to the entry's server."""
-        return ResponsesBackend(self.entry.runtime_data.client)
-
-    def _record_usage(self, chat_log: conversation.ChatLog, usage: TokenUsage) -> None:
-        chat_log.async_trace(
-            {
-                "stats": {
-                    "input_tokens": usage.input_tokens,
-                    "output_tokens": usage.output_tokens,
-                    "cached_input_tokens": usage.cached_tokens,
-                }
-            }
-        )
-
-    async def _guarded(self, stream: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
-        """Relay a backend stream, turning SDK errors into translated ones."""
-        try:
-            async for delta in stream:
-                yield delta
-        except openai.OpenAIError as err:
-            raise translate_error(self.hass, self.entry, err) from err
-        except httpx.TransportError as err:
-            raise stream_interrupted(err) from err
-
     async def _async_handle_chat_log(
         self,
         chat_log: conversation.ChatLog,
         structure_name: str | None = None,
         structure: vol.Schema | None = None,
     ) -> None:
-        """Run model round trips until the model stops calling tools (bounded)."""
+        """Answer the chat log with this subentry's model and options."""
         request = TurnRequest(
             options=self.subentry.data,
             user=chat_log.conversation_id,
             structure=structure,
             structure_name=structure_name,
-            on_usage=lambda usage: self._record_usage(chat_log, usage),
+            on_usage=lambda usage: _trace_usage(chat_log, usage),
         )
-        for _ in range(MAX_TOOL_ITERATIONS):
-            stream = self._guarded(self.backend.stream_turn(chat_log, request))
-            async for _content in chat_log.async_add_delta_content_stream(self.entity_id, stream):
-                pass
-            if not chat_log.unresponded_tool_results:
-                return
-        LOGGER.warning(
-            "%s stopped after %s model calls in one turn", self.entity_id, MAX_TOOL_ITERATIONS
-        )
-        # Keep what the tools did and end the turn with an answer, not an error.
-        chat_log.async_add_assistant_content_without_tools(
-            conversation.AssistantContent(
-                agent_id=self.entity_id, content=await self._tool_limit_message()
-            )
-        )
-
-    async def _tool_limit_message(self) -> str:
-        """Return the translated reply for a turn that hit the tool-call bound."""
-        key = f"component.{DOMAIN}.exceptions.tool_loop_limit.message"
-        translations = await async_get_translations(
-            self.hass, self.hass.config.language, "exceptions", {DOMAIN}
-        )
-        return translations.get(key, "I stopped after too many tool calls.").replace(
-            "{limit}", str(MAX_TOOL_ITERATIONS)
-        )
+        await async_run_chat_log(self.hass, self.entry, chat_log, self.entity_id, request)

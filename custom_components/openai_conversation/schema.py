@@ -47,3 +47,12 @@ def structured_output_schema(
         schema, custom_serializer=serializer or llm.selector_serializer
     )
     return _make_strict(result)
+
+
+def drop_nulls(data: Any) -> Any:
+    """Undo the strict schema's nullable optionals: a null property means "absent"."""
+    if isinstance(data, dict):
+        return {key: drop_nulls(value) for key, value in data.items() if value is not None}
+    if isinstance(data, list):
+        return [drop_nulls(item) for item in data]
+    return data

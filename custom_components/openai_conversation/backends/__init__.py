@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 import json
+from pathlib import Path
 from typing import Any, Protocol
 
 import voluptuous as vol
 
 from homeassistant.components import conversation
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
 
+from ..files import EncodedFile, FileCache
+
+type Files = Mapping[Path, EncodedFile]
 type Delta = conversation.AssistantContentDeltaDict | conversation.ToolResultContentDeltaDict
 
 
@@ -87,3 +92,15 @@ def parse_tool_call(
     if not isinstance(args, dict):
         return invalid_tool_call(call_id, name, "Arguments must be a JSON object")
     return ({"tool_calls": [llm.ToolInput(tool_name=name, tool_args=args, id=call_id)]},)
+
+
+async def encode_attachments(
+    hass: HomeAssistant, cache: FileCache, chat_log: conversation.ChatLog
+) -> dict[Path, EncodedFile]:
+    """Encode the files attached to the chat's user messages (checked, off the loop)."""
+    return {
+        attachment.path: await cache.async_encode(hass, attachment.path, attachment.mime_type)
+        for content in chat_log.content
+        if isinstance(content, conversation.UserContent)
+        for attachment in content.attachments or ()
+    }

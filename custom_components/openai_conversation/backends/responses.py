@@ -11,6 +11,7 @@ from openai.types.responses import ResponseReasoningItem, ResponseStreamEvent
 from voluptuous_openapi import convert
 
 from homeassistant.components import conversation
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import slugify
@@ -40,8 +41,9 @@ from ..const import (
     model_capabilities,
 )
 from ..errors import response_error
+from ..files import FileCache
 from ..schema import structured_output_schema
-from . import Delta, TokenUsage, TurnRequest, parse_tool_call, tool_list
+from . import Delta, Files, TokenUsage, TurnRequest, encode_attachments, parse_tool_call, tool_list
 
 # Output items the server runs itself; they are replayed to the model as they came.
 SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
@@ -68,7 +70,20 @@ def _assistant_items(content: conversation.AssistantContent) -> Iterator[dict[st
         }
 
 
-def _content_items(content: conversation.Content) -> Iterator[dict[str, Any]]:
+def _user_message(content: conversation.UserContent, files: Files) -> dict[str, Any]:
+    if not content.attachments:
+        return _message("user", content.content)
+    parts: list[dict[str, Any]] = [{"type": "input_text", "text": content.content}]
+    for attachment in content.attachments:
+        file = files[attachment.path]
+        if file.is_image:
+            parts.append({"type": "input_image", "image_url": file.data_url, "detail": "auto"})
+        else:
+            parts.append({"type": "input_file", "filename": file.name, "file_data": file.data_url})
+    return {"type": "message", "role": "user", "content": parts}
+
+
+def _content_items(content: conversation.Content, files: Files) -> Iterator[dict[str, Any]]:
     """Yield the input items for one piece of chat history."""
     if isinstance(content, conversation.ToolResultContent):
         yield {
@@ -78,6 +93,8 @@ def _content_items(content: conversation.Content) -> Iterator[dict[str, Any]]:
         }
     elif isinstance(content, conversation.AssistantContent):
         yield from _assistant_items(content)
+    elif isinstance(content, conversation.UserContent):
+        yield _user_message(content, files)
     elif content.content:
         yield _message("developer" if content.role == "system" else content.role, content.content)
 
@@ -106,9 +123,12 @@ def pair_tool_calls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return paired
 
 
-def history_to_input(chat_content: Iterable[conversation.Content]) -> list[dict[str, Any]]:
+def history_to_input(
+    chat_content: Iterable[conversation.Content], files: Files | None = None
+) -> list[dict[str, Any]]:
     """Convert the whole chat history to Responses input items."""
-    return pair_tool_calls([item for c in chat_content for item in _content_items(c)])
+    files = files or {}
+    return pair_tool_calls([item for c in chat_content for item in _content_items(c, files)])
 
 
 def format_tool(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
@@ -167,13 +187,15 @@ def _model_params(options: Any, model: str) -> dict[str, Any]:
     return params
 
 
-def build_params(chat_log: conversation.ChatLog, request: TurnRequest) -> dict[str, Any]:
+def build_params(
+    chat_log: conversation.ChatLog, request: TurnRequest, files: Files | None = None
+) -> dict[str, Any]:
     """Return the arguments of one streaming responses.create call."""
     options = request.options
     model = options.get(CONF_CHAT_MODEL, RECOMMENDED_CHAT_MODEL)
     params: dict[str, Any] = {
         "model": model,
-        "input": history_to_input(chat_log.content),
+        "input": history_to_input(chat_log.content, files),
         "max_output_tokens": options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS),
         "store": False,
         "stream": True,
@@ -293,15 +315,18 @@ HANDLERS: dict[str, Callable[[_StreamState, Any], Iterable[Delta]]] = {
 class ResponsesBackend:
     """Talks to /responses with streaming."""
 
-    def __init__(self, client: openai.AsyncOpenAI) -> None:
+    def __init__(self, hass: HomeAssistant, client: openai.AsyncOpenAI) -> None:
         """Initialize the backend."""
+        self._hass = hass
         self._client = client
+        self._files = FileCache()
 
     async def stream_turn(
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
-        params = build_params(chat_log, request)
+        files = await encode_attachments(self._hass, self._files, chat_log)
+        params = build_params(chat_log, request, files)
         state = _StreamState(request, {t.name for t in tool_list(chat_log)})
         stream: openai.AsyncStream[ResponseStreamEvent] = await self._client.responses.create(
             **params

@@ -1,0 +1,88 @@
+"""Files sent to the model: checked, read off the event loop, and cached."""
+
+from __future__ import annotations
+
+import base64
+from collections import OrderedDict
+from dataclasses import dataclass
+from mimetypes import guess_file_type
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+
+from .const import DOMAIN
+
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+PDF_TYPE = "application/pdf"
+# Encoded files kept between model calls (the tool loop resends the history each time).
+CACHE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFile:
+    """A file as a data URL, ready for the wire."""
+
+    name: str
+    mime_type: str
+    data_url: str
+
+    @property
+    def is_image(self) -> bool:
+        """Return whether the file is an image (else a PDF)."""
+        return self.mime_type in IMAGE_TYPES
+
+
+def _file_error(key: str, path: Path, detail: str = "") -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"file": str(path), "detail": detail},
+    )
+
+
+def check_file(path: Path, mime_type: str | None) -> str:
+    """Return the file's MIME type, or raise a translated error naming the file."""
+    if not path.is_file():
+        raise _file_error("file_not_found", path)
+    mime_type = mime_type or guess_file_type(path)[0]
+    if mime_type not in IMAGE_TYPES and mime_type != PDF_TYPE:
+        raise _file_error("unsupported_file", path, mime_type or "unknown")
+    return mime_type
+
+
+def _encode(path: Path, mime_type: str | None) -> EncodedFile:
+    mime_type = check_file(path, mime_type)
+    data = base64.b64encode(path.read_bytes()).decode()
+    return EncodedFile(path.name, mime_type, f"data:{mime_type};base64,{data}")
+
+
+class FileCache:
+    """Encodes files in the executor and keeps the last few."""
+
+    def __init__(self) -> None:
+        """Initialize an empty cache."""
+        self._files: OrderedDict[tuple[Path, int, int], EncodedFile] = OrderedDict()
+
+    async def async_encode(
+        self, hass: HomeAssistant, path: Path, mime_type: str | None
+    ) -> EncodedFile:
+        """Return a file encoded for the wire; a changed file is read again."""
+        stat = await hass.async_add_executor_job(_stat, path)
+        key = (path, *stat)
+        if (cached := self._files.get(key)) is not None:
+            self._files.move_to_end(key)
+            return cached
+        encoded = await hass.async_add_executor_job(_encode, path, mime_type)
+        self._files[key] = encoded
+        if len(self._files) > CACHE_SIZE:
+            self._files.popitem(last=False)
+        return encoded
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError as err:
+        raise _file_error("file_not_found", path) from err
+    return stat.st_mtime_ns, stat.st_size

@@ -1,0 +1,113 @@
+"""Image generation, and storage that outlives OpenAI's expiring URLs."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+import uuid
+
+import openai
+
+from homeassistant.components.http import StaticPathConfig
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import network
+
+from .const import DOMAIN, LOGGER
+
+# Served without authentication under an unguessable name, like HA's /local folder,
+# so a URL given to a notification or a dashboard keeps working.
+IMAGE_URL_PATH = f"/{DOMAIN}/images"
+IMAGE_FOLDER = f"{DOMAIN}/images"
+
+# The action's parameters are DALL-E 3's; GPT image models take their own values.
+GPT_IMAGE_SIZES = {"1024x1024": "1024x1024", "1792x1024": "1536x1024", "1024x1792": "1024x1536"}
+GPT_IMAGE_QUALITY = {"standard": "medium", "hd": "high"}
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    """An image the API returned."""
+
+    data: bytes
+    mime_type: str
+    revised_prompt: str | None
+    size: str | None
+
+
+def image_folder(hass: HomeAssistant) -> Path:
+    """Return the folder generated images are stored in."""
+    return Path(hass.config.path(IMAGE_FOLDER))
+
+
+async def async_register_image_path(hass: HomeAssistant) -> None:
+    """Serve the image folder (created if missing)."""
+    folder = image_folder(hass)
+    await hass.async_add_executor_job(lambda: folder.mkdir(parents=True, exist_ok=True))
+    await hass.http.async_register_static_paths(
+        [StaticPathConfig(IMAGE_URL_PATH, str(folder), cache_headers=False)]
+    )
+
+
+def _request(model: str, prompt: str, size: str, quality: str, style: str) -> dict[str, object]:
+    if model.startswith("dall-e"):
+        return {
+            "model": model,
+            "prompt": prompt,
+            "size": size,
+            "quality": quality,
+            "style": style,
+            "response_format": "b64_json",
+            "n": 1,
+        }
+    # GPT image models always return base64 and take no style.
+    return {
+        "model": model,
+        "prompt": prompt,
+        "n": 1,
+        "size": GPT_IMAGE_SIZES.get(size, size),
+        "quality": GPT_IMAGE_QUALITY.get(quality, quality),
+    }
+
+
+async def async_generate_image(
+    client: openai.AsyncOpenAI,
+    model: str,
+    prompt: str,
+    *,
+    size: str = "1024x1024",
+    quality: str = "standard",
+    style: str = "vivid",
+) -> GeneratedImage:
+    """Generate one image; SDK errors are left to the caller's error mapping."""
+    response = await client.images.generate(**_request(model, prompt, size, quality, style))  # type: ignore[call-overload]
+    if not response.data or not response.data[0].b64_json:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_image")
+    image = response.data[0]
+    output_format = getattr(response, "output_format", None) or "png"
+    return GeneratedImage(
+        data=base64.b64decode(image.b64_json),
+        mime_type=f"image/{output_format}",
+        revised_prompt=image.revised_prompt,
+        size=getattr(response, "size", None) or size,
+    )
+
+
+async def async_store_image(hass: HomeAssistant, image: GeneratedImage) -> tuple[Path, str]:
+    """Save an image; return its path and a URL that keeps working."""
+    extension = image.mime_type.removeprefix("image/")
+    name = f"{uuid.uuid4().hex}.{extension}"
+    path = image_folder(hass) / name
+
+    def write() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(image.data)
+
+    await hass.async_add_executor_job(write)
+    url = f"{IMAGE_URL_PATH}/{name}"
+    try:
+        url = network.get_url(hass) + url
+    except network.NoURLAvailableError:
+        LOGGER.debug("No external or internal URL configured; returning a relative URL")
+    return path, url

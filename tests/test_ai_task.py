@@ -1,0 +1,177 @@
+"""AI Task: data with and without structure, attachments, and images, via the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+
+from custom_components.openai_conversation.const import RECOMMENDED_AI_TASK_OPTIONS
+from emulator import Error, OpenAIEmulator, Reply, Text
+from homeassistant.components import ai_task, conversation
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import selector
+from homeassistant.setup import async_setup_component
+
+from .conftest import API_KEY
+
+ENTITY = "ai_task.openai_ai_task"
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """An entry with only an AI Task subentry."""
+    entry = MockConfigEntry(
+        domain="openai_conversation",
+        data={"api_key": API_KEY},
+        version=2,
+        minor_version=9,
+        subentries_data=[
+            ConfigSubentryData(
+                data=RECOMMENDED_AI_TASK_OPTIONS,
+                subentry_type="ai_task_data",
+                title="OpenAI AI Task",
+                unique_id=None,
+            )
+        ],
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture(autouse=True)
+async def media_source(hass: HomeAssistant) -> None:
+    """AI Task stores generated images through media_source."""
+    assert await async_setup_component(hass, "media_source", {})
+
+
+async def test_generate_text(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(Reply([Text("It is sunny.")]))
+    result = await ai_task.async_generate_data(
+        hass, task_name="Weather", entity_id=ENTITY, instructions="Describe the weather"
+    )
+    assert result.data == "It is sunny."
+    body = emulator.requests_to("/v1/responses")[0].body
+    assert "format" not in body.get("text", {})
+
+
+async def test_generate_structured(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    structure = vol.Schema(
+        {
+            vol.Required("name"): selector.TextSelector(),
+            vol.Optional("age"): selector.NumberSelector({"min": 0, "max": 150}),
+            vol.Required("pets"): selector.ObjectSelector(),
+        }
+    )
+    reply = {"name": "Ada", "age": None, "pets": {"cat": "Tom"}}
+    emulator.queue(Reply([Text(json.dumps(reply))]))
+    result = await ai_task.async_generate_data(
+        hass, task_name="Person Info", entity_id=ENTITY, instructions="Who?", structure=structure
+    )
+    assert result.data == {"name": "Ada", "pets": {"cat": "Tom"}}
+    fmt = emulator.requests_to("/v1/responses")[0].body["text"]["format"]
+    assert fmt["type"] == "json_schema"
+    assert fmt["name"] == "person_info"
+    assert fmt["strict"] is True
+    assert fmt["schema"]["required"] == ["name", "age", "pets"]
+    assert fmt["schema"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("reply", ["not json at all", '{"name": 5}'])
+async def test_invalid_structured_reply(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, reply: str
+) -> None:
+    emulator.queue(Reply([Text(reply)]))
+    with pytest.raises(HomeAssistantError, match="does not match the requested structure"):
+        await ai_task.async_generate_data(
+            hass,
+            task_name="t",
+            entity_id=ENTITY,
+            instructions="x",
+            structure=vol.Schema({vol.Required("name"): str}),
+        )
+
+
+async def test_attachments(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, tmp_path: Path
+) -> None:
+    image = tmp_path / "door.jpg"
+    image.write_bytes(b"\xff\xd8\xff fake jpeg")
+    pdf = tmp_path / "bill.pdf"
+    pdf.write_bytes(b"%PDF-1.4 fake")
+    emulator.queue(Reply([Text("A person at the door and a bill.")]))
+    chat = conversation.ChatLog(hass, "x")
+    chat.async_add_user_content(
+        conversation.UserContent(
+            "What is this?",
+            attachments=[
+                conversation.Attachment("media-source://a", "image/jpeg", image),
+                conversation.Attachment("media-source://b", "application/pdf", pdf),
+            ],
+        )
+    )
+    entity = hass.data[ai_task.DATA_COMPONENT].get_entity(ENTITY)
+    result = await entity._async_generate_data(
+        ai_task.GenDataTask(name="t", instructions="What is this?"), chat
+    )
+    assert result.data == "A person at the door and a bill."
+    parts = emulator.requests_to("/v1/responses")[0].body["input"][-1]["content"]
+    assert [p["type"] for p in parts] == ["input_text", "input_image", "input_file"]
+    assert parts[1]["image_url"].startswith("data:image/jpeg;base64,")
+    assert parts[2]["filename"] == "bill.pdf"
+    assert parts[2]["file_data"].startswith("data:application/pdf;base64,")
+
+
+async def test_unsupported_attachment(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, tmp_path: Path
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    chat = conversation.ChatLog(hass, "x")
+    chat.async_add_user_content(
+        conversation.UserContent(
+            "Read", attachments=[conversation.Attachment("media-source://a", "text/plain", text)]
+        )
+    )
+    entity = hass.data[ai_task.DATA_COMPONENT].get_entity(ENTITY)
+    with pytest.raises(HomeAssistantError) as err:
+        await entity._async_generate_data(ai_task.GenDataTask(name="t", instructions="x"), chat)
+    assert err.value.translation_key == "unsupported_file"
+    assert emulator.requests_to("/v1/responses") == []
+
+
+async def test_generate_image(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    result = await ai_task.async_generate_image(
+        hass, task_name="Art", entity_id=ENTITY, instructions="A red square"
+    )
+    assert result["mime_type"] == "image/png"
+    assert result["model"] == "gpt-image-1"
+    assert result["width"] == 1024
+    body = emulator.requests_to("/v1/images/generations")[0].body
+    assert body["model"] == "gpt-image-1"
+    assert body["prompt"] == "A red square"
+    assert "response_format" not in body
+
+
+async def test_generate_image_error(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next(
+        "/v1/images/generations",
+        Error(400, "Your organization must be verified", code="org_not_verified"),
+    )
+    with pytest.raises(HomeAssistantError, match="organization must be verified"):
+        await ai_task.async_generate_image(
+            hass, task_name="Art", entity_id=ENTITY, instructions="x"
+        )

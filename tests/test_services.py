@@ -1,0 +1,207 @@
+"""The generate_image and generate_content actions, called as automations call them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from emulator import Error, OpenAIEmulator, Reply, Text
+from emulator.images_api import make_png
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+DOMAIN = "openai_conversation"
+
+
+async def call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True
+    )
+
+
+@pytest.fixture
+def allowed_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    return tmp_path
+
+
+async def test_generate_image_saves_and_serves(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    result = await call(
+        hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A cat"}
+    )
+    body = emulator.requests_to("/v1/images/generations")[0].body
+    assert body == {
+        "model": "dall-e-3",
+        "prompt": "A cat",
+        "size": "1024x1024",
+        "quality": "standard",
+        "style": "vivid",
+        "response_format": "b64_json",
+        "n": 1,
+    }
+    assert result["revised_prompt"] == "A detailed picture of A cat"
+    path = Path(result["path"])
+    assert path.read_bytes() == make_png()
+    assert path.parent == Path(hass.config.path("openai_conversation/images"))
+    # The URL keeps working without OpenAI (and without logging in, like /local).
+    client = await hass_client_no_auth()
+    url = result["url"]
+    response = await client.get(url[url.index("/openai_conversation/") :])
+    assert response.status == 200
+    assert await response.read() == make_png()
+
+
+async def test_generate_image_gpt_image_model(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    result = await call(
+        hass,
+        "generate_image",
+        {
+            "config_entry": setup_entry.entry_id,
+            "prompt": "A dog",
+            "size": "1792x1024",
+            "quality": "hd",
+            "model": "gpt-image-1",
+        },
+    )
+    body = emulator.requests_to("/v1/images/generations")[0].body
+    assert body == {
+        "model": "gpt-image-1",
+        "prompt": "A dog",
+        "n": 1,
+        "size": "1536x1024",
+        "quality": "high",
+    }
+    assert result["revised_prompt"] is None
+    assert Path(result["path"]).exists()
+
+
+async def test_generate_image_schema(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    with pytest.raises(Exception, match="size"):
+        await call(
+            hass,
+            "generate_image",
+            {"config_entry": setup_entry.entry_id, "prompt": "x", "size": "10x10"},
+        )
+
+
+async def test_actions_refuse_other_entries(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "generate_content", {"config_entry": "nope", "prompt": "x"})
+    assert err.value.translation_key == "invalid_config_entry"
+    await hass.config_entries.async_unload(setup_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "x"})
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_auth_error_starts_reauth_rate_limit_does_not(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    limited = Error(429, "Rate limit reached", type="requests", code="rate_limit_exceeded")
+    emulator.fail_next("/v1/images/generations", limited, limited)
+    with pytest.raises(HomeAssistantError, match="rate limiting"):
+        await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "x"})
+    await hass.async_block_till_done()
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    emulator.api_keys.clear()
+    with pytest.raises(HomeAssistantError, match="refused the API key"):
+        await call(hass, "generate_content", {"config_entry": setup_entry.entry_id, "prompt": "x"})
+    await hass.async_block_till_done()
+    assert [
+        f["context"]["source"] for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    ] == ["reauth"]
+
+
+async def test_generate_content_text(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(Reply([Text("Forty-two")]))
+    result = await call(
+        hass,
+        "generate_content",
+        {"config_entry": setup_entry.entry_id, "prompt": "Meaning of life?"},
+    )
+    assert result == {"text": "Forty-two"}
+    body = emulator.requests_to("/v1/responses")[0].body
+    assert body["input"] == [{"type": "message", "role": "user", "content": "Meaning of life?"}]
+    assert "tools" not in body
+
+
+async def test_generate_content_with_files(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, allowed_dir: Path
+) -> None:
+    (allowed_dir / "a.png").write_bytes(make_png())
+    (allowed_dir / "b.webp").write_bytes(b"RIFF fake webp")
+    (allowed_dir / "c.pdf").write_bytes(b"%PDF-1.4")
+    emulator.queue(Reply([Text("Two images and a document.")]))
+    result = await call(
+        hass,
+        "generate_content",
+        {
+            "config_entry": setup_entry.entry_id,
+            "prompt": "What are these?",
+            "filenames": [str(allowed_dir / "a.png"), str(allowed_dir / "c.pdf")],
+            "image_filename": str(allowed_dir / "b.webp"),
+        },
+    )
+    assert result == {"text": "Two images and a document."}
+    parts = emulator.requests_to("/v1/responses")[0].body["input"][0]["content"]
+    assert [p["type"] for p in parts] == ["input_text", "input_image", "input_file", "input_image"]
+    assert parts[3]["image_url"].startswith("data:image/webp;base64,")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "key"),
+    [("notes.txt", b"hi", "unsupported_file"), ("missing.png", None, "file_not_found")],
+)
+async def test_generate_content_bad_files(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    allowed_dir: Path,
+    name: str,
+    content: bytes | None,
+    key: str,
+) -> None:
+    if content is not None:
+        (allowed_dir / name).write_bytes(content)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "generate_content",
+            {
+                "config_entry": setup_entry.entry_id,
+                "prompt": "x",
+                "filenames": [str(allowed_dir / name)],
+            },
+        )
+    assert err.value.translation_key == key
+    assert err.value.translation_placeholders["file"] == str(allowed_dir / name)
+    assert emulator.requests_to("/v1/responses") == []
+
+
+async def test_generate_content_path_not_allowed(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(make_png())
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "generate_content",
+            {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(secret)]},
+        )
+    assert err.value.translation_key == "path_not_allowed"
