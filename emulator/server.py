@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .audio_api import speech_audio
 from .images_api import image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text
 from .responses_api import full_response, stream_events
@@ -47,6 +48,11 @@ class OpenAIEmulator:
     replies: deque[Scripted] = field(default_factory=deque)
     # Answers when the queue is empty; gets the request body.
     responder: Callable[[dict[str, Any]], Scripted] = lambda _body: Reply([Text("OK")])
+    # Transcripts for the next /audio/transcriptions requests; then the default.
+    transcripts: deque[str] = field(default_factory=deque)
+    default_transcript: str = "turn on the kitchen light"
+    speech_chunk_size: int = 1024
+    speech_chunk_delay: float = 0.0
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     host: str = "127.0.0.1"
@@ -77,6 +83,8 @@ class OpenAIEmulator:
         app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/images/generations", self._images)
         app.router.add_get("/v1/files/image.png", self._image_file)
+        app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
+        app.router.add_post("/v1/audio/speech", self._speech)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -125,6 +133,31 @@ class OpenAIEmulator:
 
     async def _image_file(self, request: web.Request) -> web.Response:
         return web.Response(body=make_png(), content_type="image/png")
+
+    async def _transcriptions(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        upload = form["file"]
+        fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+        fields["file"] = {
+            "filename": upload.filename,  # type: ignore[union-attr]
+            "content_type": upload.content_type,  # type: ignore[union-attr]
+            "data": upload.file.read(),  # type: ignore[union-attr]
+        }
+        self.requests[-1].body = fields
+        text = self.transcripts.popleft() if self.transcripts else self.default_transcript
+        return web.json_response({"text": text})
+
+    async def _speech(self, request: web.Request) -> web.StreamResponse:
+        audio = speech_audio(request["json"] or {})
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(audio), self.speech_chunk_size):
+            await response.write(audio[start : start + self.speech_chunk_size])
+            if self.speech_chunk_delay:
+                await asyncio.sleep(self.speech_chunk_delay)
+        await response.write_eof()
+        return response
 
     def _next(self, body: dict[str, Any]) -> Scripted:
         return self.replies.popleft() if self.replies else self.responder(body)

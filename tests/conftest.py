@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,8 +32,13 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture(autouse=True)
-async def ha_core(hass: HomeAssistant) -> None:
-    """Set up HA's core integration (exposed entities), as a running instance has."""
+async def ha_core(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Give each test its own config folder, and set up HA's core integration.
+
+    The default test config folder lies inside the installed test package and is shared
+    by all tests: TTS caches and generated images written there would leak between tests.
+    """
+    hass.config.config_dir = str(tmp_path)
     assert await async_setup_component(hass, "homeassistant", {})
 
 

@@ -41,6 +41,8 @@ async def test_user_flow_creates_entry_with_agent(
     assert [(s.subentry_type, s.title) for s in subentries] == [
         ("conversation", "OpenAI Conversation"),
         ("ai_task_data", "OpenAI AI Task"),
+        ("stt", "OpenAI STT"),
+        ("tts", "OpenAI TTS"),
     ]
     assert dict(subentries[0].data) == RECOMMENDED_CONVERSATION_OPTIONS
     assert emulator.requests_to("/v1/models")[0].headers["Authorization"] == f"Bearer {API_KEY}"

@@ -67,7 +67,8 @@ async def test_v1_entries_merge_per_key(hass: HomeAssistant, emulator: OpenAIEmu
     assert all(e.options == {} and e.title == "OpenAI" for e in entries)
     conversations = [s for s in first.subentries.values() if s.subentry_type == "conversation"]
     assert sorted(s.title for s in conversations) == ["Butler", "Pirate"]
-    assert [s.subentry_type for s in first.subentries.values()].count("ai_task_data") == 1
+    kinds = [s.subentry_type for s in first.subentries.values()]
+    assert all(kinds.count(kind) == 1 for kind in ("ai_task_data", "stt", "tts"))
     ent_reg, dev_reg = er.async_get(hass), dr.async_get(hass)
     for entity_id, device_id, title in (
         (first_entity, first_device, "Pirate"),
@@ -163,7 +164,7 @@ async def test_v2_entries_keep_their_agents(
 
     assert (entry.version, entry.minor_version) == (2, ENTRY_MINOR_VERSION)
     types = sorted(s.subentry_type for s in entry.subentries.values())
-    assert types == ["ai_task_data", "conversation"]
+    assert types == ["ai_task_data", "conversation", "stt", "tts"]
     assert dict(entry.subentries[conversation.subentry_id].data) == V1_OPTIONS
     device = dev_reg.async_get(device.id)
     assert device.config_entries_subentries == {entry.entry_id: {conversation.subentry_id}}

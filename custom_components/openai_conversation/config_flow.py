@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryData,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
@@ -35,16 +36,21 @@ from homeassistant.helpers.selector import (
 
 from .client import async_create_client
 from .const import (
+    CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
     CONF_IMAGE_MODEL,
+    CONF_INSTRUCTIONS,
     CONF_MAX_TOKENS,
+    CONF_MODEL,
     CONF_PROMPT,
     CONF_REASONING_EFFORT,
     CONF_RECOMMENDED,
+    CONF_SPEED,
     CONF_TEMPERATURE,
     CONF_TOP_P,
     CONF_VERBOSITY,
+    CONF_VOICE,
     CONF_WEB_SEARCH,
     CONF_WEB_SEARCH_CONTEXT_SIZE,
     CONF_WEB_SEARCH_COUNTRY,
@@ -53,6 +59,8 @@ from .const import (
     DEFAULT_AI_TASK_NAME,
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_ENTRY_TITLE,
+    DEFAULT_STT_NAME,
+    DEFAULT_TTS_NAME,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
@@ -64,17 +72,32 @@ from .const import (
     RECOMMENDED_IMAGE_MODEL,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_STT_OPTIONS,
+    RECOMMENDED_STT_PROMPT,
     RECOMMENDED_TEMPERATURE,
     RECOMMENDED_TOP_P,
+    RECOMMENDED_TTS_FORMAT,
+    RECOMMENDED_TTS_OPTIONS,
+    RECOMMENDED_TTS_SPEED,
+    RECOMMENDED_TTS_VOICE,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    STT_MODELS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
+    SUBENTRY_STT,
+    SUBENTRY_TTS,
+    TTS_FORMATS,
+    TTS_MODELS,
+    TTS_VOICES,
     VALIDATION_TIMEOUT,
     VERBOSITY_LEVELS,
     WEB_SEARCH_CONTEXT_SIZES,
     model_capabilities,
+    tts_takes_instructions,
+    tts_takes_speed,
 )
+from .migration import DEFAULT_SUBENTRIES
 
 KEY_SCHEMA = vol.Schema(
     {vol.Required(CONF_API_KEY): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
@@ -131,12 +154,12 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                             "title": DEFAULT_CONVERSATION_NAME,
                             "unique_id": None,
                         },
-                        {
-                            "subentry_type": SUBENTRY_AI_TASK,
-                            "data": RECOMMENDED_AI_TASK_OPTIONS,
-                            "title": DEFAULT_AI_TASK_NAME,
-                            "unique_id": None,
-                        },
+                        *(
+                            ConfigSubentryData(
+                                subentry_type=kind, data=data, title=title, unique_id=None
+                            )
+                            for kind, title, data in DEFAULT_SUBENTRIES
+                        ),
                     ],
                 )
             errors["base"] = error
@@ -194,6 +217,8 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         return {
             SUBENTRY_CONVERSATION: ConversationFlowHandler,
             SUBENTRY_AI_TASK: AITaskFlowHandler,
+            SUBENTRY_STT: STTFlowHandler,
+            SUBENTRY_TTS: TTSFlowHandler,
         }
 
 
@@ -387,11 +412,110 @@ class AITaskFlowHandler(ModelFlowHandler):
         return fields
 
 
-def _select(options: tuple[str, ...], translation_key: str) -> SelectSelector:
-    return SelectSelector(
-        SelectSelectorConfig(
-            options=list(options),
-            mode=SelectSelectorMode.DROPDOWN,
-            translation_key=translation_key,
-        )
+def _select(
+    options: tuple[str, ...], translation_key: str | None = None, *, custom: bool = False
+) -> SelectSelector:
+    config = SelectSelectorConfig(
+        options=list(options), mode=SelectSelectorMode.DROPDOWN, custom_value=custom
     )
+    if translation_key:
+        config["translation_key"] = translation_key
+    return SelectSelector(config)
+
+
+class SpeechFlowHandler(ConfigSubentryFlow):
+    """Add or reconfigure a speech subentry: model first, then what that model takes."""
+
+    default_name: str
+    recommended: Mapping[str, Any]
+    models: tuple[str, ...]
+    options: dict[str, Any]
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a subentry."""
+        self.options = dict(self.recommended)
+        return await self.async_step_init()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Reconfigure a subentry."""
+        self.options = dict(self._get_reconfigure_subentry().data)
+        return await self.async_step_init()
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Name and model."""
+        if user_input is not None:
+            self.options.update(user_input)
+            return await self.async_step_settings()
+        schema: dict[Any, Any] = {}
+        if self.source == "user":
+            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
+        schema[vol.Required(CONF_MODEL)] = _select(self.models, custom=True)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
+        )
+
+    def _settings_fields(self, model: str) -> dict[Any, Any]:
+        raise NotImplementedError
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """What the chosen model takes."""
+        if user_input is not None:
+            options = {**self.options, **user_input}
+            title = options.pop(CONF_NAME, None)
+            if self.source == "user":
+                return self.async_create_entry(title=title or self.default_name, data=options)
+            return self.async_update_and_abort(
+                self._get_entry(), self._get_reconfigure_subentry(), data=options
+            )
+        schema = vol.Schema(self._settings_fields(self.options[CONF_MODEL]))
+        return self.async_show_form(
+            step_id="settings",
+            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+        )
+
+
+class STTFlowHandler(SpeechFlowHandler):
+    """Speech to text: a model and the prompt that steers it (no templates)."""
+
+    default_name = DEFAULT_STT_NAME
+    recommended = RECOMMENDED_STT_OPTIONS
+    models = STT_MODELS
+
+    def _settings_fields(self, model: str) -> dict[Any, Any]:
+        return {
+            vol.Optional(CONF_PROMPT, default=RECOMMENDED_STT_PROMPT): TextSelector(
+                TextSelectorConfig(multiline=True)
+            )
+        }
+
+
+class TTSFlowHandler(SpeechFlowHandler):
+    """Text to speech: voice and format; speed or instructions where the model takes them."""
+
+    default_name = DEFAULT_TTS_NAME
+    recommended = RECOMMENDED_TTS_OPTIONS
+    models = TTS_MODELS
+
+    def _settings_fields(self, model: str) -> dict[Any, Any]:
+        fields: dict[Any, Any] = {
+            vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
+                TTS_VOICES, CONF_VOICE, custom=True
+            ),
+            vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT): _select(
+                TTS_FORMATS, CONF_AUDIO_FORMAT
+            ),
+        }
+        if tts_takes_speed(model):
+            fields[vol.Optional(CONF_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
+                NumberSelectorConfig(min=0.25, max=4.0, step=0.05)
+            )
+        if tts_takes_instructions(model):
+            fields[vol.Optional(CONF_INSTRUCTIONS)] = TextSelector(
+                TextSelectorConfig(multiline=True)
+            )
+        return fields

@@ -23,6 +23,10 @@ DEFAULT_AI_TASK_NAME: Final = "OpenAI AI Task"
 
 SUBENTRY_CONVERSATION: Final = "conversation"
 SUBENTRY_AI_TASK: Final = "ai_task_data"
+SUBENTRY_STT: Final = "stt"
+SUBENTRY_TTS: Final = "tts"
+DEFAULT_STT_NAME: Final = "OpenAI STT"
+DEFAULT_TTS_NAME: Final = "OpenAI TTS"
 
 # Subentry option keys: the same names core uses, so taken-over entries keep their settings.
 CONF_CHAT_MODEL: Final = "chat_model"
@@ -148,6 +152,124 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
     ("gpt-3.5", ModelCapabilities(web_search=False)),
 )
 DEFAULT_CAPABILITIES: Final = ModelCapabilities()
+
+
+# Speech: subentry keys, models and what each model takes.
+CONF_MODEL: Final = "model"
+CONF_VOICE: Final = "voice"
+CONF_SPEED: Final = "speed"
+CONF_INSTRUCTIONS: Final = "instructions"
+CONF_AUDIO_FORMAT: Final = "audio_format"
+STT_MODELS: Final = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
+TTS_MODELS: Final = ("gpt-4o-mini-tts", "tts-1", "tts-1-hd")
+TTS_VOICES: Final = (
+    "alloy",
+    "ash",
+    "ballad",
+    "cedar",
+    "coral",
+    "echo",
+    "fable",
+    "marin",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+)
+# Formats HA can play; "wav" streams as PCM behind one WAV header.
+TTS_FORMATS: Final = ("mp3", "wav", "opus", "aac", "flac")
+RECOMMENDED_STT_MODEL: Final = "gpt-4o-mini-transcribe"
+RECOMMENDED_TTS_MODEL: Final = "gpt-4o-mini-tts"
+RECOMMENDED_TTS_VOICE: Final = "coral"
+RECOMMENDED_TTS_SPEED: Final = 1.0
+RECOMMENDED_TTS_FORMAT: Final = "mp3"
+RECOMMENDED_STT_PROMPT: Final = (
+    "A person speaking to their smart home assistant: short commands and questions about "
+    "lights, switches, climate, media, timers and the weather, in rooms of a house."
+)
+RECOMMENDED_STT_OPTIONS: Final = {
+    CONF_MODEL: RECOMMENDED_STT_MODEL,
+    CONF_PROMPT: RECOMMENDED_STT_PROMPT,
+}
+RECOMMENDED_TTS_OPTIONS: Final = {
+    CONF_MODEL: RECOMMENDED_TTS_MODEL,
+    CONF_VOICE: RECOMMENDED_TTS_VOICE,
+    CONF_SPEED: RECOMMENDED_TTS_SPEED,
+    CONF_AUDIO_FORMAT: RECOMMENDED_TTS_FORMAT,
+}
+
+
+def tts_takes_instructions(model: str) -> bool:
+    """Return whether a speech model follows voice instructions (the GPT-4o family)."""
+    return model.startswith("gpt-")
+
+
+def tts_takes_speed(model: str) -> bool:
+    """Return whether a speech model honours the speed parameter (the tts-1 family)."""
+    return model.startswith("tts-")
+
+
+# ISO 639-1 codes of the languages OpenAI's speech models handle.
+SPEECH_LANGUAGES: Final = (
+    "af",
+    "ar",
+    "az",
+    "be",
+    "bg",
+    "bs",
+    "ca",
+    "cs",
+    "cy",
+    "da",
+    "de",
+    "el",
+    "en",
+    "es",
+    "et",
+    "fa",
+    "fi",
+    "fr",
+    "gl",
+    "he",
+    "hi",
+    "hr",
+    "hu",
+    "hy",
+    "id",
+    "is",
+    "it",
+    "ja",
+    "kk",
+    "kn",
+    "ko",
+    "lt",
+    "lv",
+    "mi",
+    "mk",
+    "mr",
+    "ms",
+    "ne",
+    "nl",
+    "no",
+    "pl",
+    "pt",
+    "ro",
+    "ru",
+    "sk",
+    "sl",
+    "sr",
+    "sv",
+    "sw",
+    "ta",
+    "th",
+    "tl",
+    "tr",
+    "uk",
+    "ur",
+    "vi",
+    "zh",
+)
 
 
 def model_capabilities(model: str) -> ModelCapabilities:

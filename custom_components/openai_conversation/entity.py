@@ -78,13 +78,13 @@ async def _limit_message(hass: HomeAssistant) -> str:
     return text.replace("{limit}", str(MAX_TOOL_ITERATIONS))
 
 
-class OpenAIBaseLLMEntity(Entity):
-    """An OpenAI model configured by one subentry."""
+class OpenAISubentryEntity(Entity):
+    """An entity of one subentry, on a service device of its own."""
 
     _attr_has_entity_name = True
     _attr_name = None
 
-    def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
+    def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry, model: str) -> None:
         """Initialize the entity."""
         self.entry = entry
         self.subentry = subentry
@@ -93,8 +93,18 @@ class OpenAIBaseLLMEntity(Entity):
             identifiers={(DOMAIN, subentry.subentry_id)},
             name=subentry.title,
             manufacturer="OpenAI",
-            model=subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_CHAT_MODEL),
+            model=model,
             entry_type=dr.DeviceEntryType.SERVICE,
+        )
+
+
+class OpenAIBaseLLMEntity(OpenAISubentryEntity):
+    """A chat model configured by one subentry."""
+
+    def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
+        """Initialize the entity."""
+        super().__init__(
+            entry, subentry, subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_CHAT_MODEL)
         )
 
     async def _async_handle_chat_log(

@@ -21,18 +21,26 @@ from homeassistant.helpers.typing import UNDEFINED
 from .const import (
     DEFAULT_AI_TASK_NAME,
     DEFAULT_ENTRY_TITLE,
+    DEFAULT_STT_NAME,
+    DEFAULT_TTS_NAME,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     LOGGER,
     RECOMMENDED_AI_TASK_OPTIONS,
+    RECOMMENDED_STT_OPTIONS,
+    RECOMMENDED_TTS_OPTIONS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
+    SUBENTRY_STT,
+    SUBENTRY_TTS,
 )
 
 # Default subentries every entry has; each is added only when none of its type exists.
 DEFAULT_SUBENTRIES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
     (SUBENTRY_AI_TASK, DEFAULT_AI_TASK_NAME, RECOMMENDED_AI_TASK_OPTIONS),
+    (SUBENTRY_STT, DEFAULT_STT_NAME, RECOMMENDED_STT_OPTIONS),
+    (SUBENTRY_TTS, DEFAULT_TTS_NAME, RECOMMENDED_TTS_OPTIONS),
 )
 
 

@@ -1,0 +1,173 @@
+"""Text to speech: one entity per TTS subentry, streaming audio as OpenAI sends it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+import re
+import struct
+from typing import Any
+
+import openai
+
+from homeassistant.components import tts
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .client import OpenAIConfigEntry
+from .const import (
+    CONF_AUDIO_FORMAT,
+    CONF_INSTRUCTIONS,
+    CONF_MODEL,
+    CONF_SPEED,
+    CONF_VOICE,
+    RECOMMENDED_TTS_FORMAT,
+    RECOMMENDED_TTS_MODEL,
+    RECOMMENDED_TTS_SPEED,
+    RECOMMENDED_TTS_VOICE,
+    SPEECH_LANGUAGES,
+    SUBENTRY_TTS,
+    TTS_VOICES,
+    tts_takes_instructions,
+    tts_takes_speed,
+)
+from .entity import OpenAISubentryEntity
+from .errors import translate_error
+
+# OpenAI's raw PCM: 24 kHz, 16-bit, mono.
+PCM_RATE = 24000
+# A sentence ends at . ! ? followed by whitespace, right after CJK full stops, or at a newline.
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])|\n+")
+# Formats whose streams may simply be concatenated, so sentences can be spoken one by one.
+CONCATENATING_FORMATS = frozenset({"mp3", "aac", "wav"})
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OpenAIConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up one TTS entity per TTS subentry."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_TTS:
+            async_add_entities(
+                [OpenAITTSEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
+            )
+
+
+def wav_header(rate: int, data_size: int | None = None) -> bytes:
+    """Return a 16-bit mono WAV header; without a size, for a stream of unknown length."""
+    riff_size = 0xFFFFFFFF if data_size is None else 36 + data_size
+    data_size = 0xFFFFFFFF if data_size is None else data_size
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data_size)
+    )
+
+
+async def sentences(chunks: AsyncIterator[str]) -> AsyncGenerator[str]:
+    """Regroup streamed text into whole sentences, so speech can start early."""
+    pending = ""
+    async for chunk in chunks:
+        pending += chunk
+        *done, pending = SENTENCE_END.split(pending)
+        for sentence in done:
+            if sentence.strip():
+                yield sentence.strip()
+    if pending.strip():
+        yield pending.strip()
+
+
+class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
+    """Speaks with an OpenAI voice."""
+
+    # HA's TTS manager needs a name of the entity itself, not one borrowed from its device.
+    _attr_has_entity_name = False
+    _attr_supported_languages = list(SPEECH_LANGUAGES)
+    _attr_default_language = "en"
+    _attr_supported_options = [CONF_VOICE, CONF_SPEED, CONF_INSTRUCTIONS, CONF_MODEL]
+
+    def __init__(self, entry: OpenAIConfigEntry, subentry: Any) -> None:
+        """Initialize the entity from the subentry's voice settings."""
+        data = subentry.data
+        model = data.get(CONF_MODEL, RECOMMENDED_TTS_MODEL)
+        super().__init__(entry, subentry, model)
+        self._attr_name = subentry.title
+        self._format: str = data.get(CONF_AUDIO_FORMAT, RECOMMENDED_TTS_FORMAT)
+        # Everything that shapes the audio is a default option, so HA's cache key (a hash
+        # of the merged options) changes with it: a new voice gives new audio.
+        defaults: dict[str, Any] = {
+            CONF_MODEL: model,
+            CONF_VOICE: data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE),
+            CONF_SPEED: data.get(CONF_SPEED, RECOMMENDED_TTS_SPEED),
+            CONF_AUDIO_FORMAT: self._format,
+        }
+        if data.get(CONF_INSTRUCTIONS):
+            defaults[CONF_INSTRUCTIONS] = data[CONF_INSTRUCTIONS]
+        self._attr_default_options = defaults
+
+    @callback
+    def async_get_supported_voices(self, language: str) -> list[tts.Voice]:
+        """Return the voices; each speaks every supported language."""
+        return [tts.Voice(voice, voice.title()) for voice in TTS_VOICES]
+
+    def _request(self, text: str, options: dict[str, Any]) -> dict[str, Any]:
+        model = options[CONF_MODEL]
+        request: dict[str, Any] = {
+            "model": model,
+            "voice": options[CONF_VOICE],
+            "input": text,
+            "response_format": "pcm" if self._format == "wav" else self._format,
+        }
+        if tts_takes_speed(model):
+            request["speed"] = float(options[CONF_SPEED])
+        if tts_takes_instructions(model) and options.get(CONF_INSTRUCTIONS):
+            request["instructions"] = options[CONF_INSTRUCTIONS]
+        return request
+
+    async def _audio(self, text: str, options: dict[str, Any]) -> AsyncGenerator[bytes]:
+        """Yield audio bytes as OpenAI sends them."""
+        client = self.entry.runtime_data.client
+        try:
+            async with client.audio.speech.with_streaming_response.create(
+                **self._request(text, options)
+            ) as response:
+                async for chunk in response.iter_bytes():
+                    yield chunk
+        except openai.OpenAIError as err:
+            raise translate_error(self.hass, self.entry, err) from err
+
+    async def async_get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> tts.TtsAudioType:
+        """Return the whole audio of a message."""
+        audio = b"".join([chunk async for chunk in self._audio(message, options)])
+        if self._format == "wav":
+            audio = wav_header(PCM_RATE, len(audio)) + audio
+        return self._format, audio
+
+    async def async_stream_tts_audio(self, request: TTSAudioRequest) -> tts.TTSAudioResponse:
+        """Speak text while it is still being written, sentence by sentence."""
+        options = request.options
+
+        async def audio() -> AsyncGenerator[bytes]:
+            if self._format == "wav":
+                yield wav_header(PCM_RATE)
+            if self._format in CONCATENATING_FORMATS:
+                async for sentence in sentences(request.message_gen):
+                    async for chunk in self._audio(sentence, options):
+                        yield chunk
+                return
+            # Other containers cannot be glued together: one request, still streamed out.
+            text = "".join([chunk async for chunk in request.message_gen])
+            if not text.strip():
+                raise HomeAssistantError("No text to speak")
+            async for chunk in self._audio(text, options):
+                yield chunk
+
+        return tts.TTSAudioResponse(self._format, audio())

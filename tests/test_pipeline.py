@@ -1,0 +1,108 @@
+"""A whole Assist pipeline on real HA: this STT, this agent, this TTS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.openai_conversation.const import RECOMMENDED_CONVERSATION_OPTIONS
+from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
+from emulator import OpenAIEmulator, Reply, Text, ToolCall
+from homeassistant.components import assist_pipeline, stt
+from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from .conftest import API_KEY
+from .test_speech import chunks, metadata, tone
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """An entry as the config flow creates it: agent, AI Task, STT and TTS."""
+    subentries = [
+        ConfigSubentryData(
+            data=RECOMMENDED_CONVERSATION_OPTIONS,
+            subentry_type="conversation",
+            title="OpenAI Conversation",
+            unique_id=None,
+        ),
+        *(
+            ConfigSubentryData(data=data, subentry_type=kind, title=title, unique_id=None)
+            for kind, title, data in DEFAULT_SUBENTRIES
+        ),
+    ]
+    entry = MockConfigEntry(
+        domain="openai_conversation",
+        data={"api_key": API_KEY},
+        version=2,
+        minor_version=9,
+        subentries_data=subentries,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_voice_pipeline_turns_light_on(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    assert await async_setup_component(hass, "intent", {})
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
+    )
+    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    pipeline = await hass.data[KEY_ASSIST_PIPELINE].pipeline_store.async_create_item(
+        {
+            "conversation_engine": "conversation.openai_conversation",
+            "conversation_language": "en",
+            "language": "en",
+            "name": "OpenAI",
+            "stt_engine": "stt.openai_stt",
+            "stt_language": "en",
+            "tts_engine": "tts.openai_tts",
+            "tts_language": "en",
+            "tts_voice": None,
+            "wake_word_entity": None,
+            "wake_word_id": None,
+            "prefer_local_intents": False,
+        }
+    )
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})]),
+        Reply([Text("The kitchen light is on.")]),
+    )
+    events: list[Any] = []
+    await assist_pipeline.async_pipeline_from_audio_stream(
+        hass,
+        context=Context(),
+        event_callback=events.append,
+        stt_metadata=metadata(stt.AudioFormats.WAV, "en"),
+        stt_stream=chunks(tone(1.0)),
+        pipeline_id=pipeline.id,
+    )
+    by_type = {e.type: e.data for e in events}
+    assert "error" not in by_type, by_type.get("error")
+    assert by_type["stt-end"]["stt_output"]["text"] == "turn on the kitchen light"
+    assert (
+        by_type["intent-end"]["intent_output"]["response"]["speech"]["plain"]["speech"]
+        == "The kitchen light is on."
+    )
+    assert hass.states.get("input_boolean.kitchen_light").state == "on"
+    assert emulator.requests_to("/v1/audio/transcriptions")[0].body["language"] == "en"
+    # The spoken reply: fetch it as a media player would.
+    url = by_type["tts-end"]["tts_output"]["url"]
+    client = await hass_client()
+    response = await client.get(url)
+    assert response.status == 200
+    audio = await response.read()
+    assert audio.startswith(b"ID3gpt-4o-mini-tts|coral|")
+    assert emulator.requests_to("/v1/audio/speech")[-1].body["input"] == "The kitchen light is on."

@@ -1,0 +1,344 @@
+"""STT and TTS entities and their subentry flows, through the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+import io
+import math
+import struct
+from typing import Any
+import wave
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.openai_conversation.const import SPEECH_LANGUAGES as DEFAULT_LANGUAGES
+from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
+from custom_components.openai_conversation.tts import sentences
+from emulator import Error, OpenAIEmulator
+from homeassistant.components import stt, tts
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.setup import async_setup_component
+
+from .conftest import API_KEY
+
+STT_ENTITY = "stt.openai_stt"
+TTS_ENTITY = "tts.openai_tts"
+
+
+def tone(seconds: float = 0.5, rate: int = 16000) -> bytes:
+    """Raw 16-bit mono PCM of a 440 Hz tone, as a satellite streams it."""
+    return b"".join(
+        struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i / rate)))
+        for i in range(int(seconds * rate))
+    )
+
+
+async def chunks(data: bytes, size: int = 640) -> AsyncGenerator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def metadata(
+    fmt: stt.AudioFormats = stt.AudioFormats.WAV, language: str = "nl-NL"
+) -> stt.SpeechMetadata:
+    return stt.SpeechMetadata(
+        language=language,
+        format=fmt,
+        codec=stt.AudioCodecs.PCM if fmt is stt.AudioFormats.WAV else stt.AudioCodecs.OPUS,
+        bit_rate=stt.AudioBitRates.BITRATE_16,
+        sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
+        channel=stt.AudioChannels.CHANNEL_MONO,
+    )
+
+
+def stt_entity(hass: HomeAssistant) -> stt.SpeechToTextEntity:
+    return hass.data[stt.DATA_COMPONENT].get_entity(STT_ENTITY)
+
+
+def tts_entity(hass: HomeAssistant) -> tts.TextToSpeechEntity:
+    return hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+
+
+@pytest.fixture
+def subentries() -> dict[str, dict[str, Any]]:
+    """Speech subentry data by type (a test may override it)."""
+    return {kind: dict(data) for kind, _title, data in DEFAULT_SUBENTRIES if kind in ("stt", "tts")}
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, subentries: dict[str, dict[str, Any]]) -> MockConfigEntry:
+    """An entry with the default STT and TTS subentries."""
+    entry = MockConfigEntry(
+        domain="openai_conversation",
+        data={"api_key": API_KEY},
+        version=2,
+        minor_version=9,
+        subentries_data=[
+            ConfigSubentryData(
+                data=data, subentry_type=kind, title=f"OpenAI {kind.upper()}", unique_id=None
+            )
+            for kind, data in subentries.items()
+        ],
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_transcribe_wav(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    pcm = tone()
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert result.text == "turn on the kitchen light"
+    sent = emulator.requests_to("/v1/audio/transcriptions")[0].body
+    assert sent["model"] == "gpt-4o-mini-transcribe"
+    assert sent["language"] == "nl"
+    assert "smart home" in sent["prompt"]
+    assert sent["file"]["filename"] == "audio.wav"
+    with wave.open(io.BytesIO(sent["file"]["data"])) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
+        assert wav.readframes(wav.getnframes()) == pcm
+
+
+async def test_transcribe_ogg(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    ogg = b"OggS" + bytes(200)
+    emulator.transcripts.append("hallo")
+    result = await stt_entity(hass).async_process_audio_stream(
+        metadata(stt.AudioFormats.OGG, "de-DE"), chunks(ogg)
+    )
+    assert result.text == "hallo"
+    sent = emulator.requests_to("/v1/audio/transcriptions")[0].body
+    assert sent["file"] == {"filename": "audio.ogg", "content_type": "audio/ogg", "data": ogg}
+    assert sent["language"] == "de"
+
+
+async def test_transcribe_error_is_a_failed_result(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next(
+        "/v1/audio/transcriptions", Error(400, "Audio file is too short", code="audio_too_short")
+    )
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(tone(0.01)))
+    assert result.result is stt.SpeechResultState.ERROR
+    assert result.text is None
+
+
+async def test_stt_languages(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    entity = stt_entity(hass)
+    assert entity.supported_languages == list(DEFAULT_LANGUAGES)
+    assert entity.supported_formats == [stt.AudioFormats.WAV, stt.AudioFormats.OGG]
+
+
+async def test_tts_non_streaming(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    entity = tts_entity(hass)
+    extension, audio = await entity.async_get_tts_audio(
+        "Hello there.", "en", dict(entity.default_options)
+    )
+    assert extension == "mp3"
+    assert audio.startswith(b"ID3gpt-4o-mini-tts|coral|")
+    body = emulator.requests_to("/v1/audio/speech")[0].body
+    assert body == {
+        "model": "gpt-4o-mini-tts",
+        "voice": "coral",
+        "input": "Hello there.",
+        "response_format": "mp3",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tts_data", "expected", "absent"),
+    [
+        (
+            {"model": "tts-1-hd", "voice": "onyx", "speed": 1.5, "audio_format": "flac"},
+            {"speed": 1.5, "response_format": "flac", "voice": "onyx"},
+            {"instructions"},
+        ),
+        (
+            {
+                "model": "gpt-4o-mini-tts",
+                "voice": "ash",
+                "speed": 2.0,
+                "instructions": "Whisper",
+                "audio_format": "opus",
+            },
+            {"instructions": "Whisper", "response_format": "opus"},
+            {"speed"},
+        ),
+    ],
+)
+async def test_tts_options_reach_the_request(
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    config_entry: MockConfigEntry,
+    tts_data: dict[str, Any],
+    expected: dict[str, Any],
+    absent: set[str],
+) -> None:
+    subentry = next(s for s in config_entry.subentries.values() if s.subentry_type == "tts")
+    hass.config_entries.async_update_subentry(config_entry, subentry, data=tts_data)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    entity = tts_entity(hass)
+    await entity.async_get_tts_audio("Hi.", "en", dict(entity.default_options))
+    body = emulator.requests_to("/v1/audio/speech")[0].body
+    assert body.items() >= expected.items()
+    assert not absent & body.keys()
+
+
+async def test_tts_wav_is_pcm_with_one_header(
+    hass: HomeAssistant, emulator: OpenAIEmulator, config_entry: MockConfigEntry
+) -> None:
+    subentry = next(s for s in config_entry.subentries.values() if s.subentry_type == "tts")
+    hass.config_entries.async_update_subentry(
+        config_entry, subentry, data={**subentry.data, "audio_format": "wav"}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    entity = tts_entity(hass)
+    extension, audio = await entity.async_get_tts_audio(
+        "One. Two.", "en", dict(entity.default_options)
+    )
+    assert extension == "wav"
+    with wave.open(io.BytesIO(audio)) as wav:
+        assert (wav.getframerate(), wav.getnchannels()) == (24000, 1)
+        assert wav.getnframes() > 0
+    assert emulator.requests_to("/v1/audio/speech")[0].body["response_format"] == "pcm"
+    # Streaming: one header, then the PCM of each sentence.
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", dict(entity.default_options), text_stream("One. ", "Two."))
+    )
+    streamed = b"".join([chunk async for chunk in response.data_gen])
+    assert streamed.count(b"RIFF") == 1
+    assert len(emulator.requests_to("/v1/audio/speech")) == 3
+
+
+async def text_stream(*parts: str, delay: float = 0.0) -> AsyncGenerator[str]:
+    for part in parts:
+        if delay:
+            await asyncio.sleep(delay)
+        yield part
+
+
+async def test_tts_streams_sentence_by_sentence(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The first audio reaches HA while the reply text is still being written."""
+    entity = tts_entity(hass)
+    assert entity.async_supports_streaming_input()
+    emulator.speech_chunk_delay = 0.001
+    sent_last = asyncio.Event()
+
+    async def reply() -> AsyncGenerator[str]:
+        yield "The kitchen light is on. "
+        yield "The living room "
+        await asyncio.sleep(0.05)
+        sent_last.set()
+        yield "is dark."
+
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", dict(entity.default_options), reply())
+    )
+    first = await anext(response.data_gen)
+    assert first.startswith(b"ID3")
+    assert not sent_last.is_set()  # audio arrived before the last words were written
+    rest = [chunk async for chunk in response.data_gen]
+    assert rest
+    inputs = [r.body["input"] for r in emulator.requests_to("/v1/audio/speech")]
+    assert inputs == ["The kitchen light is on.", "The living room is dark."]
+
+
+async def test_tts_error(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next("/v1/audio/speech", Error(400, "Invalid voice", code="invalid_voice"))
+    entity = tts_entity(hass)
+    with pytest.raises(HomeAssistantError, match="Invalid voice"):
+        await entity.async_get_tts_audio("Hi.", "en", dict(entity.default_options))
+
+
+async def test_voice_is_part_of_the_cache_key(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Changing the subentry's voice changes the audio HA serves (not a cached copy)."""
+    assert await async_setup_component(hass, "tts", {})
+    manager = hass.data[tts.DATA_TTS_MANAGER]
+
+    async def speak() -> bytes:
+        stream = manager.async_create_result_stream(TTS_ENTITY, language="en")
+        stream.async_set_message("Good morning.")
+        return b"".join([chunk async for chunk in stream.async_stream_result()])
+
+    first = await speak()
+    assert first == await speak()
+    assert len(emulator.requests_to("/v1/audio/speech")) == 1  # second came from the cache
+    subentry = next(s for s in setup_entry.subentries.values() if s.subentry_type == "tts")
+    hass.config_entries.async_update_subentry(
+        setup_entry, subentry, data={**subentry.data, "voice": "onyx"}
+    )
+    await hass.async_block_till_done()
+    second = await speak()
+    assert second != first
+    assert emulator.requests_to("/v1/audio/speech")[-1].body["voice"] == "onyx"
+
+
+async def test_sentences() -> None:
+    got = [
+        s
+        async for s in sentences(
+            text_stream("Hi there! How", " are you? Fine", ".\nNext line", " 你好。再见")
+        )
+    ]
+    assert got == ["Hi there!", "How are you?", "Fine.", "Next line 你好。", "再见"]
+
+
+async def test_speech_subentry_flows(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, "tts"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Narrator", "model": "tts-1"}
+    )
+    fields = {str(k) for k in result["data_schema"].schema}
+    assert fields == {"voice", "audio_format", "speed"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"voice": "fable", "audio_format": "wav", "speed": 1.25}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        "model": "tts-1",
+        "voice": "fable",
+        "audio_format": "wav",
+        "speed": 1.25,
+    }
+    await hass.async_block_till_done()
+    assert hass.states.get("tts.narrator") is not None
+
+    stt_sub = next(s for s in setup_entry.subentries.values() if s.subentry_type == "stt")
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, "stt"),
+        context={"source": "reconfigure", "subentry_id": stt_sub.subentry_id},
+    )
+    assert CONF_NAME not in {str(k) for k in result["data_schema"].schema}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"model": "whisper-1"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"prompt": "Dutch smart home"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert dict(setup_entry.subentries[stt_sub.subentry_id].data) == {
+        "model": "whisper-1",
+        "prompt": "Dutch smart home",
+    }
