@@ -49,6 +49,9 @@ class Reply:
     fail: str | None = None
     incomplete: str | None = None
     error_event: str | None = None
+    # Chat Completions quirks of OpenAI-compatible servers.
+    omit_tool_ids: bool = False
+    argument_chunk_size: int = 16
 
 
 @dataclass

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+import itertools
 import json
+import re
 from typing import Any
 
 from aiohttp import web
 
 from .audio_api import speech_audio
+from .chat_api import full_completion, stream_chunks
 from .images_api import image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text
 from .responses_api import full_response, stream_events
 
-DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-5", "gpt-5-mini", "o3", "o4-mini")
+# Azure data-plane API versions; True where the version serves /responses.
+AZURE_API_VERSIONS = {"2024-10-21": False, "2025-03-01-preview": True, "2025-04-01-preview": True}
+AZURE_DEPLOYMENT = re.compile(r"deployments/([^/]+)(/.+)")
+DEFAULT_MODELS = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-5",
+    "gpt-5-mini",
+    "o3",
+    "o4-mini",
+    "text-embedding-3-small",
+    "tts-1",
+    "whisper-1",
+    "dall-e-3",
+)
 
 
 @dataclass
@@ -48,6 +66,9 @@ class OpenAIEmulator:
     replies: deque[Scripted] = field(default_factory=deque)
     # Answers when the queue is empty; gets the request body.
     responder: Callable[[dict[str, Any]], Scripted] = lambda _body: Reply([Text("OK")])
+    azure_deployments: set[str] = field(default_factory=lambda: {"gpt-4o-mini"})
+    # False: /responses answers 404, like servers that only speak Chat Completions.
+    responses_api: bool = True
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -81,10 +102,12 @@ class OpenAIEmulator:
         app = web.Application(middlewares=[self._record_and_auth])
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/responses", self._responses)
+        app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/images/generations", self._images)
         app.router.add_get("/v1/files/image.png", self._image_file)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
+        app.router.add_route("*", "/openai/{tail:.*}", self._azure)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -108,6 +131,8 @@ class OpenAIEmulator:
             )
         )
         key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if request.path.startswith("/openai/"):
+            key = request.headers.get("api-key", key)  # Azure's header; v1 also takes Bearer
         if key not in self.api_keys:
             return web.json_response(
                 _error_body(
@@ -162,38 +187,110 @@ class OpenAIEmulator:
     def _next(self, body: dict[str, Any]) -> Scripted:
         return self.replies.popleft() if self.replies else self.responder(body)
 
-    async def _responses(self, request: web.Request) -> web.StreamResponse:
-        body = request["json"] or {}
+    async def _azure(self, request: web.Request) -> web.StreamResponse:
+        """Azure OpenAI: /openai/... with api-version, deployments in the path, or /openai/v1."""
+        tail = request.match_info["tail"]
+        if tail.startswith("v1/"):
+            route = "/" + tail.removeprefix("v1/")
+        else:
+            version = request.query.get("api-version")
+            if version not in AZURE_API_VERSIONS:
+                return _azure_error(404, "404", "Resource not found")
+            route = "/" + tail
+            if match := AZURE_DEPLOYMENT.fullmatch(tail):
+                deployment, route = match.groups()
+                if deployment not in self.azure_deployments:
+                    return _azure_error(
+                        404,
+                        "DeploymentNotFound",
+                        "The API deployment for this resource does not exist.",
+                    )
+                if request["json"] is not None:
+                    request["json"]["model"] = deployment
+            if route == "/responses" and not AZURE_API_VERSIONS[version]:
+                return _azure_error(404, "404", "Resource not found")
+        handlers = {
+            "/models": self._models,
+            "/responses": self._responses,
+            "/chat/completions": self._chat,
+            "/audio/speech": self._speech,
+            "/audio/transcriptions": self._transcriptions,
+            "/images/generations": self._images,
+        }
+        if (handler := handlers.get(route)) is None:
+            return _azure_error(404, "404", "Resource not found")
+        return await handler(request)
+
+    async def _scripted(self, body: dict[str, Any]) -> Reply | Error | Cut:
         scripted = self._next(body)
         while isinstance(scripted, Hang):
             await asyncio.sleep(scripted.seconds)
             scripted = scripted.then or Reply([Text("late")])
+        return scripted
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        if not self.responses_api:
+            return web.json_response(_error_body(Error(404, "Not Found")), status=404)
+        body = request["json"] or {}
+        if "model" not in body or "input" not in body:
+            return web.json_response(
+                _error_body(Error(400, "Missing required parameter: 'model'.")), status=400
+            )
+        scripted = await self._scripted(body)
         if isinstance(scripted, Error):
             return web.json_response(_error_body(scripted), status=scripted.status)
-        model = body.get("model", "unknown")
+        reply, cut_after = _unwrap(scripted)
+        model = body["model"]
         if not body.get("stream"):
-            reply = scripted.reply if isinstance(scripted, Cut) else scripted
             return web.json_response(full_response(reply, model))
-        return await self._stream(request, scripted, model)
+        events = (
+            f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': n, **payload})}\n\n"
+            for n, (kind, payload) in enumerate(stream_events(reply, model))
+        )
+        return await self._stream(request, events, cut_after, reply.chunk_delay)
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = request["json"] or {}
+        if "model" not in body or "messages" not in body:
+            return web.json_response(
+                _error_body(Error(400, "Missing required parameter: 'messages'.")), status=400
+            )
+        scripted = await self._scripted(body)
+        if isinstance(scripted, Error):
+            return web.json_response(_error_body(scripted), status=scripted.status)
+        reply, cut_after = _unwrap(scripted)
+        model = body["model"]
+        if not body.get("stream"):
+            return web.json_response(full_completion(reply, model))
+        usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        events = itertools.chain(
+            (f"data: {json.dumps(chunk)}\n\n" for chunk in stream_chunks(reply, model, usage)),
+            ["data: [DONE]\n\n"],
+        )
+        return await self._stream(request, events, cut_after, reply.chunk_delay)
 
     async def _stream(
-        self, request: web.Request, scripted: Reply | Cut, model: str
+        self, request: web.Request, events: Iterator[str], cut_after: int | None, delay: float
     ) -> web.StreamResponse:
-        reply, cut_after = (
-            (scripted.reply, scripted.after_events)
-            if isinstance(scripted, Cut)
-            else (scripted, None)
-        )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        for number, (event_type, payload) in enumerate(stream_events(reply, model)):
+        for number, event in enumerate(events):
             if cut_after is not None and number >= cut_after:
                 # Drop the connection mid-stream, as a failing proxy would.
                 request.transport.close()  # type: ignore[union-attr]
                 return response
-            data = json.dumps({"type": event_type, "sequence_number": number, **payload})
-            await response.write(f"event: {event_type}\ndata: {data}\n\n".encode())
-            if reply.chunk_delay:
-                await asyncio.sleep(reply.chunk_delay)
+            await response.write(event.encode())
+            if delay:
+                await asyncio.sleep(delay)
         await response.write_eof()
         return response
+
+
+def _azure_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def _unwrap(scripted: Reply | Cut) -> tuple[Reply, int | None]:
+    if isinstance(scripted, Cut):
+        return scripted.reply, scripted.after_events
+    return scripted, None

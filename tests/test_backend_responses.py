@@ -67,7 +67,9 @@ def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversati
 def test_model_parameters(
     hass: HomeAssistant, options: dict[str, Any], expected: dict[str, Any], absent: set[str]
 ) -> None:
-    params = build_params(_chat_log(hass), TurnRequest(options=options))
+    params = build_params(
+        _chat_log(hass), TurnRequest(options=options, model=options["chat_model"])
+    )
     assert params.items() >= expected.items()
     assert not absent & params.keys()
     assert params["model"] == options["chat_model"]
@@ -83,7 +85,7 @@ def test_server_tools(hass: HomeAssistant) -> None:
         "timezone": "Europe/Amsterdam",
         "code_interpreter": True,
     }
-    tools = build_params(_chat_log(hass), TurnRequest(options=options))["tools"]
+    tools = build_params(_chat_log(hass), TurnRequest(options=options, model="gpt-4o"))["tools"]
     assert tools[0]["type"] == "web_search"
     assert tools[0]["search_context_size"] == "high"
     assert tools[0]["user_location"] == {
@@ -95,9 +97,9 @@ def test_server_tools(hass: HomeAssistant) -> None:
     }
     assert tools[1] == {"type": "code_interpreter", "container": {"type": "auto"}}
     # A model without web search does not get it even when the option is on.
-    tools = build_params(
-        _chat_log(hass), TurnRequest(options=options | {"chat_model": "gpt-4.1-nano"})
-    )["tools"]
+    tools = build_params(_chat_log(hass), TurnRequest(options=options, model="gpt-4.1-nano"))[
+        "tools"
+    ]
     assert [t["type"] for t in tools] == ["code_interpreter"]
 
 

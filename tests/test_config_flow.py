@@ -18,9 +18,14 @@ from homeassistant.helpers import llm
 from .conftest import API_KEY
 
 
-async def _start(hass: HomeAssistant) -> dict[str, Any]:
-    return await hass.config_entries.flow.async_init(
+async def _start(hass: HomeAssistant, provider: str = "openai") -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["openai", "azure", "compatible"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": provider}
     )
 
 
@@ -36,7 +41,7 @@ async def test_user_flow_creates_entry_with_agent(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "OpenAI"
-    assert result["data"] == {CONF_API_KEY: API_KEY}
+    assert result["data"] == {CONF_API_KEY: API_KEY, "provider": "openai"}
     subentries = list(result["result"].subentries.values())
     assert [(s.subentry_type, s.title) for s in subentries] == [
         ("conversation", "OpenAI Conversation"),
@@ -124,7 +129,7 @@ async def test_reconfigure(
     )
     other.add_to_hass(hass)
     result = await setup_entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "openai"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: "sk-taken"}
     )

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.openai_conversation.backends.responses import ResponsesBackend
-from custom_components.openai_conversation.const import MAX_TOOL_ITERATIONS
+from custom_components.openai_conversation.const import (
+    MAX_TOOL_ITERATIONS,
+    RECOMMENDED_CONVERSATION_OPTIONS,
+)
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
@@ -247,17 +249,18 @@ async def test_stream_cut_is_an_error(
     assert result.response.response_type is intent.IntentResponseType.ERROR
 
 
-async def test_timeout(
-    hass: HomeAssistant,
-    setup_entry: MockConfigEntry,
-    emulator: OpenAIEmulator,
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("subentry_options", [{**RECOMMENDED_CONVERSATION_OPTIONS, "timeout": 0.2}])
+async def test_agent_timeout(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
-    fast = setup_entry.runtime_data.client.with_options(timeout=0.2, max_retries=0)
-    monkeypatch.setattr(setup_entry.runtime_data, "backend", ResponsesBackend(hass, fast))
-    emulator.queue(Hang(2))
+    """An agent's own timeout ends a hung turn quickly, with a clear message."""
+    emulator.queue(Hang(2), Hang(2))
     result = await ask(hass, "Hi")
     assert "did not answer in time" in result.response.speech["plain"]["speech"]
+    emulator.replies.clear()
+    emulator.queue(Reply([Text("Back")]))
+    again = await ask(hass, "Hi again", result.conversation_id)
+    assert again.response.speech["plain"]["speech"] == "Back"
 
 
 async def test_auth_error_starts_reauth(

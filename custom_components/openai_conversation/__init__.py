@@ -10,8 +10,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .backends.responses import ResponsesBackend
-from .client import OpenAIConfigEntry, OpenAIRuntimeData, async_create_client
+from .client import OpenAIConfigEntry, OpenAIRuntimeData, async_create_client, create_backend
 from .const import DOMAIN, VALIDATION_TIMEOUT
 from .errors import api_error_message, error_key
 from .images import async_register_image_path
@@ -51,7 +50,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
             translation_key=key,
             translation_placeholders=placeholders,
         ) from err
-    entry.runtime_data = OpenAIRuntimeData(client, ResponsesBackend(hass, client))
+    entry.runtime_data = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True

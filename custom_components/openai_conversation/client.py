@@ -1,10 +1,11 @@
-"""Build the OpenAI SDK client on Home Assistant's shared HTTP client."""
+"""Build the SDK client and backend for a provider, on Home Assistant's shared HTTP client."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import openai
@@ -15,7 +16,27 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.httpx_client import get_async_client
 
 from .backends import Backend
-from .const import DEFAULT_REQUEST_TIMEOUT
+from .backends.chat_completions import ChatCompletionsBackend
+from .backends.responses import ResponsesBackend
+from .const import (
+    API_MODE_CHAT,
+    API_MODE_RESPONSES,
+    AZURE_V1,
+    CONF_API_MODE,
+    CONF_API_VERSION,
+    CONF_BASE_URL,
+    CONF_CHAT_MODEL,
+    CONF_DEFAULT_MODEL,
+    CONF_ENDPOINT,
+    CONF_ORGANIZATION,
+    CONF_PROJECT,
+    CONF_PROVIDER,
+    DEFAULT_REQUEST_TIMEOUT,
+    PROVIDER_AZURE,
+    PROVIDER_COMPATIBLE,
+    PROVIDER_OPENAI,
+    RECOMMENDED_CHAT_MODEL,
+)
 
 
 @dataclass(slots=True)
@@ -29,19 +50,78 @@ class OpenAIRuntimeData:
 type OpenAIConfigEntry = ConfigEntry[OpenAIRuntimeData]
 
 
+def provider(data: Mapping[str, Any]) -> str:
+    """Return an entry's provider; core's entries are OpenAI's."""
+    return str(data.get(CONF_PROVIDER, PROVIDER_OPENAI))
+
+
+def api_mode(data: Mapping[str, Any]) -> str:
+    """Return the wire format an entry speaks."""
+    return str(data.get(CONF_API_MODE, API_MODE_RESPONSES))
+
+
+def default_model(data: Mapping[str, Any]) -> str:
+    """Return the model agents of the entry use unless they name one."""
+    return str(data.get(CONF_DEFAULT_MODEL) or RECOMMENDED_CHAT_MODEL)
+
+
+def resolve_model(data: Mapping[str, Any], options: Mapping[str, Any]) -> str:
+    """Return the model a subentry uses."""
+    return str(options.get(CONF_CHAT_MODEL) or default_model(data))
+
+
+def normalize_azure(url: str) -> tuple[str, str | None, str | None]:
+    """Split what a user pasted into (resource root, deployment, api-version).
+
+    Accepts the resource root, a full /openai/deployments/<name>/...?api-version= URL, or
+    the /openai/v1 route.
+    """
+    parts = urlsplit(url.strip())
+    root = f"{parts.scheme or 'https'}://{parts.netloc or parts.path.split('/')[0]}"
+    path = parts.path if parts.netloc else "/" + "/".join(parts.path.split("/")[1:])
+    segments = [s for s in path.split("/") if s]
+    deployment = None
+    version = parse_qs(parts.query).get("api-version", [None])[0]
+    if segments[:2] == ["openai", "deployments"] and len(segments) > 2:
+        deployment = segments[2]
+    elif segments[:2] == ["openai", AZURE_V1]:
+        version = AZURE_V1
+    return root, deployment, version
+
+
 def _make_client(data: Mapping[str, Any], http_client: Any) -> openai.AsyncOpenAI:
     """Construct the client; runs in the executor (the SDK reads platform info)."""
-    kwargs: dict[str, Any] = {
-        "api_key": data[CONF_API_KEY],
+    common: dict[str, Any] = {
         # One retry: a voice satellite waits for the whole retry budget.
         "max_retries": 1,
         "timeout": httpx.Timeout(DEFAULT_REQUEST_TIMEOUT, connect=10.0),
+        "http_client": http_client,
     }
-    try:
-        client = openai.AsyncOpenAI(http_client=http_client, **kwargs)
-    except TypeError:
-        # openai 3.x is built on httpx2 and refuses HA's httpx client: use its own.
-        client = openai.AsyncOpenAI(**kwargs)
+    key = data.get(CONF_API_KEY) or None
+    client: openai.AsyncOpenAI
+    if provider(data) == PROVIDER_AZURE:
+        endpoint = data[CONF_ENDPOINT].rstrip("/")
+        if data[CONF_API_VERSION] == AZURE_V1:
+            client = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=f"{endpoint}/openai/v1",
+                default_headers={"api-key": key or ""},
+                **common,
+            )
+        else:
+            client = openai.AsyncAzureOpenAI(
+                api_key=key, azure_endpoint=endpoint, api_version=data[CONF_API_VERSION], **common
+            )
+    elif provider(data) == PROVIDER_COMPATIBLE:
+        # Local servers often need no key; the SDK insists on one.
+        client = openai.AsyncOpenAI(api_key=key or "no-key", base_url=data[CONF_BASE_URL], **common)
+    else:
+        client = openai.AsyncOpenAI(
+            api_key=key,
+            organization=data.get(CONF_ORGANIZATION) or None,
+            project=data.get(CONF_PROJECT) or None,
+            **common,
+        )
     # Cache the platform headers the SDK adds to every request (reads files once).
     client.platform_headers()
     return client
@@ -49,5 +129,15 @@ def _make_client(data: Mapping[str, Any], http_client: Any) -> openai.AsyncOpenA
 
 async def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> openai.AsyncOpenAI:
     """Return an SDK client for an entry's data without blocking the event loop."""
-    http_client = get_async_client(hass)
-    return await hass.async_add_executor_job(_make_client, data, http_client)
+    return await hass.async_add_executor_job(_make_client, data, get_async_client(hass))
+
+
+def create_backend(
+    hass: HomeAssistant, client: openai.AsyncOpenAI, data: Mapping[str, Any]
+) -> Backend:
+    """Return the backend for an entry's provider and API mode."""
+    if api_mode(data) == API_MODE_CHAT:
+        return ChatCompletionsBackend(
+            hass, client, openai_server=provider(data) != PROVIDER_COMPATIBLE
+        )
+    return ResponsesBackend(hass, client, server_tools=provider(data) == PROVIDER_OPENAI)

@@ -1,173 +1,321 @@
-"""Config flow: the API key entry, and the subentry flows of its agents."""
+"""Config flow: one entry per API key and server (OpenAI, Azure OpenAI, or compatible)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import openai
 import voluptuous as vol
 
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryData,
     ConfigSubentryFlow,
-    SubentryFlowResult,
 )
-from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
-from homeassistant.core import callback
-from homeassistant.helpers import llm
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TemplateSelector,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
-from .client import async_create_client
+from .client import async_create_client, normalize_azure, provider
 from .const import (
-    CONF_AUDIO_FORMAT,
-    CONF_CHAT_MODEL,
-    CONF_CODE_INTERPRETER,
-    CONF_IMAGE_MODEL,
-    CONF_INSTRUCTIONS,
-    CONF_MAX_TOKENS,
-    CONF_MODEL,
-    CONF_PROMPT,
-    CONF_REASONING_EFFORT,
-    CONF_RECOMMENDED,
-    CONF_SPEED,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
-    CONF_VERBOSITY,
-    CONF_VOICE,
-    CONF_WEB_SEARCH,
-    CONF_WEB_SEARCH_CONTEXT_SIZE,
-    CONF_WEB_SEARCH_COUNTRY,
-    CONF_WEB_SEARCH_TIMEZONE,
-    CONF_WEB_SEARCH_USER_LOCATION,
-    DEFAULT_AI_TASK_NAME,
+    API_MODE_AUTO,
+    API_MODE_CHAT,
+    API_MODE_RESPONSES,
+    CONF_API_MODE,
+    CONF_API_VERSION,
+    CONF_BASE_URL,
+    CONF_DEFAULT_MODEL,
+    CONF_ENDPOINT,
+    CONF_ORGANIZATION,
+    CONF_PROJECT,
+    CONF_PROVIDER,
+    DEFAULT_AZURE_API_VERSION,
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_ENTRY_TITLE,
-    DEFAULT_STT_NAME,
-    DEFAULT_TTS_NAME,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
-    IMAGE_MODELS,
     LOGGER,
-    RECOMMENDED_AI_TASK_OPTIONS,
-    RECOMMENDED_CHAT_MODEL,
+    PROVIDER_AZURE,
+    PROVIDER_COMPATIBLE,
+    PROVIDER_OPENAI,
     RECOMMENDED_CONVERSATION_OPTIONS,
-    RECOMMENDED_IMAGE_MODEL,
-    RECOMMENDED_MAX_TOKENS,
-    RECOMMENDED_REASONING_EFFORT,
-    RECOMMENDED_STT_OPTIONS,
-    RECOMMENDED_STT_PROMPT,
-    RECOMMENDED_TEMPERATURE,
-    RECOMMENDED_TOP_P,
-    RECOMMENDED_TTS_FORMAT,
-    RECOMMENDED_TTS_OPTIONS,
-    RECOMMENDED_TTS_SPEED,
-    RECOMMENDED_TTS_VOICE,
-    RECOMMENDED_VERBOSITY,
-    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
-    STT_MODELS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
     SUBENTRY_STT,
     SUBENTRY_TTS,
-    TTS_FORMATS,
-    TTS_MODELS,
-    TTS_VOICES,
     VALIDATION_TIMEOUT,
-    VERBOSITY_LEVELS,
-    WEB_SEARCH_CONTEXT_SIZES,
-    model_capabilities,
-    tts_takes_instructions,
-    tts_takes_speed,
 )
 from .migration import DEFAULT_SUBENTRIES
-
-KEY_SCHEMA = vol.Schema(
-    {vol.Required(CONF_API_KEY): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
-)
-# Offered in the model dropdown; any other model name can be typed in.
-SUGGESTED_MODELS = (
-    "gpt-4o-mini",
-    "gpt-4o",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-5",
-    "gpt-5-mini",
-    "gpt-5.1",
-    "gpt-5.2",
-    "o3",
-    "o4-mini",
+from .subentry_flows import (
+    AITaskFlowHandler,
+    ConversationFlowHandler,
+    STTFlowHandler,
+    TTSFlowHandler,
 )
 
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+KEY_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): _PASSWORD})
+SCHEMAS = {
+    PROVIDER_OPENAI: vol.Schema(
+        {
+            vol.Required(CONF_API_KEY): _PASSWORD,
+            vol.Optional(CONF_ORGANIZATION): str,
+            vol.Optional(CONF_PROJECT): str,
+        }
+    ),
+    PROVIDER_AZURE: vol.Schema(
+        {
+            vol.Required(CONF_ENDPOINT): _URL,
+            vol.Required(CONF_API_KEY): _PASSWORD,
+            vol.Optional(CONF_API_VERSION, default=DEFAULT_AZURE_API_VERSION): str,
+            vol.Optional(CONF_DEFAULT_MODEL): str,
+        }
+    ),
+    PROVIDER_COMPATIBLE: vol.Schema(
+        {
+            vol.Required(CONF_BASE_URL): _URL,
+            vol.Optional(CONF_API_KEY): _PASSWORD,
+            vol.Required(CONF_API_MODE, default=API_MODE_AUTO): SelectSelector(
+                SelectSelectorConfig(
+                    options=[API_MODE_AUTO, API_MODE_RESPONSES, API_MODE_CHAT],
+                    mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_API_MODE,
+                )
+            ),
+        }
+    ),
+}
 
-async def _validate_key(hass: Any, data: Mapping[str, Any]) -> str | None:
-    """Check a key by listing models; return an error key or None."""
+
+class ValidationError(Exception):
+    """A user's settings failed the live check; args[0] is the error key."""
+
+
+def _normalize(kind: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return entry data from a form: provider added, URLs normalized."""
+    data = {k: v for k, v in user_input.items() if v not in (None, "")}
+    data[CONF_PROVIDER] = kind
+    if kind == PROVIDER_AZURE:
+        root, deployment, version = normalize_azure(data[CONF_ENDPOINT])
+        data[CONF_ENDPOINT] = root
+        if version and data.get(CONF_API_VERSION) in (None, DEFAULT_AZURE_API_VERSION):
+            data[CONF_API_VERSION] = version
+        if deployment and not data.get(CONF_DEFAULT_MODEL):
+            data[CONF_DEFAULT_MODEL] = deployment
+        if not data.get(CONF_DEFAULT_MODEL):
+            raise ValidationError("deployment_required")
+    elif kind == PROVIDER_COMPATIBLE:
+        data[CONF_BASE_URL] = data[CONF_BASE_URL].strip().rstrip("/")
+    return data
+
+
+async def _speaks_responses(client: openai.AsyncOpenAI) -> bool:
+    """Probe for the Responses API with an empty request: 4xx but 404/405 means it exists."""
     try:
-        client = await async_create_client(hass, data)
-        await client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0).models.list()
-    except (openai.AuthenticationError, openai.PermissionDeniedError):
-        return "invalid_auth"
-    except (openai.APIConnectionError, openai.InternalServerError):
-        return "cannot_connect"
-    except Exception:  # noqa: BLE001 - any other failure is shown as "unknown"
-        LOGGER.exception("Unexpected error while checking the API key")
-        return "unknown"
-    return None
+        await client.post("/responses", body={}, cast_to=httpx.Response)
+    except (openai.NotFoundError, openai.APIConnectionError):
+        return False
+    except openai.APIStatusError as err:
+        return err.status_code != 405
+    return True
+
+
+async def _check_azure_deployment(client: openai.AsyncOpenAI, deployment: str) -> None:
+    """A minimal request to the deployment: only "not found" matters here."""
+    try:
+        await client.chat.completions.create(
+            model=deployment, messages=[{"role": "user", "content": "ping"}], max_tokens=1
+        )
+    except openai.NotFoundError as err:
+        raise ValidationError("deployment_not_found") from err
+    except openai.BadRequestError:
+        pass  # the deployment exists; it just dislikes the probe (e.g. a reasoning model)
+
+
+async def async_validate(hass: HomeAssistant, data: dict[str, Any]) -> list[str]:
+    """Check the settings live; return the server's model ids. Sets the API mode."""
+    kind = provider(data)
+    client = await async_create_client(hass, data)
+    client = client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
+    try:
+        try:
+            models = [model.id async for model in client.models.list()]
+        except openai.NotFoundError as err:
+            if kind == PROVIDER_AZURE:
+                raise ValidationError("azure_not_found") from err
+            models = []  # some compatible servers have no model list
+        if kind == PROVIDER_AZURE:
+            await _check_azure_deployment(client, data[CONF_DEFAULT_MODEL])
+        if kind != PROVIDER_OPENAI and data.get(CONF_API_MODE, API_MODE_AUTO) == API_MODE_AUTO:
+            data[CONF_API_MODE] = (
+                API_MODE_RESPONSES if await _speaks_responses(client) else API_MODE_CHAT
+            )
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as err:
+        raise ValidationError("invalid_auth") from err
+    except (openai.APIConnectionError, openai.InternalServerError) as err:
+        raise ValidationError("cannot_connect") from err
+    except openai.OpenAIError as err:
+        LOGGER.warning("Unexpected answer while checking the settings: %s", err)
+        raise ValidationError("unknown") from err
+    return models
+
+
+def _title(data: Mapping[str, Any]) -> str:
+    kind = provider(data)
+    if kind == PROVIDER_AZURE:
+        return f"Azure OpenAI ({urlsplit(data[CONF_ENDPOINT]).hostname})"
+    if kind == PROVIDER_COMPATIBLE:
+        return f"OpenAI-compatible ({urlsplit(data[CONF_BASE_URL]).netloc})"
+    return DEFAULT_ENTRY_TITLE
+
+
+def default_subentries(data: Mapping[str, Any]) -> list[ConfigSubentryData]:
+    """Return the subentries a new entry starts with (speech only on OpenAI's servers)."""
+    chat_only = provider(data) != PROVIDER_OPENAI
+    subentries = [
+        ConfigSubentryData(
+            subentry_type=SUBENTRY_CONVERSATION,
+            data=RECOMMENDED_CONVERSATION_OPTIONS,
+            title=DEFAULT_CONVERSATION_NAME,
+            unique_id=None,
+        )
+    ]
+    for kind, title, options in DEFAULT_SUBENTRIES:
+        if chat_only and kind in (SUBENTRY_STT, SUBENTRY_TTS):
+            continue
+        subentries.append(
+            ConfigSubentryData(subentry_type=kind, data=options, title=title, unique_id=None)
+        )
+    return subentries
+
+
+def _identity(data: Mapping[str, Any]) -> tuple[str, str, str]:
+    """What makes two entries the same: provider, server and key."""
+    server = data.get(CONF_ENDPOINT) or data.get(CONF_BASE_URL) or ""
+    return provider(data), server, data.get(CONF_API_KEY, "")
 
 
 class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add an OpenAI API key."""
+    """Add an OpenAI, Azure OpenAI or OpenAI-compatible server."""
 
     VERSION = ENTRY_VERSION
     MINOR_VERSION = ENTRY_MINOR_VERSION
 
+    def __init__(self) -> None:
+        """Initialize the flow."""
+        self._data: dict[str, Any] = {}
+        self._models: list[str] = []
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the API key and check it live."""
+        """Choose the kind of server."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[PROVIDER_OPENAI, PROVIDER_AZURE, PROVIDER_COMPATIBLE]
+        )
+
+    async def async_step_openai(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """OpenAI: API key, optional organization and project."""
+        return await self._async_server_step(PROVIDER_OPENAI, user_input)
+
+    async def async_step_azure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Azure OpenAI: endpoint (or a pasted deployment URL), key, API version, deployment."""
+        return await self._async_server_step(PROVIDER_AZURE, user_input)
+
+    async def async_step_compatible(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An OpenAI-compatible server: base URL, optional key, API mode."""
+        return await self._async_server_step(PROVIDER_COMPATIBLE, user_input)
+
+    async def _async_server_step(
+        self, kind: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._async_abort_entries_match({CONF_API_KEY: user_input[CONF_API_KEY]})
-            if not (error := await _validate_key(self.hass, user_input)):
-                return self.async_create_entry(
-                    title=DEFAULT_ENTRY_TITLE,
-                    data=user_input,
-                    subentries=[
-                        {
-                            "subentry_type": SUBENTRY_CONVERSATION,
-                            "data": RECOMMENDED_CONVERSATION_OPTIONS,
-                            "title": DEFAULT_CONVERSATION_NAME,
-                            "unique_id": None,
-                        },
-                        *(
-                            ConfigSubentryData(
-                                subentry_type=kind, data=data, title=title, unique_id=None
-                            )
-                            for kind, title, data in DEFAULT_SUBENTRIES
-                        ),
-                    ],
-                )
-            errors["base"] = error
+            try:
+                data = _normalize(kind, user_input)
+                if self._is_duplicate(data):
+                    return self.async_abort(reason="already_configured")
+                self._models = await async_validate(self.hass, data)
+            except ValidationError as err:
+                errors["base"] = err.args[0]
+            else:
+                self._data = data
+                if kind == PROVIDER_COMPATIBLE:
+                    return await self.async_step_model()
+                return self._async_finish()
+        suggested = user_input if user_input is not None else self._current_data(kind)
         return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(KEY_SCHEMA, user_input),
+            step_id=kind,
+            data_schema=self.add_suggested_values_to_schema(SCHEMAS[kind], suggested),
             errors=errors,
         )
+
+    async def async_step_model(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The model agents of a compatible server use unless they name one."""
+        if user_input is not None:
+            self._data[CONF_DEFAULT_MODEL] = user_input[CONF_DEFAULT_MODEL]
+            return self._async_finish()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_DEFAULT_MODEL): SelectSelector(
+                    SelectSelectorConfig(
+                        options=self._models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                )
+            }
+        )
+        suggested = {
+            CONF_DEFAULT_MODEL: self._current_data(PROVIDER_COMPATIBLE).get(CONF_DEFAULT_MODEL)
+        }
+        return self.async_show_form(
+            step_id="model", data_schema=self.add_suggested_values_to_schema(schema, suggested)
+        )
+
+    def _current_data(self, kind: str) -> Mapping[str, Any]:
+        if self.source == SOURCE_RECONFIGURE:
+            data = self._get_reconfigure_entry().data
+            if provider(data) == kind:
+                return data
+        return {}
+
+    def _is_duplicate(self, data: Mapping[str, Any]) -> bool:
+        own = self._get_reconfigure_entry().entry_id if self.source == SOURCE_RECONFIGURE else None
+        return any(
+            _identity(entry.data) == _identity(data) and entry.entry_id != own
+            for entry in self._async_current_entries(include_ignore=False)
+        )
+
+    @callback
+    def _async_finish(self) -> ConfigFlowResult:
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data=self._data, title=_title(self._data)
+            )
+        return self.async_create_entry(
+            title=_title(self._data), data=self._data, subentries=default_subentries(self._data)
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change an entry's server settings or key (its provider stays)."""
+        kind = provider(self._get_reconfigure_entry().data)
+        return await self._async_server_step(kind, None)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauth after the key was refused."""
@@ -177,32 +325,18 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for a new key for the refused entry."""
-        return await self._async_replace_key("reauth_confirm", self._get_reauth_entry(), user_input)
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Change the key of an entry."""
-        return await self._async_replace_key(
-            "reconfigure", self._get_reconfigure_entry(), user_input
-        )
-
-    async def _async_replace_key(
-        self, step_id: str, entry: ConfigEntry, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            key = user_input[CONF_API_KEY]
-            if any(
-                e.data.get(CONF_API_KEY) == key and e.entry_id != entry.entry_id
-                for e in self._async_current_entries(include_ignore=False)
-            ):
-                return self.async_abort(reason="already_configured")
-            if not (error := await _validate_key(self.hass, {**entry.data, **user_input})):
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
-            errors["base"] = error
+            data = {**entry.data, **user_input}
+            try:
+                await async_validate(self.hass, data)
+            except ValidationError as err:
+                errors["base"] = err.args[0]
+            else:
+                return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
-            step_id=step_id,
+            step_id="reauth_confirm",
             data_schema=KEY_SCHEMA,
             errors=errors,
             description_placeholders={"title": entry.title},
@@ -220,302 +354,3 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_STT: STTFlowHandler,
             SUBENTRY_TTS: TTSFlowHandler,
         }
-
-
-class ModelFlowHandler(ConfigSubentryFlow):
-    """Add or reconfigure a model subentry in up to three steps.
-
-    init: name and what the subentry type asks first, plus "recommended"; advanced: model
-    and token budget; model: only the options the chosen model can use.
-    """
-
-    default_name: str
-    recommended: Mapping[str, Any]
-    options: dict[str, Any]
-
-    @property
-    def _is_new(self) -> bool:
-        return self.source == "user"
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add a subentry."""
-        self.options = dict(self.recommended)
-        return await self.async_step_init()
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Reconfigure a subentry."""
-        self.options = dict(self._get_reconfigure_subentry().data)
-        return await self.async_step_init()
-
-    def _init_fields(self) -> dict[Any, Any]:
-        """Return the fields of the first step besides name and recommended."""
-        return {}
-
-    def _advanced_fields(self) -> dict[Any, Any]:
-        return {
-            vol.Optional(CONF_CHAT_MODEL, default=RECOMMENDED_CHAT_MODEL): SelectSelector(
-                SelectSelectorConfig(
-                    options=list(SUGGESTED_MODELS),
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            vol.Optional(CONF_MAX_TOKENS, default=RECOMMENDED_MAX_TOKENS): NumberSelector(
-                NumberSelectorConfig(min=1, max=128000, step=1, mode=NumberSelectorMode.BOX)
-            ),
-        }
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Name, the type's own fields, and whether to use recommended settings."""
-        if user_input is not None:
-            if not user_input.get(CONF_LLM_HASS_API):
-                user_input.pop(CONF_LLM_HASS_API, None)
-                self.options.pop(CONF_LLM_HASS_API, None)
-            self.options.update(user_input)
-            if user_input[CONF_RECOMMENDED]:
-                return self._async_finish()
-            return await self.async_step_advanced()
-        schema: dict[Any, Any] = {}
-        if self._is_new:
-            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema.update(self._init_fields())
-        schema[vol.Required(CONF_RECOMMENDED, default=False)] = BooleanSelector()
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
-        )
-
-    async def async_step_advanced(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Model and token budget."""
-        if user_input is not None:
-            self.options.update(user_input)
-            return await self.async_step_model()
-        return self.async_show_form(
-            step_id="advanced",
-            data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(self._advanced_fields()), self.options
-            ),
-        )
-
-    async def async_step_model(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Options the chosen model takes; the others are not offered."""
-        if user_input is not None:
-            self.options.update(user_input)
-            if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
-                self.options.update(self._home_location())
-            return self._async_finish()
-        schema = vol.Schema(self._model_schema(self.options[CONF_CHAT_MODEL]))
-        return self.async_show_form(
-            step_id="model",
-            data_schema=self.add_suggested_values_to_schema(schema, self.options),
-        )
-
-    def _model_schema(self, model: str) -> dict[Any, Any]:
-        caps = model_capabilities(model)
-        schema: dict[Any, Any] = {}
-        if not caps.reasoning:
-            schema[vol.Optional(CONF_TEMPERATURE, default=RECOMMENDED_TEMPERATURE)] = (
-                NumberSelector(NumberSelectorConfig(min=0, max=2, step=0.05))
-            )
-            schema[vol.Optional(CONF_TOP_P, default=RECOMMENDED_TOP_P)] = NumberSelector(
-                NumberSelectorConfig(min=0, max=1, step=0.05)
-            )
-        if caps.reasoning:
-            default = (
-                RECOMMENDED_REASONING_EFFORT
-                if RECOMMENDED_REASONING_EFFORT in caps.reasoning_efforts
-                else caps.reasoning_efforts[0]
-            )
-            schema[vol.Optional(CONF_REASONING_EFFORT, default=default)] = _select(
-                caps.reasoning_efforts, CONF_REASONING_EFFORT
-            )
-        if caps.verbosity:
-            schema[vol.Optional(CONF_VERBOSITY, default=RECOMMENDED_VERBOSITY)] = _select(
-                VERBOSITY_LEVELS, CONF_VERBOSITY
-            )
-        if caps.web_search:
-            schema[vol.Optional(CONF_WEB_SEARCH, default=False)] = BooleanSelector()
-            schema[
-                vol.Optional(
-                    CONF_WEB_SEARCH_CONTEXT_SIZE, default=RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
-                )
-            ] = _select(WEB_SEARCH_CONTEXT_SIZES, CONF_WEB_SEARCH_CONTEXT_SIZE)
-            schema[vol.Optional(CONF_WEB_SEARCH_USER_LOCATION, default=False)] = BooleanSelector()
-        if caps.code_interpreter:
-            schema[vol.Optional(CONF_CODE_INTERPRETER, default=False)] = BooleanSelector()
-        return schema
-
-    def _home_location(self) -> dict[str, str]:
-        """Approximate location for web search, from Home Assistant's own settings."""
-        return {
-            CONF_WEB_SEARCH_COUNTRY: self.hass.config.country or "",
-            CONF_WEB_SEARCH_TIMEZONE: self.hass.config.time_zone,
-        }
-
-    @callback
-    def _async_finish(self) -> SubentryFlowResult:
-        """Create or update the subentry; recommended mode drops the advanced options."""
-        options = dict(self.options)
-        if options[CONF_RECOMMENDED]:
-            options = {
-                k: v
-                for k, v in options.items()
-                if k in (CONF_RECOMMENDED, CONF_PROMPT, CONF_LLM_HASS_API, CONF_NAME)
-            }
-        title = options.pop(CONF_NAME, None)
-        if self._is_new:
-            return self.async_create_entry(title=title or self.default_name, data=options)
-        return self.async_update_and_abort(
-            self._get_entry(), self._get_reconfigure_subentry(), data=options
-        )
-
-
-class ConversationFlowHandler(ModelFlowHandler):
-    """Conversation agents: instructions and the LLM APIs they may use come first."""
-
-    default_name = DEFAULT_CONVERSATION_NAME
-    recommended = RECOMMENDED_CONVERSATION_OPTIONS
-
-    def _llm_api_options(self) -> list[SelectOptionDict]:
-        return [
-            SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
-        ]
-
-    def _init_fields(self) -> dict[Any, Any]:
-        return {
-            vol.Optional(CONF_PROMPT): TemplateSelector(),
-            vol.Optional(CONF_LLM_HASS_API): SelectSelector(
-                SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
-            ),
-        }
-
-
-class AITaskFlowHandler(ModelFlowHandler):
-    """AI Task: the model options, plus the image model."""
-
-    default_name = DEFAULT_AI_TASK_NAME
-    recommended = RECOMMENDED_AI_TASK_OPTIONS
-
-    def _advanced_fields(self) -> dict[Any, Any]:
-        fields = super()._advanced_fields()
-        fields[vol.Optional(CONF_IMAGE_MODEL, default=RECOMMENDED_IMAGE_MODEL)] = SelectSelector(
-            SelectSelectorConfig(
-                options=list(IMAGE_MODELS), custom_value=True, mode=SelectSelectorMode.DROPDOWN
-            )
-        )
-        return fields
-
-
-def _select(
-    options: tuple[str, ...], translation_key: str | None = None, *, custom: bool = False
-) -> SelectSelector:
-    config = SelectSelectorConfig(
-        options=list(options), mode=SelectSelectorMode.DROPDOWN, custom_value=custom
-    )
-    if translation_key:
-        config["translation_key"] = translation_key
-    return SelectSelector(config)
-
-
-class SpeechFlowHandler(ConfigSubentryFlow):
-    """Add or reconfigure a speech subentry: model first, then what that model takes."""
-
-    default_name: str
-    recommended: Mapping[str, Any]
-    models: tuple[str, ...]
-    options: dict[str, Any]
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add a subentry."""
-        self.options = dict(self.recommended)
-        return await self.async_step_init()
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Reconfigure a subentry."""
-        self.options = dict(self._get_reconfigure_subentry().data)
-        return await self.async_step_init()
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Name and model."""
-        if user_input is not None:
-            self.options.update(user_input)
-            return await self.async_step_settings()
-        schema: dict[Any, Any] = {}
-        if self.source == "user":
-            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema[vol.Required(CONF_MODEL)] = _select(self.models, custom=True)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
-        )
-
-    def _settings_fields(self, model: str) -> dict[Any, Any]:
-        raise NotImplementedError
-
-    async def async_step_settings(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """What the chosen model takes."""
-        if user_input is not None:
-            options = {**self.options, **user_input}
-            title = options.pop(CONF_NAME, None)
-            if self.source == "user":
-                return self.async_create_entry(title=title or self.default_name, data=options)
-            return self.async_update_and_abort(
-                self._get_entry(), self._get_reconfigure_subentry(), data=options
-            )
-        schema = vol.Schema(self._settings_fields(self.options[CONF_MODEL]))
-        return self.async_show_form(
-            step_id="settings",
-            data_schema=self.add_suggested_values_to_schema(schema, self.options),
-        )
-
-
-class STTFlowHandler(SpeechFlowHandler):
-    """Speech to text: a model and the prompt that steers it (no templates)."""
-
-    default_name = DEFAULT_STT_NAME
-    recommended = RECOMMENDED_STT_OPTIONS
-    models = STT_MODELS
-
-    def _settings_fields(self, model: str) -> dict[Any, Any]:
-        return {
-            vol.Optional(CONF_PROMPT, default=RECOMMENDED_STT_PROMPT): TextSelector(
-                TextSelectorConfig(multiline=True)
-            )
-        }
-
-
-class TTSFlowHandler(SpeechFlowHandler):
-    """Text to speech: voice and format; speed or instructions where the model takes them."""
-
-    default_name = DEFAULT_TTS_NAME
-    recommended = RECOMMENDED_TTS_OPTIONS
-    models = TTS_MODELS
-
-    def _settings_fields(self, model: str) -> dict[Any, Any]:
-        fields: dict[Any, Any] = {
-            vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
-                TTS_VOICES, CONF_VOICE, custom=True
-            ),
-            vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT): _select(
-                TTS_FORMATS, CONF_AUDIO_FORMAT
-            ),
-        }
-        if tts_takes_speed(model):
-            fields[vol.Optional(CONF_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
-                NumberSelectorConfig(min=0.25, max=4.0, step=0.05)
-            )
-        if tts_takes_instructions(model):
-            fields[vol.Optional(CONF_INSTRUCTIONS)] = TextSelector(
-                TextSelectorConfig(multiline=True)
-            )
-        return fields

@@ -18,6 +18,28 @@ ENTRY_VERSION: Final = 2
 ENTRY_MINOR_VERSION: Final = 9
 
 DEFAULT_ENTRY_TITLE: Final = "OpenAI"
+
+# Providers and how the entry reaches them.
+CONF_PROVIDER: Final = "provider"
+CONF_BASE_URL: Final = "base_url"
+CONF_ORGANIZATION: Final = "organization"
+CONF_PROJECT: Final = "project"
+CONF_ENDPOINT: Final = "endpoint"
+CONF_API_VERSION: Final = "api_version"
+CONF_API_MODE: Final = "api_mode"
+# The model (Azure: the deployment) agents use unless they name another.
+CONF_DEFAULT_MODEL: Final = "default_model"
+PROVIDER_OPENAI: Final = "openai"
+PROVIDER_AZURE: Final = "azure"
+PROVIDER_COMPATIBLE: Final = "compatible"
+API_MODE_RESPONSES: Final = "responses"
+API_MODE_CHAT: Final = "chat_completions"
+API_MODE_AUTO: Final = "auto"
+# Serves the Responses API, including image generation, in every Azure region.
+DEFAULT_AZURE_API_VERSION: Final = "2025-04-01-preview"
+AZURE_V1: Final = "v1"
+# What only OpenAI's own servers offer.
+OPENAI_ONLY_FEATURES: Final = ("web_search", "code_interpreter")
 DEFAULT_CONVERSATION_NAME: Final = "OpenAI Conversation"
 DEFAULT_AI_TASK_NAME: Final = "OpenAI AI Task"
 
@@ -70,7 +92,8 @@ MAX_TOOL_ITERATIONS: Final = 10
 VALIDATION_TIMEOUT: Final = 10.0
 # Per-request timeout for conversation turns; the SDK default (600 s) leaves voice
 # satellites "thinking" for minutes when an upstream hangs.
-DEFAULT_REQUEST_TIMEOUT: Final = 60.0
+DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+CONF_TIMEOUT: Final = "timeout"
 
 VERBOSITY_LEVELS: Final = ("low", "medium", "high")
 WEB_SEARCH_CONTEXT_SIZES: Final = ("low", "medium", "high")

@@ -16,8 +16,8 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TokenUsage, TurnRequest
-from .client import OpenAIConfigEntry
-from .const import CONF_CHAT_MODEL, DOMAIN, LOGGER, MAX_TOOL_ITERATIONS, RECOMMENDED_CHAT_MODEL
+from .client import OpenAIConfigEntry, resolve_model
+from .const import DOMAIN, LOGGER, MAX_TOOL_ITERATIONS
 from .errors import stream_interrupted, translate_error
 
 
@@ -103,9 +103,7 @@ class OpenAIBaseLLMEntity(OpenAISubentryEntity):
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity."""
-        super().__init__(
-            entry, subentry, subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_CHAT_MODEL)
-        )
+        super().__init__(entry, subentry, resolve_model(entry.data, subentry.data))
 
     async def _async_handle_chat_log(
         self,
@@ -116,6 +114,7 @@ class OpenAIBaseLLMEntity(OpenAISubentryEntity):
         """Answer the chat log with this subentry's model and options."""
         request = TurnRequest(
             options=self.subentry.data,
+            model=resolve_model(self.entry.data, self.subentry.data),
             user=chat_log.conversation_id,
             structure=structure,
             structure_name=structure_name,

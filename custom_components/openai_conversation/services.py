@@ -16,7 +16,7 @@ from homeassistant.helpers import config_validation as cv, selector
 from homeassistant.util.ulid import ulid_now
 
 from .backends import TurnRequest
-from .client import OpenAIConfigEntry
+from .client import OpenAIConfigEntry, resolve_model
 from .const import CONF_PROMPT, DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS, SUBENTRY_CONVERSATION
 from .entity import async_run_chat_log
 from .errors import translate_error
@@ -118,7 +118,9 @@ async def _generate_content(call: ServiceCall) -> ServiceResponse:
     chat_log.async_add_user_content(
         conversation.UserContent(call.data[CONF_PROMPT], attachments=attachments or None)
     )
-    request = TurnRequest(options=options, user=call.context.user_id)
+    request = TurnRequest(
+        options=options, model=resolve_model(entry.data, options), user=call.context.user_id
+    )
     await async_run_chat_log(hass, entry, chat_log, f"{DOMAIN}.{SERVICE_GENERATE_CONTENT}", request)
     last = chat_log.content[-1]
     return {"text": last.content if isinstance(last, conversation.AssistantContent) else ""}

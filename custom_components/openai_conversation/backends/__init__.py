@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import voluptuous as vol
+from voluptuous_openapi import convert
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
 
+from ..const import CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RECOMMENDED_CHAT_MODEL
 from ..files import EncodedFile, FileCache
 
 type Files = Mapping[Path, EncodedFile]
@@ -38,6 +40,7 @@ class TurnRequest:
     """What one model round trip needs besides the chat history."""
 
     options: Mapping[str, Any]
+    model: str = RECOMMENDED_CHAT_MODEL
     user: str | None = None
     structure: vol.Schema | None = None
     structure_name: str | None = None
@@ -51,6 +54,20 @@ class Backend(Protocol):
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the chat history once and yield the reply as HA deltas."""
+
+
+def request_timeout(request: TurnRequest) -> float:
+    """Return the agent's request timeout in seconds."""
+    return float(request.options.get(CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT))
+
+
+def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
+    """Return name, description and JSON-schema parameters of an Assist LLM API tool."""
+    return {
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": convert(tool.parameters, custom_serializer=serializer),
+    }
 
 
 def tool_list(chat_log: conversation.ChatLog) -> list[llm.Tool]:

@@ -8,16 +8,13 @@ from typing import Any
 
 import openai
 from openai.types.responses import ResponseReasoningItem, ResponseStreamEvent
-from voluptuous_openapi import convert
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import llm
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import slugify
 
 from ..const import (
-    CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
     CONF_MAX_TOKENS,
     CONF_REASONING_EFFORT,
@@ -31,7 +28,6 @@ from ..const import (
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
-    RECOMMENDED_CHAT_MODEL,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
     RECOMMENDED_TEMPERATURE,
@@ -43,7 +39,17 @@ from ..const import (
 from ..errors import response_error
 from ..files import FileCache
 from ..schema import structured_output_schema
-from . import Delta, Files, TokenUsage, TurnRequest, encode_attachments, parse_tool_call, tool_list
+from . import (
+    Delta,
+    Files,
+    TokenUsage,
+    TurnRequest,
+    encode_attachments,
+    function_spec,
+    parse_tool_call,
+    request_timeout,
+    tool_list,
+)
 
 # Output items the server runs itself; they are replayed to the model as they came.
 SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
@@ -131,17 +137,6 @@ def history_to_input(
     return pair_tool_calls([item for c in chat_content for item in _content_items(c, files)])
 
 
-def format_tool(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
-    """Return the function tool for an Assist LLM API tool."""
-    return {
-        "type": "function",
-        "name": tool.name,
-        "description": tool.description,
-        "parameters": convert(tool.parameters, custom_serializer=serializer),
-        "strict": False,
-    }
-
-
 def _server_tools(options: Any, model: str) -> list[dict[str, Any]]:
     caps = model_capabilities(model)
     tools: list[dict[str, Any]] = []
@@ -188,11 +183,15 @@ def _model_params(options: Any, model: str) -> dict[str, Any]:
 
 
 def build_params(
-    chat_log: conversation.ChatLog, request: TurnRequest, files: Files | None = None
+    chat_log: conversation.ChatLog,
+    request: TurnRequest,
+    files: Files | None = None,
+    *,
+    server_tools: bool = True,
 ) -> dict[str, Any]:
     """Return the arguments of one streaming responses.create call."""
     options = request.options
-    model = options.get(CONF_CHAT_MODEL, RECOMMENDED_CHAT_MODEL)
+    model = request.model
     params: dict[str, Any] = {
         "model": model,
         "input": history_to_input(chat_log.content, files),
@@ -204,8 +203,12 @@ def build_params(
     if request.user:
         params["user"] = request.user
     serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
-    tools = [format_tool(t, serializer) for t in tool_list(chat_log)]
-    tools += _server_tools(options, model)
+    tools = [
+        {"type": "function", **function_spec(t, serializer), "strict": False}
+        for t in tool_list(chat_log)
+    ]
+    if server_tools:
+        tools += _server_tools(options, model)
     if tools:
         params["tools"] = tools
     if request.structure is not None:
@@ -315,10 +318,13 @@ HANDLERS: dict[str, Callable[[_StreamState, Any], Iterable[Delta]]] = {
 class ResponsesBackend:
     """Talks to /responses with streaming."""
 
-    def __init__(self, hass: HomeAssistant, client: openai.AsyncOpenAI) -> None:
-        """Initialize the backend."""
+    def __init__(
+        self, hass: HomeAssistant, client: openai.AsyncOpenAI, *, server_tools: bool = True
+    ) -> None:
+        """Initialize; server_tools: the server runs web search and code interpreter."""
         self._hass = hass
         self._client = client
+        self._server_tools = server_tools
         self._files = FileCache()
 
     async def stream_turn(
@@ -326,11 +332,10 @@ class ResponsesBackend:
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
         files = await encode_attachments(self._hass, self._files, chat_log)
-        params = build_params(chat_log, request, files)
+        params = build_params(chat_log, request, files, server_tools=self._server_tools)
         state = _StreamState(request, {t.name for t in tool_list(chat_log)})
-        stream: openai.AsyncStream[ResponseStreamEvent] = await self._client.responses.create(
-            **params
-        )
+        client = self._client.with_options(timeout=request_timeout(request))
+        stream: openai.AsyncStream[ResponseStreamEvent] = await client.responses.create(**params)
         async with stream:
             async for event in stream:
                 if handler := HANDLERS.get(event.type):

@@ -1,0 +1,261 @@
+"""Chat Completions API (OpenAI-compatible servers): ChatLog <-> messages, stream handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai.types.chat import ChatCompletionChunk
+
+from homeassistant.components import conversation
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.json import json_dumps
+from homeassistant.util.ulid import ulid_now
+
+from ..const import (
+    CONF_MAX_TOKENS,
+    CONF_REASONING_EFFORT,
+    CONF_TEMPERATURE,
+    CONF_TOP_P,
+    RECOMMENDED_MAX_TOKENS,
+    RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_TEMPERATURE,
+    RECOMMENDED_TOP_P,
+    model_capabilities,
+)
+from ..errors import response_error
+from ..files import FileCache
+from ..schema import structured_output_schema
+from . import (
+    Delta,
+    Files,
+    TokenUsage,
+    TurnRequest,
+    encode_attachments,
+    function_spec,
+    parse_tool_call,
+    request_timeout,
+    tool_list,
+)
+
+NO_RESULT = json_dumps({"error": "No result was recorded"})
+
+
+def _user_message(content: conversation.UserContent, files: Files) -> dict[str, Any]:
+    if not content.attachments:
+        return {"role": "user", "content": content.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": content.content}]
+    for attachment in content.attachments:
+        file = files[attachment.path]
+        if file.is_image:
+            parts.append({"type": "image_url", "image_url": {"url": file.data_url}})
+        else:
+            parts.append(
+                {"type": "file", "file": {"filename": file.name, "file_data": file.data_url}}
+            )
+    return {"role": "user", "content": parts}
+
+
+def _append_assistant(
+    messages: list[dict[str, Any]], content: conversation.AssistantContent
+) -> None:
+    """Add assistant content, merged into the previous assistant message when adjacent.
+
+    Strict chat templates reject two assistant messages in a row.
+    """
+    calls = [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.tool_name, "arguments": json_dumps(call.tool_args)},
+        }
+        for call in content.tool_calls or ()
+    ]
+    if not content.content and not calls:
+        return
+    if messages and messages[-1]["role"] == "assistant":
+        last = messages[-1]
+        last["content"] = (last["content"] or "") + (content.content or "") or None
+        if calls:
+            last.setdefault("tool_calls", []).extend(calls)
+        return
+    message: dict[str, Any] = {"role": "assistant", "content": content.content}
+    if calls:
+        message["tool_calls"] = calls
+    messages.append(message)
+
+
+def pair_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Put each call's tool message right after its assistant message; never an orphan."""
+    paired: list[dict[str, Any]] = []
+    pending: list[str] = []
+
+    def answer_pending() -> None:
+        paired.extend({"role": "tool", "tool_call_id": i, "content": NO_RESULT} for i in pending)
+        pending.clear()
+
+    for message in messages:
+        if message["role"] == "tool":
+            if message["tool_call_id"] in pending:
+                pending.remove(message["tool_call_id"])
+                paired.append(message)
+            continue
+        answer_pending()
+        paired.append(message)
+        pending.extend(call["id"] for call in message.get("tool_calls", ()))
+    answer_pending()
+    return paired
+
+
+def history_to_messages(
+    chat_content: Iterable[conversation.Content], files: Files | None = None
+) -> list[dict[str, Any]]:
+    """Convert the whole chat history to chat messages."""
+    files = files or {}
+    messages: list[dict[str, Any]] = []
+    for content in chat_content:
+        if isinstance(content, conversation.ToolResultContent):
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": content.tool_call_id,
+                    "content": json_dumps(content.tool_result),
+                }
+            )
+        elif isinstance(content, conversation.AssistantContent):
+            _append_assistant(messages, content)
+        elif isinstance(content, conversation.UserContent):
+            messages.append(_user_message(content, files))
+        elif content.content:
+            messages.append({"role": "system", "content": content.content})
+    return pair_tool_messages(messages)
+
+
+@dataclass(slots=True)
+class _ToolCallParts:
+    id: str | None = None
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(slots=True)
+class _ChatStream:
+    """Assembles tool calls streamed in fragments, keyed by index (or id when missing)."""
+
+    request: TurnRequest
+    tool_names: set[str]
+    calls: dict[int | str, _ToolCallParts] = field(default_factory=dict)
+
+    def on_tool_call(self, part: Any) -> None:
+        key = part.index if part.index is not None else (part.id or len(self.calls))
+        call = self.calls.setdefault(key, _ToolCallParts())
+        call.id = call.id or part.id
+        if part.function is not None:
+            call.name += part.function.name or ""
+            call.arguments += part.function.arguments or ""
+
+    def on_chunk(self, chunk: ChatCompletionChunk) -> Iterable[Delta]:
+        if chunk.usage is not None:
+            details = chunk.usage.prompt_tokens_details
+            self.request.on_usage(
+                TokenUsage(
+                    chunk.usage.prompt_tokens,
+                    chunk.usage.completion_tokens,
+                    (details.cached_tokens or 0) if details else 0,
+                )
+            )
+        deltas: list[Delta] = []
+        for choice in chunk.choices:
+            extra = choice.delta.model_extra or {}
+            if thinking := extra.get("reasoning_content") or extra.get("reasoning"):
+                deltas.append({"thinking_content": thinking})
+            if choice.delta.content:
+                deltas.append({"content": choice.delta.content})
+            for part in choice.delta.tool_calls or ():
+                self.on_tool_call(part)
+            if choice.finish_reason in ("length", "content_filter"):
+                raise response_error("response_incomplete", choice.finish_reason)
+        return deltas
+
+    def tool_calls(self) -> Iterable[Delta]:
+        """Return the finished tool calls; servers that omit ids get generated ones."""
+        for call in self.calls.values():
+            yield from parse_tool_call(
+                call.id or f"call_{ulid_now()}", call.name, call.arguments, self.tool_names
+            )
+
+
+class ChatCompletionsBackend:
+    """Talks to /chat/completions with streaming."""
+
+    def __init__(
+        self, hass: HomeAssistant, client: openai.AsyncOpenAI, *, openai_server: bool
+    ) -> None:
+        """Initialize; OpenAI's own servers name the token budget differently."""
+        self._hass = hass
+        self._client = client
+        self._files = FileCache()
+        self._max_tokens_key = "max_completion_tokens" if openai_server else "max_tokens"
+
+    def build_params(
+        self, chat_log: conversation.ChatLog, request: TurnRequest, files: Files | None = None
+    ) -> dict[str, Any]:
+        """Return the arguments of one streaming chat.completions.create call."""
+        options = request.options
+        model = request.model
+        caps = model_capabilities(model)
+        params: dict[str, Any] = {
+            "model": model,
+            "messages": history_to_messages(chat_log.content, files),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            self._max_tokens_key: options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS),
+        }
+        effort = None
+        if caps.reasoning:
+            effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
+            params["reasoning_effort"] = effort
+        if caps.takes_sampling(effort):
+            params["temperature"] = options.get(CONF_TEMPERATURE, RECOMMENDED_TEMPERATURE)
+            params["top_p"] = options.get(CONF_TOP_P, RECOMMENDED_TOP_P)
+        serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
+        if tools := tool_list(chat_log):
+            params["tools"] = [
+                {"type": "function", "function": function_spec(t, serializer)} for t in tools
+            ]
+        if request.structure is not None:
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": request.structure_name or "response",
+                    "schema": structured_output_schema(request.structure, serializer),
+                    "strict": True,
+                },
+            }
+        return params
+
+    async def stream_turn(
+        self, chat_log: conversation.ChatLog, request: TurnRequest
+    ) -> AsyncIterator[Delta]:
+        """Send the history once and yield the streamed reply as HA deltas."""
+        files = await encode_attachments(self._hass, self._files, chat_log)
+        params = self.build_params(chat_log, request, files)
+        client = self._client.with_options(timeout=request_timeout(request))
+        try:
+            stream = await client.chat.completions.create(**params)
+        except openai.BadRequestError:
+            if "response_format" not in params:
+                raise
+            # Servers without JSON-schema output: ask for plain JSON; the caller validates.
+            params["response_format"] = {"type": "json_object"}
+            stream = await client.chat.completions.create(**params)
+        state = _ChatStream(request, {t.name for t in tool_list(chat_log)})
+        yield {"role": "assistant"}
+        async with stream:
+            async for chunk in stream:
+                for delta in state.on_chunk(chunk):
+                    yield delta
+        for delta in state.tool_calls():
+            yield delta

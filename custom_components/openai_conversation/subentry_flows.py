@@ -1,0 +1,436 @@
+"""Subentry flows: conversation agents, AI Task, STT and TTS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import openai
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.const import CONF_LLM_HASS_API, CONF_NAME
+from homeassistant.core import callback
+from homeassistant.helpers import llm
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TemplateSelector,
+    TextSelector,
+    TextSelectorConfig,
+)
+
+from .client import OpenAIConfigEntry, default_model, provider
+from .const import (
+    CONF_AUDIO_FORMAT,
+    CONF_CHAT_MODEL,
+    CONF_CODE_INTERPRETER,
+    CONF_IMAGE_MODEL,
+    CONF_INSTRUCTIONS,
+    CONF_MAX_TOKENS,
+    CONF_MODEL,
+    CONF_PROMPT,
+    CONF_REASONING_EFFORT,
+    CONF_RECOMMENDED,
+    CONF_SPEED,
+    CONF_TEMPERATURE,
+    CONF_TIMEOUT,
+    CONF_TOP_P,
+    CONF_VERBOSITY,
+    CONF_VOICE,
+    CONF_WEB_SEARCH,
+    CONF_WEB_SEARCH_CONTEXT_SIZE,
+    CONF_WEB_SEARCH_COUNTRY,
+    CONF_WEB_SEARCH_TIMEZONE,
+    CONF_WEB_SEARCH_USER_LOCATION,
+    DEFAULT_AI_TASK_NAME,
+    DEFAULT_CONVERSATION_NAME,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_STT_NAME,
+    DEFAULT_TTS_NAME,
+    IMAGE_MODELS,
+    LOGGER,
+    PROVIDER_OPENAI,
+    RECOMMENDED_AI_TASK_OPTIONS,
+    RECOMMENDED_CONVERSATION_OPTIONS,
+    RECOMMENDED_IMAGE_MODEL,
+    RECOMMENDED_MAX_TOKENS,
+    RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_STT_OPTIONS,
+    RECOMMENDED_STT_PROMPT,
+    RECOMMENDED_TEMPERATURE,
+    RECOMMENDED_TOP_P,
+    RECOMMENDED_TTS_FORMAT,
+    RECOMMENDED_TTS_OPTIONS,
+    RECOMMENDED_TTS_SPEED,
+    RECOMMENDED_TTS_VOICE,
+    RECOMMENDED_VERBOSITY,
+    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    STT_MODELS,
+    TTS_FORMATS,
+    TTS_MODELS,
+    TTS_VOICES,
+    VALIDATION_TIMEOUT,
+    VERBOSITY_LEVELS,
+    WEB_SEARCH_CONTEXT_SIZES,
+    model_capabilities,
+    tts_takes_instructions,
+    tts_takes_speed,
+)
+
+# Offered in the model dropdown when the server's list cannot be read.
+SUGGESTED_MODELS = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5.1",
+    "gpt-5.2",
+    "o3",
+    "o4-mini",
+)
+# Models in OpenAI's list that cannot chat.
+NON_CHAT_MARKERS = (
+    "embedding",
+    "tts",
+    "whisper",
+    "dall-e",
+    "transcribe",
+    "image",
+    "moderation",
+    "realtime",
+    "audio",
+    "search",
+    "babbage",
+    "davinci",
+    "codex-mini",
+    "sora",
+)
+
+
+async def async_chat_models(entry: OpenAIConfigEntry) -> list[str]:
+    """Return the chat models the entry's server lists (suggestions when it cannot)."""
+    if entry.state is not ConfigEntryState.LOADED:
+        return list(SUGGESTED_MODELS)
+    client = entry.runtime_data.client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
+    try:
+        models = sorted([model.id async for model in client.models.list()])
+    except openai.OpenAIError as err:
+        LOGGER.debug("Cannot list models, offering suggestions: %s", err)
+        return list(SUGGESTED_MODELS)
+    if provider(entry.data) == PROVIDER_OPENAI:
+        models = [m for m in models if not any(marker in m for marker in NON_CHAT_MARKERS)]
+    return models or list(SUGGESTED_MODELS)
+
+
+class ModelFlowHandler(ConfigSubentryFlow):
+    """Add or reconfigure a model subentry in up to three steps.
+
+    init: name and what the subentry type asks first, plus "recommended"; advanced: model
+    and token budget; model: only the options the chosen model can use.
+    """
+
+    default_name: str
+    recommended: Mapping[str, Any]
+    options: dict[str, Any]
+
+    @property
+    def _is_new(self) -> bool:
+        return self.source == "user"
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a subentry."""
+        self.options = dict(self.recommended)
+        return await self.async_step_init()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Reconfigure a subentry."""
+        self.options = dict(self._get_reconfigure_subentry().data)
+        return await self.async_step_init()
+
+    def _init_fields(self) -> dict[Any, Any]:
+        """Return the fields of the first step besides name and recommended."""
+        return {}
+
+    def _advanced_fields(self, models: list[str]) -> dict[Any, Any]:
+        return {
+            vol.Optional(CONF_CHAT_MODEL, default=default_model(self._get_entry().data)): (
+                SelectSelector(
+                    SelectSelectorConfig(
+                        options=models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                )
+            ),
+            vol.Optional(CONF_MAX_TOKENS, default=RECOMMENDED_MAX_TOKENS): NumberSelector(
+                NumberSelectorConfig(min=1, max=128000, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            # Per agent: a voice agent should give up sooner than a nightly report.
+            vol.Optional(CONF_TIMEOUT, default=DEFAULT_REQUEST_TIMEOUT): NumberSelector(
+                NumberSelectorConfig(min=1, max=600, step=1, unit_of_measurement="s")
+            ),
+        }
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Name, the type's own fields, and whether to use recommended settings."""
+        if user_input is not None:
+            if not user_input.get(CONF_LLM_HASS_API):
+                user_input.pop(CONF_LLM_HASS_API, None)
+                self.options.pop(CONF_LLM_HASS_API, None)
+            self.options.update(user_input)
+            if user_input[CONF_RECOMMENDED]:
+                return self._async_finish()
+            return await self.async_step_advanced()
+        schema: dict[Any, Any] = {}
+        if self._is_new:
+            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
+        schema.update(self._init_fields())
+        schema[vol.Required(CONF_RECOMMENDED, default=False)] = BooleanSelector()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
+        )
+
+    async def async_step_advanced(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Model and token budget."""
+        if user_input is not None:
+            self.options.update(user_input)
+            return await self.async_step_model()
+        models = await async_chat_models(self._get_entry())
+        return self.async_show_form(
+            step_id="advanced",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(self._advanced_fields(models)), self.options
+            ),
+        )
+
+    async def async_step_model(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Options the chosen model takes; the others are not offered."""
+        if user_input is not None:
+            self.options.update(user_input)
+            if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
+                self.options.update(self._home_location())
+            return self._async_finish()
+        schema = vol.Schema(self._model_schema(self.options[CONF_CHAT_MODEL]))
+        return self.async_show_form(
+            step_id="model",
+            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+        )
+
+    def _model_schema(self, model: str) -> dict[Any, Any]:
+        caps = model_capabilities(model)
+        schema: dict[Any, Any] = {}
+        if not caps.reasoning:
+            schema[vol.Optional(CONF_TEMPERATURE, default=RECOMMENDED_TEMPERATURE)] = (
+                NumberSelector(NumberSelectorConfig(min=0, max=2, step=0.05))
+            )
+            schema[vol.Optional(CONF_TOP_P, default=RECOMMENDED_TOP_P)] = NumberSelector(
+                NumberSelectorConfig(min=0, max=1, step=0.05)
+            )
+        if caps.reasoning:
+            default = (
+                RECOMMENDED_REASONING_EFFORT
+                if RECOMMENDED_REASONING_EFFORT in caps.reasoning_efforts
+                else caps.reasoning_efforts[0]
+            )
+            schema[vol.Optional(CONF_REASONING_EFFORT, default=default)] = _select(
+                caps.reasoning_efforts, CONF_REASONING_EFFORT
+            )
+        if caps.verbosity:
+            schema[vol.Optional(CONF_VERBOSITY, default=RECOMMENDED_VERBOSITY)] = _select(
+                VERBOSITY_LEVELS, CONF_VERBOSITY
+            )
+        openai_server = provider(self._get_entry().data) == PROVIDER_OPENAI
+        if caps.web_search and openai_server:
+            schema[vol.Optional(CONF_WEB_SEARCH, default=False)] = BooleanSelector()
+            schema[
+                vol.Optional(
+                    CONF_WEB_SEARCH_CONTEXT_SIZE, default=RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
+                )
+            ] = _select(WEB_SEARCH_CONTEXT_SIZES, CONF_WEB_SEARCH_CONTEXT_SIZE)
+            schema[vol.Optional(CONF_WEB_SEARCH_USER_LOCATION, default=False)] = BooleanSelector()
+        if caps.code_interpreter and openai_server:
+            schema[vol.Optional(CONF_CODE_INTERPRETER, default=False)] = BooleanSelector()
+        return schema
+
+    def _home_location(self) -> dict[str, str]:
+        """Approximate location for web search, from Home Assistant's own settings."""
+        return {
+            CONF_WEB_SEARCH_COUNTRY: self.hass.config.country or "",
+            CONF_WEB_SEARCH_TIMEZONE: self.hass.config.time_zone,
+        }
+
+    @callback
+    def _async_finish(self) -> SubentryFlowResult:
+        """Create or update the subentry; recommended mode drops the advanced options."""
+        options = dict(self.options)
+        if options[CONF_RECOMMENDED]:
+            options = {
+                k: v
+                for k, v in options.items()
+                if k in (CONF_RECOMMENDED, CONF_PROMPT, CONF_LLM_HASS_API, CONF_NAME)
+            }
+        title = options.pop(CONF_NAME, None)
+        if self._is_new:
+            return self.async_create_entry(title=title or self.default_name, data=options)
+        return self.async_update_and_abort(
+            self._get_entry(), self._get_reconfigure_subentry(), data=options
+        )
+
+
+class ConversationFlowHandler(ModelFlowHandler):
+    """Conversation agents: instructions and the LLM APIs they may use come first."""
+
+    default_name = DEFAULT_CONVERSATION_NAME
+    recommended = RECOMMENDED_CONVERSATION_OPTIONS
+
+    def _llm_api_options(self) -> list[SelectOptionDict]:
+        return [
+            SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
+        ]
+
+    def _init_fields(self) -> dict[Any, Any]:
+        return {
+            vol.Optional(CONF_PROMPT): TemplateSelector(),
+            vol.Optional(CONF_LLM_HASS_API): SelectSelector(
+                SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
+            ),
+        }
+
+
+class AITaskFlowHandler(ModelFlowHandler):
+    """AI Task: the model options, plus the image model."""
+
+    default_name = DEFAULT_AI_TASK_NAME
+    recommended = RECOMMENDED_AI_TASK_OPTIONS
+
+    def _advanced_fields(self, models: list[str]) -> dict[Any, Any]:
+        fields = super()._advanced_fields(models)
+        fields[vol.Optional(CONF_IMAGE_MODEL, default=RECOMMENDED_IMAGE_MODEL)] = SelectSelector(
+            SelectSelectorConfig(
+                options=list(IMAGE_MODELS), custom_value=True, mode=SelectSelectorMode.DROPDOWN
+            )
+        )
+        return fields
+
+
+def _select(
+    options: tuple[str, ...], translation_key: str | None = None, *, custom: bool = False
+) -> SelectSelector:
+    config = SelectSelectorConfig(
+        options=list(options), mode=SelectSelectorMode.DROPDOWN, custom_value=custom
+    )
+    if translation_key:
+        config["translation_key"] = translation_key
+    return SelectSelector(config)
+
+
+class SpeechFlowHandler(ConfigSubentryFlow):
+    """Add or reconfigure a speech subentry: model first, then what that model takes."""
+
+    default_name: str
+    recommended: Mapping[str, Any]
+    models: tuple[str, ...]
+    options: dict[str, Any]
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a subentry."""
+        self.options = dict(self.recommended)
+        return await self.async_step_init()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Reconfigure a subentry."""
+        self.options = dict(self._get_reconfigure_subentry().data)
+        return await self.async_step_init()
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Name and model."""
+        if user_input is not None:
+            self.options.update(user_input)
+            return await self.async_step_settings()
+        schema: dict[Any, Any] = {}
+        if self.source == "user":
+            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
+        schema[vol.Required(CONF_MODEL)] = _select(self.models, custom=True)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
+        )
+
+    def _settings_fields(self, model: str) -> dict[Any, Any]:
+        raise NotImplementedError
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """What the chosen model takes."""
+        if user_input is not None:
+            options = {**self.options, **user_input}
+            title = options.pop(CONF_NAME, None)
+            if self.source == "user":
+                return self.async_create_entry(title=title or self.default_name, data=options)
+            return self.async_update_and_abort(
+                self._get_entry(), self._get_reconfigure_subentry(), data=options
+            )
+        schema = vol.Schema(self._settings_fields(self.options[CONF_MODEL]))
+        return self.async_show_form(
+            step_id="settings",
+            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+        )
+
+
+class STTFlowHandler(SpeechFlowHandler):
+    """Speech to text: a model and the prompt that steers it (no templates)."""
+
+    default_name = DEFAULT_STT_NAME
+    recommended = RECOMMENDED_STT_OPTIONS
+    models = STT_MODELS
+
+    def _settings_fields(self, model: str) -> dict[Any, Any]:
+        return {
+            vol.Optional(CONF_PROMPT, default=RECOMMENDED_STT_PROMPT): TextSelector(
+                TextSelectorConfig(multiline=True)
+            )
+        }
+
+
+class TTSFlowHandler(SpeechFlowHandler):
+    """Text to speech: voice and format; speed or instructions where the model takes them."""
+
+    default_name = DEFAULT_TTS_NAME
+    recommended = RECOMMENDED_TTS_OPTIONS
+    models = TTS_MODELS
+
+    def _settings_fields(self, model: str) -> dict[Any, Any]:
+        fields: dict[Any, Any] = {
+            vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
+                TTS_VOICES, CONF_VOICE, custom=True
+            ),
+            vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT): _select(
+                TTS_FORMATS, CONF_AUDIO_FORMAT
+            ),
+        }
+        if tts_takes_speed(model):
+            fields[vol.Optional(CONF_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
+                NumberSelectorConfig(min=0.25, max=4.0, step=0.05)
+            )
+        if tts_takes_instructions(model):
+            fields[vol.Optional(CONF_INSTRUCTIONS)] = TextSelector(
+                TextSelectorConfig(multiline=True)
+            )
+        return fields

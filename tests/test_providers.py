@@ -1,0 +1,428 @@
+"""Azure OpenAI and OpenAI-compatible servers, end to end through the emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import voluptuous as vol
+
+from custom_components.openai_conversation.backends.chat_completions import history_to_messages
+from custom_components.openai_conversation.client import normalize_azure
+from emulator import Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from homeassistant import config_entries
+from homeassistant.components import ai_task, conversation
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import llm
+from homeassistant.setup import async_setup_component
+
+from .conftest import API_KEY
+
+DOMAIN = "openai_conversation"
+
+
+async def _flow(hass: HomeAssistant, provider: str, data: dict[str, Any]) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": provider}
+    )
+    return await hass.config_entries.flow.async_configure(result["flow_id"], data)
+
+
+async def _add_entry(
+    hass: HomeAssistant, provider: str, data: dict[str, Any], model: str | None = None
+) -> ConfigEntry:
+    result = await _flow(hass, provider, data)
+    if model is not None:
+        assert result["step_id"] == "model"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"default_model": model}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    return result["result"]
+
+
+@pytest.fixture
+async def kitchen_light(hass: HomeAssistant) -> str:
+    assert await async_setup_component(hass, "intent", {})
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
+    )
+    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
+    return "input_boolean.kitchen_light"
+
+
+async def ask(hass: HomeAssistant, agent: str, text: str) -> conversation.ConversationResult:
+    return await hass.async_create_task(
+        conversation.async_converse(hass, text, None, Context(), agent_id=agent)
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://res.openai.azure.com", ("https://res.openai.azure.com", None, None)),
+        ("https://res.openai.azure.com/", ("https://res.openai.azure.com", None, None)),
+        ("res.openai.azure.com", ("https://res.openai.azure.com", None, None)),
+        (
+            "https://res.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+            ("https://res.openai.azure.com", "gpt-4o", "2024-10-21"),
+        ),
+        (
+            "https://res.cognitiveservices.azure.com/openai/responses?api-version=2025-04-01-preview",
+            ("https://res.cognitiveservices.azure.com", None, "2025-04-01-preview"),
+        ),
+        ("https://res.openai.azure.com/openai/v1/", ("https://res.openai.azure.com", None, "v1")),
+    ],
+)
+def test_normalize_azure(url: str, expected: tuple[str, str | None, str | None]) -> None:
+    assert normalize_azure(url) == expected
+
+
+async def test_azure_pasted_url_and_turn(
+    hass: HomeAssistant, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    url = f"http://127.0.0.1:{emulator.port}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2025-04-01-preview"
+    entry = await _add_entry(hass, "azure", {"endpoint": url, "api_key": API_KEY})
+    assert entry.title == "Azure OpenAI (127.0.0.1)"
+    assert entry.data == {
+        "provider": "azure",
+        "endpoint": f"http://127.0.0.1:{emulator.port}",
+        "api_key": API_KEY,
+        "api_version": "2025-04-01-preview",
+        "default_model": "gpt-4o-mini",
+        "api_mode": "responses",
+    }
+    assert sorted(s.subentry_type for s in entry.subentries.values()) == [
+        "ai_task_data",
+        "conversation",
+    ]
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})]), Reply([Text("Done.")])
+    )
+    result = await ask(hass, "conversation.openai_conversation", "Light on")
+    assert result.response.speech["plain"]["speech"] == "Done."
+    assert hass.states.get(kitchen_light).state == "on"
+    last = emulator.requests_to("/openai/responses")[-1]
+    assert last.query == {"api-version": "2025-04-01-preview"}
+    assert last.headers["api-key"] == API_KEY
+    assert last.body["model"] == "gpt-4o-mini"
+    assert "web_search" not in str(last.body.get("tools"))
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"api_version": "2023-01-01"}, "azure_not_found"),
+        ({"default_model": "no-such-deployment"}, "deployment_not_found"),
+        ({"default_model": ""}, "deployment_required"),
+        ({"api_key": "sk-wrong"}, "invalid_auth"),
+    ],
+)
+async def test_azure_errors_explain_and_recover(
+    hass: HomeAssistant, emulator: OpenAIEmulator, data: dict[str, Any], error: str
+) -> None:
+    good = {
+        "endpoint": f"http://127.0.0.1:{emulator.port}",
+        "api_key": API_KEY,
+        "api_version": "2025-04-01-preview",
+        "default_model": "gpt-4o-mini",
+    }
+    result = await _flow(hass, "azure", {**good, **data})
+    assert result["errors"] == {"base": error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], good)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_azure_old_api_version_uses_chat_completions(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    entry = await _add_entry(
+        hass,
+        "azure",
+        {
+            "endpoint": f"http://127.0.0.1:{emulator.port}",
+            "api_key": API_KEY,
+            "api_version": "2024-10-21",
+            "default_model": "gpt-4o-mini",
+        },
+    )
+    assert entry.data["api_mode"] == "chat_completions"
+    emulator.queue(Reply([Text("Hello from a deployment.")]))
+    result = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert result.response.speech["plain"]["speech"] == "Hello from a deployment."
+    sent = emulator.requests_to("/openai/deployments/gpt-4o-mini/chat/completions")[-1]
+    assert sent.body["max_completion_tokens"] == 3000
+
+
+async def test_azure_v1_route(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
+    entry = await _add_entry(
+        hass,
+        "azure",
+        {
+            "endpoint": f"http://127.0.0.1:{emulator.port}/openai/v1/",
+            "api_key": API_KEY,
+            "default_model": "gpt-4o-mini",
+        },
+    )
+    assert entry.data["api_version"] == "v1"
+    emulator.queue(Reply([Text("v1 works")]))
+    result = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert result.response.speech["plain"]["speech"] == "v1 works"
+    assert emulator.requests_to("/openai/v1/responses")[-1].headers["api-key"] == API_KEY
+
+
+async def test_compatible_chat_mode_tool_round_trip(
+    hass: HomeAssistant, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    emulator.responses_api = False
+    entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1/", "api_key": API_KEY},
+        model="llama3.2",
+    )
+    assert entry.data["api_mode"] == "chat_completions"
+    assert entry.data["base_url"] == f"http://127.0.0.1:{emulator.port}/v1"
+    assert entry.title == f"OpenAI-compatible (127.0.0.1:{emulator.port})"
+    assert sorted(s.subentry_type for s in entry.subentries.values()) == [
+        "ai_task_data",
+        "conversation",
+    ]
+    emulator.queue(
+        Reply(
+            [Text("Sure. "), ToolCall("HassTurnOn", {"name": "Kitchen light"}, call_id="c1")],
+            usage=(50, 9, 10),
+        ),
+        Reply([Text("The kitchen light is on.")]),
+    )
+    result = await ask(hass, "conversation.openai_conversation", "Turn on the kitchen light")
+    assert result.response.speech["plain"]["speech"] == "The kitchen light is on."
+    assert hass.states.get(kitchen_light).state == "on"
+    first, second = emulator.requests_to("/v1/chat/completions")
+    assert first.body["model"] == "llama3.2"
+    assert first.body["max_tokens"] == 3000
+    assert first.body["stream_options"] == {"include_usage": True}
+    assert first.body["tools"][0]["type"] == "function"
+    roles = [m["role"] for m in second.body["messages"]]
+    assert roles == ["system", "user", "assistant", "tool"]
+    assistant = second.body["messages"][2]
+    assert assistant["content"] == "Sure. "
+    assert assistant["tool_calls"][0]["id"] == second.body["messages"][3]["tool_call_id"] == "c1"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(
+            [ToolCall("HassTurnOn", {"name": "Kitchen light"})],
+            omit_tool_ids=True,
+            argument_chunk_size=1,
+        ),
+        Reply([ToolCall("HassTurnOn", '{"name": "Kitchen light"}')], argument_chunk_size=3),
+    ],
+)
+async def test_compatible_fragmented_tool_calls(
+    hass: HomeAssistant, emulator: OpenAIEmulator, kitchen_light: str, reply: Reply
+) -> None:
+    emulator.responses_api = False
+    emulator.api_keys.add("no-key")
+    await _add_entry(
+        hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1"}, model="qwen"
+    )
+    emulator.queue(reply, Reply([Text("On.")]))
+    result = await ask(hass, "conversation.openai_conversation", "Light on")
+    assert result.response.speech["plain"]["speech"] == "On."
+    assert hass.states.get(kitchen_light).state == "on"
+    messages = emulator.requests_to("/v1/chat/completions")[-1].body["messages"]
+    call_id = messages[2]["tool_calls"][0]["id"]
+    assert call_id
+    assert messages[3]["tool_call_id"] == call_id
+    # No key configured: the SDK's placeholder, never an empty header.
+    assert (
+        emulator.requests_to("/v1/chat/completions")[-1].headers["Authorization"] == "Bearer no-key"
+    )
+
+
+async def test_compatible_malformed_arguments_fed_back(
+    hass: HomeAssistant, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    emulator.responses_api = False
+    emulator.api_keys.add("no-key")
+    await _add_entry(
+        hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1"}, model="qwen"
+    )
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", '{"name": "Kitchen light"}}</tool_call>', call_id="bad")]),
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"}, call_id="good")]),
+        Reply([Text("Fixed it.")]),
+    )
+    result = await ask(hass, "conversation.openai_conversation", "Light on")
+    assert result.response.speech["plain"]["speech"] == "Fixed it."
+    messages = emulator.requests_to("/v1/chat/completions")[1].body["messages"]
+    error = json.loads(next(m["content"] for m in messages if m.get("tool_call_id") == "bad"))
+    assert error["error"] == "InvalidToolCall"
+    assert "not valid JSON" in error["error_text"]
+
+
+async def test_compatible_responses_mode_detected(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="gpt-4o-mini",
+    )
+    assert entry.data["api_mode"] == "responses"
+    result = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert result.response.speech["plain"]["speech"] == "OK"
+    body = emulator.requests_to("/v1/responses")[-1].body
+    assert "tools" not in body or all(t["type"] == "function" for t in body["tools"])
+
+
+async def test_compatible_structured_output_falls_back_to_json_object(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    emulator.responses_api = False
+    await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="mistral",
+    )
+    emulator.fail_next(
+        "/v1/chat/completions", Error(400, "response_format json_schema is not supported")
+    )
+    emulator.queue(Reply([Text('{"answer": "yes", "note": null}')]))
+    result = await ai_task.async_generate_data(
+        hass,
+        task_name="Check",
+        entity_id="ai_task.openai_ai_task",
+        instructions="Is it on?",
+        structure=vol.Schema({vol.Required("answer"): str, vol.Optional("note"): str}),
+    )
+    assert result.data == {"answer": "yes"}
+    first, second = emulator.requests_to("/v1/chat/completions")
+    assert first.body["response_format"]["type"] == "json_schema"
+    assert second.body["response_format"] == {"type": "json_object"}
+
+
+async def test_duplicates_take_the_server_into_account(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    base = f"http://127.0.0.1:{emulator.port}/v1"
+    await _add_entry(hass, "compatible", {"base_url": base, "api_key": API_KEY}, model="m")
+    result = await _flow(hass, "compatible", {"base_url": base + "/", "api_key": API_KEY})
+    assert result["reason"] == "already_configured"
+    # The same key on OpenAI itself is another entry.
+    result = await _flow(hass, "openai", {"api_key": API_KEY})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_live_model_list_and_provider_features(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    openai_entry = await _add_entry(hass, "openai", {"api_key": API_KEY})
+    result = await hass.config_entries.subentries.async_init(
+        (openai_entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"name": "A", "llm_hass_api": [], "recommended": False},
+    )
+    options = next(k for k in result["data_schema"].schema if str(k) == "chat_model")
+    offered = result["data_schema"].schema[options].config["options"]
+    assert "gpt-4o" in offered
+    assert not {"text-embedding-3-small", "tts-1", "whisper-1", "dall-e-3"} & set(offered)
+
+    emulator.responses_api = False
+    compatible = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="gpt-4o",
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (compatible.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "B", "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4o", "max_tokens": 100, "timeout": 5}
+    )
+    fields = {str(k) for k in result["data_schema"].schema}
+    assert "temperature" in fields
+    assert not {"web_search", "code_interpreter"} & fields
+
+
+def test_chat_history_never_orphans_a_tool_call() -> None:
+    call = llm.ToolInput(tool_name="HassTurnOn", tool_args={}, id="a")
+    messages = history_to_messages(
+        [
+            conversation.UserContent("hi"),
+            conversation.AssistantContent("x", content="Let me", tool_calls=[call]),
+            conversation.AssistantContent("x", content=" check."),
+            conversation.ToolResultContent("x", "stray", "HassTurnOff", {}),
+            conversation.UserContent("again"),
+        ]
+    )
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "user"]
+    assert messages[1]["content"] == "Let me check."
+    assert messages[2]["tool_call_id"] == "a"
+
+
+async def test_compatible_chat_details(
+    hass: HomeAssistant, emulator: OpenAIEmulator, tmp_path: Any
+) -> None:
+    """Reasoning text, attachments, reasoning-model parameters and a cut-off reply."""
+    emulator.responses_api = False
+    entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="o3",
+    )
+    image = tmp_path / "a.png"
+    image.write_bytes(b"\x89PNG fake")
+    pdf = tmp_path / "b.pdf"
+    pdf.write_bytes(b"%PDF fake")
+    emulator.queue(Reply([Reasoning("thinking hard"), Text("Two files.")]))
+    chat = conversation.ChatLog(hass, "c")
+    chat.async_add_user_content(
+        conversation.UserContent(
+            "What?",
+            attachments=[
+                conversation.Attachment("m://a", "image/png", image),
+                conversation.Attachment("m://b", "application/pdf", pdf),
+            ],
+        )
+    )
+    entity = hass.data[ai_task.DATA_COMPONENT].get_entity("ai_task.openai_ai_task")
+    result = await entity._async_generate_data(
+        ai_task.GenDataTask(name="t", instructions="What?"), chat
+    )
+    assert result.data == "Two files."
+    assert any(
+        c.thinking_content == "thinking hard"
+        for c in chat.content
+        if isinstance(c, conversation.AssistantContent)
+    )
+    body = emulator.requests_to("/v1/chat/completions")[-1].body
+    parts = body["messages"][-1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url", "file"]
+    assert parts[2]["file"]["filename"] == "b.pdf"
+    assert body["reasoning_effort"] == "low"
+    assert "temperature" not in body
+    emulator.queue(Reply([Text("cut")], incomplete="length"))
+    turn = await ask(hass, "conversation.openai_conversation", "Long story")
+    assert "cut off (length)" in turn.response.speech["plain"]["speech"]
+    assert entry.data["default_model"] == "o3"
