@@ -1,0 +1,81 @@
+"""Demo mode: a tiny rule-based "model" for the offline demo and end-to-end tests.
+
+"turn on/off the <name>" calls HassTurnOn/HassTurnOff when the request offers those tools,
+a tool result is summarised, a structured-output request gets JSON that fits its schema, and
+anything else gets a friendly echo. It answers both wire formats.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .replies import Reply, Scripted, Text, ToolCall
+
+COMMAND = re.compile(r"\bturn (on|off) (?:the )?(.+?)[.!?]*$", re.IGNORECASE)
+
+
+def _last(body: dict[str, Any]) -> tuple[str, str]:
+    """Return (kind, text) of the last item: ("tool", output) or ("user", text)."""
+    items = body.get("input") or body.get("messages") or []
+    last = items[-1] if isinstance(items, list) and items else {}
+    if last.get("type") == "function_call_output" or last.get("role") == "tool":
+        return "tool", str(last.get("output") or last.get("content") or "")
+    content = last.get("content") if isinstance(items, list) else items
+    if isinstance(content, list):  # text plus attachments
+        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return "user", str(content or items)
+
+
+def _tool_names(body: dict[str, Any]) -> set[str]:
+    return {
+        str(tool.get("name") or (tool.get("function") or {}).get("name"))
+        for tool in body.get("tools") or []
+    }
+
+
+def _fits(schema: dict[str, Any]) -> Any:
+    """Return a value that fits a JSON schema (strings "demo", numbers 0, false, [])."""
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
+    if kind == "object":
+        return {name: _fits(prop) for name, prop in schema.get("properties", {}).items()}
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"string": "demo", "integer": 0, "number": 0, "boolean": False, "array": []}.get(
+        kind or ""
+    )
+
+
+def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    fmt = (body.get("text") or {}).get("format") or {}
+    if fmt.get("type") == "json_schema":
+        return fmt.get("schema")
+    fmt = body.get("response_format") or {}
+    return (
+        (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+    )
+
+
+def demo_reply(body: dict[str, Any]) -> Scripted:
+    """Answer one request like a (very small) model would."""
+    if (schema := _schema(body)) is not None:
+        return Reply([Text(json.dumps(_fits(schema)))])
+    kind, text = _last(body)
+    if kind == "tool":
+        try:
+            result = json.loads(text)
+        except ValueError:
+            result = {}
+        if result.get("error"):
+            return Reply(
+                [Text(f"Sorry, that did not work: {result.get('error_text', result['error'])}")]
+            )
+        done = [t.get("name") for t in (result.get("data") or {}).get("success", [])]
+        return Reply([Text(f"Done: {', '.join(done) or 'nothing matched'}.")])
+    if (match := COMMAND.search(text.strip())) and (
+        tool := "HassTurnOn" if match.group(1).lower() == "on" else "HassTurnOff"
+    ) in _tool_names(body):
+        return Reply([ToolCall(tool, {"name": match.group(2).strip()})])
+    return Reply([Text(f"This is the offline demo model. You said: {text.strip()}")])

@@ -1,0 +1,67 @@
+"""End-to-end fixtures: a real `hass` process and the emulator process, always stopped."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from pathlib import Path
+import socket
+
+import aiohttp
+import pytest
+
+from tools.hass import HassClient, emulator_process, hass_process, prepare_config, wait_until_up
+
+API_KEY = "sk-e2e-key"
+STARTUP_LIMIT = 240  # seconds; a cold CI machine compiles templates and loads the frontend
+
+
+@pytest.fixture(autouse=True)
+def ha_core() -> None:
+    """No in-process hass here (overrides the unit tests' autouse fixture)."""
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Not needed: the hass process loads custom_components from its config folder."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveHass:
+    """A running Home Assistant with the emulator behind it."""
+
+    base: str
+    client: HassClient
+    config_dir: Path
+
+
+@pytest.fixture
+async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[LiveHass]:
+    """Start the emulator and hass, onboard, and stop both afterwards whatever happens."""
+    hass_port, emulator_port = _free_port(), _free_port()
+    config_dir = tmp_path / "config"
+    prepare_config(config_dir, hass_port)
+    emulator = emulator_process(emulator_port, API_KEY, tmp_path / "emulator.log")
+    hass = hass_process(
+        config_dir,
+        {"OPENAI_BASE_URL": f"http://127.0.0.1:{emulator_port}/v1"},
+        tmp_path / "hass.log",
+    )
+    try:
+        await emulator.start()
+        await hass.start()
+        base = f"http://127.0.0.1:{hass_port}"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            await wait_until_up(session, f"{base}/api/onboarding", STARTUP_LIMIT)
+            client = HassClient(session, base)
+            await client.onboard_or_login()
+            yield LiveHass(base, client, config_dir)
+    finally:
+        await hass.stop()
+        await emulator.stop()

@@ -1,0 +1,1 @@
+"""Development tools: run a real Home Assistant and drive it over its REST API."""

@@ -1,0 +1,181 @@
+"""Start a real Home Assistant process, onboard it, and add this integration over REST.
+
+Used by scripts/develop (the offline demo) and by the process-level end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+import shutil
+import signal
+import sys
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+USERNAME = "demo"
+PASSWORD = "demo-password"  # noqa: S105 - the offline demo's documented login
+
+
+def prepare_config(config_dir: Path, port: int) -> None:
+    """Write the demo configuration (on the given port) and link the integration."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    text = (ROOT / "config" / "configuration.yaml").read_text()
+    if port != 8123:
+        text += f"\nhttp:\n  server_port: {port}\n"
+    (config_dir / "configuration.yaml").write_text(text)
+    link = config_dir / "custom_components"
+    if not link.exists():
+        link.symlink_to(ROOT / "custom_components")
+
+
+@dataclass
+class Process:
+    """A child process that is always stopped, even on errors."""
+
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        """Start the process, its output going to the log file."""
+        out = self.log.open("wb") if self.log else asyncio.subprocess.DEVNULL
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args, env={**os.environ, **self.env}, stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+
+    async def stop(self, grace: float = 30) -> None:
+        """Stop it: SIGTERM, then SIGKILL after the grace period."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.proc.wait(), grace)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def hass_process(config_dir: Path, env: dict[str, str], log: Path | None = None) -> Process:
+    """Return a `hass -c config_dir` process of this venv."""
+    hass = shutil.which("hass", path=str(Path(sys.executable).parent)) or "hass"
+    return Process([hass, "-c", str(config_dir), "--skip-pip"], env, log)
+
+
+def emulator_process(port: int, api_key: str, log: Path | None = None) -> Process:
+    """Return the emulator, in demo mode, as a process."""
+    return Process(
+        [sys.executable, "-m", "emulator", "--demo", "--port", str(port), "--api-key", api_key],
+        {"PYTHONPATH": str(ROOT)},
+        log,
+    )
+
+
+async def wait_until_up(session: aiohttp.ClientSession, url: str, limit: float) -> None:
+    """Wait for an HTTP server to answer."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while True:
+        with suppress(aiohttp.ClientError):
+            async with session.get(url) as response:
+                if response.status < 500:
+                    return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{url} did not answer within {limit} s")
+        await asyncio.sleep(0.5)
+
+
+class HassClient:
+    """Drives a running Home Assistant through its REST API, as the frontend would."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+        """Initialize for the instance at base (http://host:port)."""
+        self.session = session
+        self.base = base
+        self.client_id = f"{base}/"
+        self.token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Return the authorization header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Make an authorized request and return its JSON."""
+        async with self.session.request(
+            method, self.base + path, headers=self.headers, **kwargs
+        ) as r:
+            if r.status >= 400:
+                raise RuntimeError(f"{method} {path}: {r.status} {await r.text()}")
+            return await r.json() if r.content_type == "application/json" else await r.read()
+
+    async def _token(self, code: str) -> None:
+        data = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
+        async with self.session.post(f"{self.base}/auth/token", data=data) as response:
+            self.token = (await response.json())["access_token"]
+
+    async def onboard_or_login(self) -> None:
+        """Create the owner on a fresh instance; log in as the demo user otherwise."""
+        async with self.session.get(f"{self.base}/api/onboarding") as response:
+            steps = (
+                {s["step"]: s["done"] for s in await response.json()}
+                if response.status == 200
+                else {}
+            )
+        if steps and not steps.get("user"):
+            body = {
+                "client_id": self.client_id,
+                "name": "Demo",
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "en",
+            }
+            async with self.session.post(f"{self.base}/api/onboarding/users", json=body) as r:
+                await self._token((await r.json())["auth_code"])
+            for step in ("core_config", "analytics"):
+                await self.call("POST", f"/api/onboarding/{step}", json={})
+            await self.call(
+                "POST",
+                "/api/onboarding/integration",
+                json={"client_id": self.client_id, "redirect_uri": self.client_id},
+            )
+            return
+        flow = {
+            "client_id": self.client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": self.client_id,
+        }
+        async with self.session.post(f"{self.base}/auth/login_flow", json=flow) as r:
+            flow_id = (await r.json())["flow_id"]
+        login = {"username": USERNAME, "password": PASSWORD, "client_id": self.client_id}
+        async with self.session.post(f"{self.base}/auth/login_flow/{flow_id}", json=login) as r:
+            await self._token((await r.json())["result"])
+
+    async def _remove_failed_defaults(self) -> None:
+        """Onboarding adds default integrations whose packages this venv lacks; drop them."""
+        await asyncio.sleep(2)  # let them try to load
+        for entry in await self.call("GET", "/api/config/config_entries/entry"):
+            if entry["domain"] != "openai_conversation" and entry["state"] != "loaded":
+                await self.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
+
+    async def ensure_openai_entry(self, api_key: str) -> str:
+        """Add an OpenAI entry through the config flow unless one exists; return its id."""
+        entries = await self.call(
+            "GET", "/api/config/config_entries/entry?domain=openai_conversation"
+        )
+        if entries:
+            return str(entries[0]["entry_id"])
+        flow = await self.call(
+            "POST", "/api/config/config_entries/flow", json={"handler": "openai_conversation"}
+        )
+        path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        await self.call("POST", path, json={"next_step_id": "openai"})
+        result = await self.call("POST", path, json={"api_key": api_key})
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"The config flow did not create the entry: {result}")
+        return str(result["result"]["entry_id"])
