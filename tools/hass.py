@@ -114,6 +114,43 @@ class HassClient:
                 raise RuntimeError(f"{method} {path}: {r.status} {await r.text()}")
             return await r.json() if r.content_type == "application/json" else await r.read()
 
+    async def ws(self, message: dict[str, Any]) -> Any:
+        """Send one websocket command and return its result."""
+        async with self.session.ws_connect(f"{self.base}/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (await ws.receive_json())["type"] != "auth_ok":
+                raise RuntimeError("Websocket authentication failed")
+            await ws.send_json({"id": 1, **message})
+            reply = await ws.receive_json()
+        if not reply.get("success"):
+            raise RuntimeError(f"{message['type']}: {reply.get('error')}")
+        return reply.get("result")
+
+    async def use_agent_for_assist(self, agent: str, tts: str | None = None) -> str:
+        """Create an Assist pipeline with an agent (and TTS) and make it the preferred one."""
+        pipeline = await self.ws(
+            {
+                "type": "assist_pipeline/pipeline/create",
+                "name": "OpenAI",
+                "language": "en",
+                "conversation_engine": agent,
+                "conversation_language": "en",
+                "stt_engine": None,
+                "stt_language": None,
+                "tts_engine": tts,
+                "tts_language": "en" if tts else None,
+                "tts_voice": None,
+                "wake_word_entity": None,
+                "wake_word_id": None,
+                "prefer_local_intents": False,
+            }
+        )
+        await self.ws(
+            {"type": "assist_pipeline/pipeline/set_preferred", "pipeline_id": pipeline["id"]}
+        )
+        return str(pipeline["id"])
+
     async def _token(self, code: str) -> None:
         data = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
         async with self.session.post(f"{self.base}/auth/token", data=data) as response:

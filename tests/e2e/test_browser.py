@@ -1,0 +1,104 @@
+"""The integration in HA's real frontend, driven by headless Chromium (Debian's build).
+
+Screenshots of each step go to artifacts/browser/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from pathlib import Path
+import re
+import shutil
+
+import pytest
+
+from tools.hass import PASSWORD, USERNAME
+
+from .conftest import API_KEY, LiveHass
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+
+
+@pytest.fixture
+async def page() -> AsyncGenerator[playwright_api.Page]:
+    """A Chromium page; skipped, with the reason printed, where Chromium cannot run."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (scripts/setup installs Debian's chromium)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with playwright_api.async_playwright() as playwright:
+        try:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        except playwright_api.Error as err:
+            pytest.skip(f"Chromium does not start here: {err}")
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(30000)
+        try:
+            yield page
+        finally:
+            await browser.close()
+
+
+async def shot(page: playwright_api.Page, name: str) -> None:
+    await page.screenshot(path=ARTIFACTS / f"{name}.png")
+
+
+async def test_add_integration_subentry_and_assist(
+    live_hass: LiveHass, page: playwright_api.Page
+) -> None:
+    base = live_hass.base
+    expect = playwright_api.expect
+    await page.goto(base + "/")
+    await page.get_by_label("Username").fill(USERNAME)
+    await page.locator("input[type=password]").fill(PASSWORD)
+    await shot(page, "01-login")
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(re.compile(r"/(home|lovelace)/"))
+
+    # Settings -> Devices & services -> Add integration -> OpenAI -> OpenAI -> key.
+    await page.goto(base + "/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    await page.get_by_label("Search for a brand name").fill("OpenAI")
+    await page.locator("lit-virtualizer").get_by_text("OpenAI", exact=True).click()
+    await expect(page.get_by_title("Choose a server")).to_be_visible()
+    await shot(page, "02-choose-server")
+    await page.get_by_text("OpenAI", exact=True).last.click()
+    await page.get_by_label("API key").fill(API_KEY)
+    await shot(page, "03-api-key")
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_title("Devices created")).to_be_visible()
+    await shot(page, "04-created")
+    await page.get_by_role("button", name="Skip and finish").click()
+
+    # The entry's page: every subentry type can be added; add a conversation agent.
+    await page.goto(base + "/config/integrations/integration/openai_conversation")
+    for label in (
+        "Add conversation agent",
+        "Add AI Task",
+        "Add speech-to-text",
+        "Add text-to-speech",
+    ):
+        await expect(page.get_by_role("button", name=label)).to_be_visible()
+    await shot(page, "05-entry")
+    await page.get_by_role("button", name="Add conversation agent").click()
+    await page.get_by_label("Name").fill("Kitchen helper")
+    await page.get_by_label("Recommended model settings").check()
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_text("Created configuration for Kitchen helper.")).to_be_visible()
+    await shot(page, "06-agent-added")
+    await page.get_by_role("button", name="Finish").click()
+
+    # Assist, with a pipeline that uses the new agent.
+    await live_hass.client.use_agent_for_assist("conversation.kitchen_helper")
+    await page.goto(base + "/home/overview")
+    await page.locator("body").click(position={"x": 700, "y": 500})
+    await page.keyboard.press("a")  # HA's shortcut for the Assist dialog
+    await page.get_by_label("Enter a request").fill("Turn on the kitchen light")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text("Done: Kitchen light.")).to_be_visible()
+    await shot(page, "07-assist")
+    state = await live_hass.client.call("GET", "/api/states/light.kitchen_light")
+    assert state["state"] == "on"
