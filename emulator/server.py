@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .audio_api import speech_audio
 from .chat_api import full_completion, stream_chunks
+from .embeddings_api import embeddings_response
 from .images_api import image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text
 from .responses_api import full_response, stream_events
@@ -107,6 +108,7 @@ class OpenAIEmulator:
         app.router.add_get("/v1/files/image.png", self._image_file)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -158,6 +160,9 @@ class OpenAIEmulator:
 
     async def _image_file(self, request: web.Request) -> web.Response:
         return web.Response(body=make_png(), content_type="image/png")
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        return web.json_response(embeddings_response(request["json"] or {}))
 
     async def _transcriptions(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -216,6 +221,7 @@ class OpenAIEmulator:
             "/audio/speech": self._speech,
             "/audio/transcriptions": self._transcriptions,
             "/images/generations": self._images,
+            "/embeddings": self._embeddings,
         }
         if (handler := handlers.get(route)) is None:
             return _azure_error(404, "404", "Resource not found")

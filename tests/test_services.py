@@ -205,3 +205,49 @@ async def test_generate_content_path_not_allowed(
             {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(secret)]},
         )
     assert err.value.translation_key == "path_not_allowed"
+
+
+async def test_generate_embeddings(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    result = await call(
+        hass,
+        "generate_embeddings",
+        {
+            "config_entry": setup_entry.entry_id,
+            "input": ["kitchen light on", "garage open"],
+            "dimensions": 8,
+        },
+    )
+    assert result["model"] == "text-embedding-3-small"
+    assert [len(v) for v in result["embeddings"]] == [8, 8]
+    assert result["embeddings"][0] != result["embeddings"][1]
+    assert result["usage"] == {"prompt_tokens": 5, "total_tokens": 5}
+    body = emulator.requests_to("/v1/embeddings")[0].body
+    assert body == {
+        "encoding_format": "base64",  # the SDK decodes it
+        "model": "text-embedding-3-small",
+        "input": ["kitchen light on", "garage open"],
+        "dimensions": 8,
+    }
+    single = await call(
+        hass,
+        "generate_embeddings",
+        {"config_entry": setup_entry.entry_id, "input": "one", "model": "text-embedding-3-large"},
+    )
+    assert len(single["embeddings"]) == 1
+    assert len(single["embeddings"][0]) == 3072
+
+
+async def test_generate_embeddings_error(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next(
+        "/v1/embeddings", Error(404, "The model `nope` does not exist", code="model_not_found")
+    )
+    with pytest.raises(HomeAssistantError, match="does not know"):
+        await call(
+            hass,
+            "generate_embeddings",
+            {"config_entry": setup_entry.entry_id, "input": "x", "model": "nope"},
+        )

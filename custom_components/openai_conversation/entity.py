@@ -15,22 +15,11 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.translation import async_get_translations
 
-from .backends import Delta, TokenUsage, TurnRequest
+from .backends import Delta, TurnRequest
 from .client import OpenAIConfigEntry, resolve_model
 from .const import DOMAIN, LOGGER, MAX_TOOL_ITERATIONS
 from .errors import stream_interrupted, translate_error
-
-
-def _trace_usage(chat_log: conversation.ChatLog, usage: TokenUsage) -> None:
-    chat_log.async_trace(
-        {
-            "stats": {
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "cached_input_tokens": usage.cached_tokens,
-            }
-        }
-    )
+from .usage import usage_reporter
 
 
 async def _guarded(
@@ -82,7 +71,6 @@ class OpenAISubentryEntity(Entity):
     """An entity of one subentry, on a service device of its own."""
 
     _attr_has_entity_name = True
-    _attr_name = None
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry, model: str) -> None:
         """Initialize the entity."""
@@ -99,7 +87,9 @@ class OpenAISubentryEntity(Entity):
 
 
 class OpenAIBaseLLMEntity(OpenAISubentryEntity):
-    """A chat model configured by one subentry."""
+    """A chat model configured by one subentry; the entity is named after its device."""
+
+    _attr_name = None
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity."""
@@ -112,12 +102,13 @@ class OpenAIBaseLLMEntity(OpenAISubentryEntity):
         structure: vol.Schema | None = None,
     ) -> None:
         """Answer the chat log with this subentry's model and options."""
+        model = resolve_model(self.entry.data, self.subentry.data)
         request = TurnRequest(
             options=self.subentry.data,
-            model=resolve_model(self.entry.data, self.subentry.data),
+            model=model,
             user=chat_log.conversation_id,
             structure=structure,
             structure_name=structure_name,
-            on_usage=lambda usage: _trace_usage(chat_log, usage),
+            on_usage=usage_reporter(self.hass, chat_log, self.subentry.subentry_id, model),
         )
         await async_run_chat_log(self.hass, self.entry, chat_log, self.entity_id, request)

@@ -22,9 +22,12 @@ from .entity import async_run_chat_log
 from .errors import translate_error
 from .files import check_file
 from .images import async_generate_image, async_store_image
+from .usage import usage_reporter
 
 SERVICE_GENERATE_IMAGE = "generate_image"
 SERVICE_GENERATE_CONTENT = "generate_content"
+SERVICE_GENERATE_EMBEDDINGS = "generate_embeddings"
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 ATTR_CONFIG_ENTRY = "config_entry"
 ATTR_FILENAMES = "filenames"
 ATTR_IMAGE_FILENAME = "image_filename"  # the name older automations use
@@ -47,6 +50,15 @@ GENERATE_CONTENT_SCHEMA = vol.Schema(
         vol.Required(CONF_PROMPT): cv.string,
         vol.Optional(ATTR_FILENAMES, default=list): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional(ATTR_IMAGE_FILENAME, default=list): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
+
+GENERATE_EMBEDDINGS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY): _ENTRY,
+        vol.Required("input"): vol.All(cv.ensure_list, [cv.string], vol.Length(min=1)),
+        vol.Optional("model", default=DEFAULT_EMBEDDING_MODEL): cv.string,
+        vol.Optional("dimensions"): vol.All(vol.Coerce(int), vol.Range(min=1, max=3072)),
     }
 )
 
@@ -110,20 +122,43 @@ async def _generate_content(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
     names = call.data[ATTR_FILENAMES] + call.data[ATTR_IMAGE_FILENAME]
     attachments = await _attachments(hass, names)
-    options: Any = next(
-        (s.data for s in entry.subentries.values() if s.subentry_type == SUBENTRY_CONVERSATION),
-        RECOMMENDED_CONVERSATION_OPTIONS,
+    agent = next(
+        (s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_CONVERSATION), None
     )
+    options: Any = agent.data if agent else RECOMMENDED_CONVERSATION_OPTIONS
+    model = resolve_model(entry.data, options)
     chat_log = conversation.ChatLog(hass, ulid_now())
     chat_log.async_add_user_content(
         conversation.UserContent(call.data[CONF_PROMPT], attachments=attachments or None)
     )
-    request = TurnRequest(
-        options=options, model=resolve_model(entry.data, options), user=call.context.user_id
-    )
+    request = TurnRequest(options=options, model=model, user=call.context.user_id)
+    if agent is not None:  # its usage sensors count what the action used
+        request.on_usage = usage_reporter(hass, chat_log, agent.subentry_id, model)
     await async_run_chat_log(hass, entry, chat_log, f"{DOMAIN}.{SERVICE_GENERATE_CONTENT}", request)
     last = chat_log.content[-1]
     return {"text": last.content if isinstance(last, conversation.AssistantContent) else ""}
+
+
+async def _generate_embeddings(call: ServiceCall) -> ServiceResponse:
+    """Return one embedding vector per input text."""
+    hass = call.hass
+    entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
+    kwargs: dict[str, Any] = {"model": call.data["model"], "input": call.data["input"]}
+    if "dimensions" in call.data:
+        kwargs["dimensions"] = call.data["dimensions"]
+    try:
+        response = await entry.runtime_data.client.embeddings.create(**kwargs)
+    except openai.OpenAIError as err:
+        raise translate_error(hass, entry, err) from err
+    vectors: list[Any] = [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
+    return {
+        "model": response.model,
+        "embeddings": vectors,
+        "usage": {
+            "prompt_tokens": response.usage.prompt_tokens,
+            "total_tokens": response.usage.total_tokens,
+        },
+    }
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
@@ -133,6 +168,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_GENERATE_IMAGE,
         _generate_image,
         schema=GENERATE_IMAGE_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GENERATE_EMBEDDINGS,
+        _generate_embeddings,
+        schema=GENERATE_EMBEDDINGS_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(

@@ -48,6 +48,8 @@ def upload_file(metadata: stt.SpeechMetadata, audio: bytes) -> tuple[str, bytes,
 class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
     """Transcribes speech with an OpenAI model."""
 
+    _attr_name = None
+
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity."""
         super().__init__(entry, subentry, subentry.data.get(CONF_MODEL, RECOMMENDED_STT_MODEL))

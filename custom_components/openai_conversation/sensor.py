@@ -1,0 +1,121 @@
+"""Usage sensors: tokens and estimated cost per conversation agent and AI Task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .backends import TokenUsage
+from .client import OpenAIConfigEntry, resolve_model
+from .const import SUBENTRY_AI_TASK, SUBENTRY_CONVERSATION
+from .entity import OpenAISubentryEntity
+from .usage import usage_signal
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsageSensorDescription(SensorEntityDescription):
+    """A running total of one figure of usage."""
+
+    amount: Callable[[TokenUsage, float | None], float | None]
+
+
+SENSORS = (
+    UsageSensorDescription(
+        key="input_tokens",
+        translation_key="input_tokens",
+        native_unit_of_measurement="tokens",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        amount=lambda usage, _cost: usage.input_tokens,
+    ),
+    UsageSensorDescription(
+        key="output_tokens",
+        translation_key="output_tokens",
+        native_unit_of_measurement="tokens",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        amount=lambda usage, _cost: usage.output_tokens,
+    ),
+    UsageSensorDescription(
+        key="cached_input_tokens",
+        translation_key="cached_input_tokens",
+        native_unit_of_measurement="tokens",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=False,
+        amount=lambda usage, _cost: usage.cached_tokens,
+    ),
+    UsageSensorDescription(
+        key="cost",
+        translation_key="cost",
+        native_unit_of_measurement="USD",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=4,
+        amount=lambda _usage, cost: cost,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OpenAIConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add usage sensors to each agent and AI Task."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type in (SUBENTRY_CONVERSATION, SUBENTRY_AI_TASK):
+            async_add_entities(
+                [UsageSensor(entry, subentry, description) for description in SENSORS],
+                config_subentry_id=subentry.subentry_id,
+            )
+
+
+class UsageSensor(RestoreSensor, OpenAISubentryEntity):
+    """Adds up one figure of a subentry's usage; the total survives restarts."""
+
+    entity_description: UsageSensorDescription
+
+    def __init__(
+        self,
+        entry: OpenAIConfigEntry,
+        subentry: ConfigSubentry,
+        description: UsageSensorDescription,
+    ) -> None:
+        """Initialize the sensor on the subentry's device."""
+        super().__init__(entry, subentry, resolve_model(entry.data, subentry.data))
+        self.entity_description = description
+        self._attr_unique_id = f"{subentry.subentry_id}_{description.key}"
+        self._total = 0.0
+        self._attr_native_value = 0
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the total and follow new usage."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None and isinstance(
+            last.native_value, (int, float)
+        ):
+            self._total = float(last.native_value)
+            self._attr_native_value = last.native_value
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, usage_signal(self.subentry.subentry_id), self._async_add
+            )
+        )
+
+    @callback
+    def _async_add(self, usage: TokenUsage, cost: float | None) -> None:
+        if (amount := self.entity_description.amount(usage, cost)) is None:
+            return
+        self._total += amount
+        is_cost = self.entity_description.key == "cost"
+        self._attr_native_value = round(self._total, 8) if is_cost else int(self._total)
+        self.async_write_ha_state()

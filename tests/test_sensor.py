@@ -1,0 +1,77 @@
+"""Usage sensors: tokens and cost per agent, summed across turns and restarts."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.openai_conversation.backends import TokenUsage
+from custom_components.openai_conversation.usage import cost_usd
+from emulator import OpenAIEmulator, Reply, Text
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+
+PREFIX = "sensor.openai_conversation"
+
+
+async def ask(hass: HomeAssistant, text: str) -> None:
+    await hass.async_create_task(
+        conversation.async_converse(
+            hass, text, None, Context(), agent_id="conversation.openai_conversation"
+        )
+    )
+
+
+async def test_usage_adds_up(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "0"
+    emulator.queue(
+        Reply([Text("One")], usage=(1200, 30, 1000)), Reply([Text("Two")], usage=(800, 20, 0))
+    )
+    await ask(hass, "first")
+    await ask(hass, "second")
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "2000"
+    assert hass.states.get(f"{PREFIX}_output_tokens").state == "50"
+    cost = float(hass.states.get(f"{PREFIX}_estimated_cost").state)
+    expected = (200 * 0.15 + 1000 * 0.075 + 30 * 0.60 + 800 * 0.15 + 20 * 0.60) / 1_000_000
+    assert cost == pytest.approx(expected)
+    assert hass.states.get(f"{PREFIX}_estimated_cost").attributes["unit_of_measurement"] == "USD"
+    # Cached tokens are counted, but the sensor is disabled by default.
+    assert er.async_get(hass).async_get(f"{PREFIX}_cached_input_tokens").disabled_by is not None
+
+
+async def test_totals_survive_a_restart(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(f"{PREFIX}_input_tokens", "100"),
+                {"native_value": 100, "native_unit_of_measurement": "tokens"},
+            ),
+            (
+                State(f"{PREFIX}_estimated_cost", "0.5"),
+                {"native_value": 0.5, "native_unit_of_measurement": "USD"},
+            ),
+        ],
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "100"
+    emulator.queue(Reply([Text("Hi")], usage=(10, 5, 0)))
+    await ask(hass, "hi")
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "110"
+    assert float(hass.states.get(f"{PREFIX}_estimated_cost").state) > 0.5
+
+
+def test_prices() -> None:
+    usage = TokenUsage(1_000_000, 1_000_000, 0)
+    assert cost_usd("gpt-4o-mini-2024-07-18", usage) == pytest.approx(0.75)
+    assert cost_usd("gpt-4o", usage) == pytest.approx(12.5)
+    assert cost_usd("llama3.2", usage) is None
