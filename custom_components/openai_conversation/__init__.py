@@ -7,11 +7,23 @@ import openai
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .client import OpenAIConfigEntry, OpenAIRuntimeData, async_create_client, create_backend
-from .const import DOMAIN, VALIDATION_TIMEOUT
+from .client import (
+    OpenAIConfigEntry,
+    OpenAIRuntimeData,
+    async_create_client,
+    create_backend,
+    resolve_model,
+)
+from .const import (
+    DOMAIN,
+    SUBENTRY_AI_TASK,
+    SUBENTRY_CONVERSATION,
+    VALIDATION_TIMEOUT,
+    model_capabilities,
+)
 from .errors import api_error_message, error_key
 from .images import async_register_image_path
 from .migration import async_migrate_entry, async_migrate_integration
@@ -57,6 +69,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
             translation_placeholders=placeholders,
         ) from err
     entry.runtime_data = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
+    _async_check_models(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
@@ -70,3 +83,24 @@ async def async_unload_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> b
 async def _async_update_listener(hass: HomeAssistant, entry: OpenAIConfigEntry) -> None:
     """Reload when the entry or its subentries change."""
     await hass.config_entries.async_reload(entry.entry_id)
+
+
+def _async_check_models(hass: HomeAssistant, entry: OpenAIConfigEntry) -> None:
+    """Raise a repair for agents set to a model this integration cannot use."""
+    for subentry in entry.subentries.values():
+        issue_id = f"unsupported_model_{subentry.subentry_id}"
+        if subentry.subentry_type not in (SUBENTRY_CONVERSATION, SUBENTRY_AI_TASK):
+            continue
+        model = resolve_model(entry.data, subentry.data)
+        if model_capabilities(model).supported:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            continue
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="unsupported_model",
+            translation_placeholders={"model": model, "name": subentry.title},
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import openai
@@ -9,6 +10,7 @@ import openai
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
 
@@ -75,6 +77,38 @@ def stream_interrupted(err: Exception) -> HomeAssistantError:
     )
 
 
+MODEL_IN_MESSAGE = re.compile(r"model `([^`]+)`")
+ORG_VERIFICATION_URL = "https://platform.openai.com/settings/organization/general"
+
+
+def raise_repairs(hass: HomeAssistant, err: openai.OpenAIError, message: str) -> None:
+    """Create a repair issue for errors only the user can fix on OpenAI's side."""
+    if "must be verified" in message or "Verify Organization" in message:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            "organization_verification_required",
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            learn_more_url="https://help.openai.com/en/articles/10910291-api-organization-verification",
+            translation_key="organization_verification_required",
+            translation_placeholders={"platform_settings": ORG_VERIFICATION_URL},
+        )
+    elif isinstance(err, openai.NotFoundError) and (match := MODEL_IN_MESSAGE.search(message)):
+        model = match.group(1)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"model_not_found_{model}",
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="model_not_found",
+            translation_placeholders={"model": model},
+        )
+
+
 def translate_error(
     hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
 ) -> HomeAssistantError:
@@ -83,6 +117,7 @@ def translate_error(
     message = scrub(api_error_message(err), entry.data.get(CONF_API_KEY))
     if key == "invalid_auth":
         entry.async_start_reauth(hass)
+    raise_repairs(hass, err, message)
     LOGGER.error("OpenAI request failed (%s): %s", key, message)
     return HomeAssistantError(
         translation_domain=DOMAIN,

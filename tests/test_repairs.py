@@ -1,0 +1,76 @@
+"""Repair issues for what only the user can fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator import Error, OpenAIEmulator
+from homeassistant.components import conversation
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+DOMAIN = "openai_conversation"
+
+
+async def test_model_not_found_raises_a_repair(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.queue(
+        Error(
+            404,
+            "The model `gpt-9` does not exist or you do not have access to it.",
+            code="model_not_found",
+        )
+    )
+    await hass.async_create_task(
+        conversation.async_converse(
+            hass, "hi", None, Context(), agent_id="conversation.openai_conversation"
+        )
+    )
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "model_not_found_gpt-9")
+    assert issue is not None
+    assert issue.translation_placeholders == {"model": "gpt-9"}
+
+
+async def test_organization_verification_repair(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next(
+        "/v1/images/generations",
+        Error(
+            403,
+            "Your organization must be verified to use the model `gpt-image-1`.",
+            code="organization_not_verified",
+        ),
+    )
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            DOMAIN,
+            "generate_image",
+            {"config_entry": setup_entry.entry_id, "prompt": "x", "model": "gpt-image-1"},
+            blocking=True,
+            return_response=True,
+        )
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, "organization_verification_required") is not None
+    )
+
+
+@pytest.mark.parametrize(
+    "subentry_options", [{"recommended": False, "chat_model": "gpt-4o-realtime-preview"}]
+)
+async def test_unsupported_model_repair(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    subentry = next(iter(setup_entry.subentries.values()))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"unsupported_model_{subentry.subentry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders["model"] == "gpt-4o-realtime-preview"
+    hass.config_entries.async_update_subentry(setup_entry, subentry, data={"recommended": True})
+    await hass.async_block_till_done()
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"unsupported_model_{subentry.subentry_id}")
+        is None
+    )
