@@ -49,6 +49,8 @@ class Reply:
     fail: str | None = None
     incomplete: str | None = None
     error_event: str | None = None
+    # Send a line of broken JSON after this many events (a misbehaving proxy or server).
+    malformed_after: int | None = None
     # Chat Completions quirks of OpenAI-compatible servers.
     omit_tool_ids: bool = False
     argument_chunk_size: int = 16

@@ -253,7 +253,9 @@ class OpenAIEmulator:
             f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': n, **payload})}\n\n"
             for n, (kind, payload) in enumerate(stream_events(reply, model))
         )
-        return await self._stream(request, events, cut_after, reply.chunk_delay)
+        return await self._stream(
+            request, _maybe_malformed(events, reply), cut_after, reply.chunk_delay
+        )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = request["json"] or {}
@@ -273,7 +275,9 @@ class OpenAIEmulator:
             (f"data: {json.dumps(chunk)}\n\n" for chunk in stream_chunks(reply, model, usage)),
             ["data: [DONE]\n\n"],
         )
-        return await self._stream(request, events, cut_after, reply.chunk_delay)
+        return await self._stream(
+            request, _maybe_malformed(events, reply), cut_after, reply.chunk_delay
+        )
 
     async def _stream(
         self, request: web.Request, events: Iterator[str], cut_after: int | None, delay: float
@@ -294,6 +298,14 @@ class OpenAIEmulator:
 
 def _azure_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def _maybe_malformed(events: Iterator[str], reply: Reply) -> Iterator[str]:
+    for number, event in enumerate(events):
+        if number == reply.malformed_after:
+            yield 'data: {"type": "response.output_text.delta", "delta": "unterminated\n\n'
+            return
+        yield event
 
 
 def _unwrap(scripted: Reply | Cut) -> tuple[Reply, int | None]:

@@ -95,3 +95,17 @@ async def setup_entry(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """After a run that included the fault suite, print its table and keep a copy."""
+    from . import test_faults  # noqa: PLC0415 - only when the suite ran
+
+    if not test_faults.OUTCOMES:
+        return
+    table = test_faults.pytest_fault_table()
+    artifacts = Path(__file__).parent.parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "faults.md").write_text(table + "\n")
+    terminalreporter.write_sep("=", "fault suite: fault x surface -> outcome")
+    terminalreporter.write_line(table)

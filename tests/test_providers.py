@@ -426,3 +426,92 @@ async def test_compatible_chat_details(
     turn = await ask(hass, "conversation.openai_conversation", "Long story")
     assert "cut off (length)" in turn.response.speech["plain"]["speech"]
     assert entry.data["default_model"] == "o3"
+
+
+async def test_compatible_server_without_model_list(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next("/v1/models", Error(404, "Not Found"))
+    emulator.fail_next("/v1/responses", Error(200, "accepted anything"))  # a lenient server
+    result = await _flow(
+        hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY}
+    )
+    assert result["step_id"] == "model"
+    default_model = next(k for k in result["data_schema"].schema if str(k) == "default_model")
+    assert result["data_schema"].schema[default_model].config["options"] == []
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"default_model": "my-model"}
+    )
+    assert result["data"]["api_mode"] == "responses"
+    assert result["data"]["default_model"] == "my-model"
+
+
+async def test_azure_reasoning_deployment_rejecting_the_probe(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    emulator.fail_next(
+        "/openai/deployments/gpt-4o-mini/chat/completions",
+        Error(400, "Unsupported parameter: 'max_tokens' is not supported with this model."),
+    )
+    entry = await _add_entry(
+        hass,
+        "azure",
+        {
+            "endpoint": f"http://127.0.0.1:{emulator.port}",
+            "api_key": API_KEY,
+            "default_model": "gpt-4o-mini",
+        },
+    )
+    assert entry.data["default_model"] == "gpt-4o-mini"
+
+
+async def test_model_list_falls_back_to_suggestions(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    entry = await _add_entry(hass, "openai", {"api_key": API_KEY})
+    emulator.fail_next("/v1/models", Error(500, "down", type="server_error"))
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "A", "recommended": False}
+    )
+    key = next(k for k in result["data_schema"].schema if str(k) == "chat_model")
+    assert "gpt-5" in result["data_schema"].schema[key].config["options"]
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "B", "recommended": False}
+    )
+    key = next(k for k in result["data_schema"].schema if str(k) == "chat_model")
+    assert "gpt-4o-mini" in result["data_schema"].schema[key].config["options"]
+
+
+async def test_reconfigure_compatible_server(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
+    emulator.responses_api = False
+    entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="m1",
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "compatible"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "base_url": f"http://127.0.0.1:{emulator.port}/v1",
+            "api_key": API_KEY,
+            "api_mode": "chat_completions",
+        },
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"default_model": "m2"}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["default_model"] == "m2"

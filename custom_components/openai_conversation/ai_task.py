@@ -20,6 +20,9 @@ from .errors import translate_error
 from .images import async_generate_image
 from .schema import drop_nulls
 
+# Requests are independent and the server limits them, not Home Assistant.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,

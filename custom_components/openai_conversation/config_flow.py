@@ -287,10 +287,9 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _current_data(self, kind: str) -> Mapping[str, Any]:
+        """Return the values to show: the entry's own when reconfiguring (same provider)."""
         if self.source == SOURCE_RECONFIGURE:
-            data = self._get_reconfigure_entry().data
-            if provider(data) == kind:
-                return data
+            return self._get_reconfigure_entry().data
         return {}
 
     def _is_duplicate(self, data: Mapping[str, Any]) -> bool:

@@ -14,6 +14,9 @@ from .client import OpenAIConfigEntry
 from .const import CONF_PROMPT, DOMAIN, SUBENTRY_CONVERSATION
 from .entity import OpenAIBaseLLMEntity
 
+# Requests are independent and the server limits them, not Home Assistant.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import json
 
 import httpx
 import openai
@@ -31,7 +32,8 @@ async def _guarded(
             yield delta
     except openai.OpenAIError as err:
         raise translate_error(hass, entry, err) from err
-    except httpx.TransportError as err:
+    except (httpx.TransportError, json.JSONDecodeError) as err:
+        # The SDK lets these through: a dropped connection, or a line of broken JSON.
         raise stream_interrupted(err) from err
 
 

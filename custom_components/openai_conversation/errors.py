@@ -65,14 +65,11 @@ def api_error_message(err: openai.OpenAIError) -> str:
 
 
 def stream_interrupted(err: Exception) -> HomeAssistantError:
-    """Return the error for a connection lost while a reply streamed in.
-
-    The SDK raises the HTTP library's own error here rather than one of its own.
-    """
-    LOGGER.error("Connection to OpenAI lost during a reply: %s", err)
+    """Return the error for a reply stream that broke off or could not be read."""
+    LOGGER.error("The reply stream broke off or was unreadable: %s", err)
     return HomeAssistantError(
         translation_domain=DOMAIN,
-        translation_key="cannot_connect",
+        translation_key="bad_reply" if isinstance(err, ValueError) else "cannot_connect",
         translation_placeholders={"message": str(err) or type(err).__name__},
     )
 

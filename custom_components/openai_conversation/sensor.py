@@ -12,6 +12,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -64,6 +65,9 @@ SENSORS = (
     ),
 )
 
+# Sensors only add up what responses report; nothing to poll.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -83,6 +87,7 @@ class UsageSensor(RestoreSensor, OpenAISubentryEntity):
     """Adds up one figure of a subentry's usage; the total survives restarts."""
 
     entity_description: UsageSensorDescription
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
 
     def __init__(
         self,

@@ -24,6 +24,9 @@ from .entity import OpenAISubentryEntity
 from .errors import translate_error
 from .tts import wav_header
 
+# Requests are independent and the server limits them, not Home Assistant.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,

@@ -42,6 +42,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])|\n+")
 # Formats whose streams may simply be concatenated, so sentences can be spoken one by one.
 CONCATENATING_FORMATS = frozenset({"mp3", "aac", "wav"})
 
+# Requests are independent and the server limits them, not Home Assistant.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
