@@ -10,9 +10,14 @@ from .demo import demo_reply
 from .server import OpenAIEmulator
 
 
-async def _serve(port: int, api_key: str, demo: bool) -> None:
-    emulator = OpenAIEmulator(api_keys={api_key}, port=port)
-    if demo:
+async def _serve(args: argparse.Namespace) -> None:
+    emulator = OpenAIEmulator(
+        api_keys={args.api_key},
+        port=args.port,
+        speech_latency=args.speech_latency,
+        speech_chunk_delay=args.speech_chunk_delay,
+    )
+    if args.demo:
         emulator.responder = demo_reply
     await emulator.start()
     print(f"OpenAI emulator listening on {emulator.base_url}", flush=True)  # noqa: T201
@@ -28,9 +33,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default="sk-emulator")
     parser.add_argument("--demo", action="store_true", help="answer like a small model")
+    parser.add_argument("--speech-latency", type=float, default=0.0, help="s to first audio byte")
+    parser.add_argument("--speech-chunk-delay", type=float, default=0.0, help="s per 1 kB chunk")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.port, args.api_key, args.demo))
+        asyncio.run(_serve(args))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .replies import Reply, Scripted, Text, ToolCall
+from .server import SENT_AT
 
 COMMAND = re.compile(r"\bturn (on|off) (?:the )?(.+?)[.!?]*$", re.IGNORECASE)
 
@@ -74,6 +75,10 @@ def demo_reply(body: dict[str, Any]) -> Scripted:
             )
         done = [t.get("name") for t in (result.get("data") or {}).get("success", [])]
         return Reply([Text(f"Done: {', '.join(done) or 'nothing matched'}.")])
+    if "timestamp" in text:  # for benchmarks: the first delta carries its send time
+        return Reply(
+            [Text(SENT_AT + " is when this reply left the emulator.", chunk_size=len(SENT_AT))]
+        )
     if (match := COMMAND.search(text.strip())) and (
         tool := "HassTurnOn" if match.group(1).lower() == "on" else "HassTurnOff"
     ) in _tool_names(body):

@@ -6,9 +6,9 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-import itertools
 import json
 import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +23,8 @@ from .responses_api import full_response, stream_events
 # Azure data-plane API versions; True where the version serves /responses.
 AZURE_API_VERSIONS = {"2024-10-21": False, "2025-03-01-preview": True, "2025-04-01-preview": True}
 AZURE_DEPLOYMENT = re.compile(r"deployments/([^/]+)(/.+)")
+# Replaced by the send time (time.time(), fixed width) as the event leaves the server.
+SENT_AT = "__SENT_AT_MARKER__"
 DEFAULT_MODELS = (
     "gpt-4o-mini",
     "gpt-4o",
@@ -75,6 +77,8 @@ class OpenAIEmulator:
     default_transcript: str = "turn on the kitchen light"
     speech_chunk_size: int = 1024
     speech_chunk_delay: float = 0.0
+    # Time before the first audio byte: a speech model's time to start speaking.
+    speech_latency: float = 0.0
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     host: str = "127.0.0.1"
@@ -110,6 +114,7 @@ class OpenAIEmulator:
         app.router.add_post("/v1/audio/speech", self._speech)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
+        app.router.add_get("/emulator/requests", self._recorded)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -132,6 +137,9 @@ class OpenAIEmulator:
                 request.method, request.path, dict(request.headers), dict(request.query), body
             )
         )
+        if request.path.startswith("/emulator/"):  # the emulator's own API, for benchmarks
+            response: web.StreamResponse = await handler(request)
+            return response
         key = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if request.path.startswith("/openai/"):
             key = request.headers.get("api-key", key)  # Azure's header; v1 also takes Bearer
@@ -146,8 +154,7 @@ class OpenAIEmulator:
         if failures := self.failures.get(request.path):
             failure = failures.popleft()
             return web.json_response(_error_body(failure), status=failure.status)
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)  # type: ignore[no-any-return]
 
     async def _models(self, request: web.Request) -> web.Response:
         data = [
@@ -160,6 +167,12 @@ class OpenAIEmulator:
 
     async def _image_file(self, request: web.Request) -> web.Response:
         return web.Response(body=make_png(), content_type="image/png")
+
+    async def _recorded(self, request: web.Request) -> web.Response:
+        """Return the bodies of the last N requests to a path (to replay them exactly)."""
+        path = request.query.get("path", "/v1/responses")
+        last = int(request.query.get("last", "1"))
+        return web.json_response([r.body for r in self.requests_to(path)[-last:]])
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         return web.json_response(embeddings_response(request["json"] or {}))
@@ -182,6 +195,8 @@ class OpenAIEmulator:
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.enable_chunked_encoding()
         await response.prepare(request)
+        if self.speech_latency:
+            await asyncio.sleep(self.speech_latency)
         for start in range(0, len(audio), self.speech_chunk_size):
             await response.write(audio[start : start + self.speech_chunk_size])
             if self.speech_chunk_delay:
@@ -234,50 +249,34 @@ class OpenAIEmulator:
             scripted = scripted.then or Reply([Text("late")])
         return scripted
 
+    async def _reply_to(
+        self,
+        request: web.Request,
+        required: str,
+        full: Callable[[Reply, str], dict[str, Any]],
+        sse: Callable[[Reply, dict[str, Any]], Iterator[str]],
+    ) -> web.StreamResponse:
+        """Answer a model request: validate, take the scripted reply, send it whole or as SSE."""
+        body = request["json"] or {}
+        if "model" not in body or required not in body:
+            missing = Error(400, f"Missing required parameter: '{required}'.")
+            return web.json_response(_error_body(missing), status=400)
+        scripted = await self._scripted(body)
+        if isinstance(scripted, Error):
+            return web.json_response(_error_body(scripted), status=scripted.status)
+        reply, cut_after = _unwrap(scripted)
+        if not body.get("stream"):
+            return web.json_response(full(reply, body["model"]))
+        events = _maybe_malformed(sse(reply, body), reply)
+        return await self._stream(request, events, cut_after, reply.chunk_delay)
+
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         if not self.responses_api:
             return web.json_response(_error_body(Error(404, "Not Found")), status=404)
-        body = request["json"] or {}
-        if "model" not in body or "input" not in body:
-            return web.json_response(
-                _error_body(Error(400, "Missing required parameter: 'model'.")), status=400
-            )
-        scripted = await self._scripted(body)
-        if isinstance(scripted, Error):
-            return web.json_response(_error_body(scripted), status=scripted.status)
-        reply, cut_after = _unwrap(scripted)
-        model = body["model"]
-        if not body.get("stream"):
-            return web.json_response(full_response(reply, model))
-        events = (
-            f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': n, **payload})}\n\n"
-            for n, (kind, payload) in enumerate(stream_events(reply, model))
-        )
-        return await self._stream(
-            request, _maybe_malformed(events, reply), cut_after, reply.chunk_delay
-        )
+        return await self._reply_to(request, "input", full_response, _responses_sse)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body = request["json"] or {}
-        if "model" not in body or "messages" not in body:
-            return web.json_response(
-                _error_body(Error(400, "Missing required parameter: 'messages'.")), status=400
-            )
-        scripted = await self._scripted(body)
-        if isinstance(scripted, Error):
-            return web.json_response(_error_body(scripted), status=scripted.status)
-        reply, cut_after = _unwrap(scripted)
-        model = body["model"]
-        if not body.get("stream"):
-            return web.json_response(full_completion(reply, model))
-        usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        events = itertools.chain(
-            (f"data: {json.dumps(chunk)}\n\n" for chunk in stream_chunks(reply, model, usage)),
-            ["data: [DONE]\n\n"],
-        )
-        return await self._stream(
-            request, _maybe_malformed(events, reply), cut_after, reply.chunk_delay
-        )
+        return await self._reply_to(request, "messages", full_completion, _chat_sse)
 
     async def _stream(
         self, request: web.Request, events: Iterator[str], cut_after: int | None, delay: float
@@ -289,11 +288,28 @@ class OpenAIEmulator:
                 # Drop the connection mid-stream, as a failing proxy would.
                 request.transport.close()  # type: ignore[union-attr]
                 return response
+            if SENT_AT in event:  # lets a benchmark see when this delta left the server
+                event = event.replace(
+                    SENT_AT, f"{time.time():.6f}".ljust(len(SENT_AT))[: len(SENT_AT)]
+                )
             await response.write(event.encode())
             if delay:
                 await asyncio.sleep(delay)
         await response.write_eof()
         return response
+
+
+def _responses_sse(reply: Reply, body: dict[str, Any]) -> Iterator[str]:
+    for number, (kind, payload) in enumerate(stream_events(reply, body["model"])):
+        data = json.dumps({"type": kind, "sequence_number": number, **payload})
+        yield f"event: {kind}\ndata: {data}\n\n"
+
+
+def _chat_sse(reply: Reply, body: dict[str, Any]) -> Iterator[str]:
+    usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    for chunk in stream_chunks(reply, body["model"], usage):
+        yield f"data: {json.dumps(chunk)}\n\n"
+    yield "data: [DONE]\n\n"
 
 
 def _azure_error(status: int, code: str, message: str) -> web.Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from custom_components.openai_conversation.const import (
     ENTRY_VERSION,
     RECOMMENDED_CONVERSATION_OPTIONS,
 )
+from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
@@ -72,19 +73,38 @@ def subentry_options() -> dict[str, Any]:
     return dict(RECOMMENDED_CONVERSATION_OPTIONS)
 
 
-@pytest.fixture
-def config_entry(hass: HomeAssistant, subentry_options: dict[str, Any]) -> MockConfigEntry:
-    """An entry as our config flow creates it."""
+TITLES = {"conversation": "OpenAI Conversation"} | {k: t for k, t, _ in DEFAULT_SUBENTRIES}
+
+
+def all_subentries(**options: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Every subentry type a new entry gets, by type; keyword arguments replace options."""
+    defaults = {kind: data for kind, _title, data in DEFAULT_SUBENTRIES}
+    return {"conversation": RECOMMENDED_CONVERSATION_OPTIONS, **defaults, **options}
+
+
+def add_entry(hass: HomeAssistant, subentries: Mapping[str, Mapping[str, Any]]) -> MockConfigEntry:
+    """Add an entry as our config flow creates it, with these subentries (type -> options)."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="OpenAI",
         data={"api_key": API_KEY},
         version=ENTRY_VERSION,
         minor_version=ENTRY_MINOR_VERSION,
-        subentries_data=[conversation_subentry(subentry_options, "OpenAI Conversation")],
+        subentries_data=[
+            ConfigSubentryData(
+                data=dict(data), subentry_type=kind, title=TITLES[kind], unique_id=None
+            )
+            for kind, data in subentries.items()
+        ],
     )
     entry.add_to_hass(hass)
     return entry
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, subentry_options: dict[str, Any]) -> MockConfigEntry:
+    """An entry with one conversation agent."""
+    return add_entry(hass, {"conversation": subentry_options})
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ import voluptuous as vol
 from custom_components.openai_conversation.const import RECOMMENDED_AI_TASK_OPTIONS
 from emulator import Error, OpenAIEmulator, Reply, Text
 from homeassistant.components import ai_task, conversation
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import selector
 from homeassistant.setup import async_setup_component
 
-from .conftest import API_KEY
+from .conftest import add_entry
 
 ENTITY = "ai_task.openai_ai_task"
 
@@ -26,22 +25,7 @@ ENTITY = "ai_task.openai_ai_task"
 @pytest.fixture
 def config_entry(hass: HomeAssistant) -> MockConfigEntry:
     """An entry with only an AI Task subentry."""
-    entry = MockConfigEntry(
-        domain="openai_conversation",
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=9,
-        subentries_data=[
-            ConfigSubentryData(
-                data=RECOMMENDED_AI_TASK_OPTIONS,
-                subentry_type="ai_task_data",
-                title="OpenAI AI Task",
-                unique_id=None,
-            )
-        ],
-    )
-    entry.add_to_hass(hass)
-    return entry
+    return add_entry(hass, {"ai_task_data": RECOMMENDED_AI_TASK_OPTIONS})
 
 
 @pytest.fixture(autouse=True)

@@ -192,3 +192,23 @@ def test_strict_schema_nested_and_optional() -> None:
     assert item["additionalProperties"] is False
     assert item["properties"]["note"]["type"] == ["string", "null"]
     assert "null" in str(props["color"])
+
+
+def test_tool_schemas_are_converted_once_per_content() -> None:
+    """Same content (a new Tool object each turn) reuses the conversion; new content does not."""
+    from custom_components.openai_conversation.backends import function_spec  # noqa: PLC0415
+
+    class Tool(llm.Tool):
+        def __init__(self, schema: vol.Schema) -> None:
+            self.name, self.description, self.parameters = "Dim", "Dim a light", schema
+
+        async def async_call(self, *args: Any) -> Any:
+            raise NotImplementedError
+
+    first = function_spec(Tool(vol.Schema({vol.Required("area"): vol.In(["kitchen"])})), None)
+    again = function_spec(Tool(vol.Schema({vol.Required("area"): vol.In(["kitchen"])})), None)
+    changed = function_spec(
+        Tool(vol.Schema({vol.Required("area"): vol.In(["kitchen", "attic"])})), None
+    )
+    assert again["parameters"] is first["parameters"]
+    assert changed["parameters"]["properties"]["area"]["enum"] == ["kitchen", "attic"]

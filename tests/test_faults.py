@@ -18,16 +18,17 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.openai_conversation.const import RECOMMENDED_CONVERSATION_OPTIONS
-from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
+from custom_components.openai_conversation.const import (
+    RECOMMENDED_AI_TASK_OPTIONS,
+    RECOMMENDED_CONVERSATION_OPTIONS,
+)
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reply, Text, ToolCall
 from homeassistant.components import ai_task, conversation, stt, tts
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 
-from .conftest import API_KEY
+from .conftest import API_KEY, add_entry, all_subentries
 from .test_speech import chunks, metadata, tone
 
 TRANSLATIONS = json.loads(
@@ -102,29 +103,9 @@ OPTIONS = {**RECOMMENDED_CONVERSATION_OPTIONS, "timeout": 0.3}
 
 @pytest.fixture
 def config_entry(hass: HomeAssistant) -> MockConfigEntry:
-    subentries = [
-        ConfigSubentryData(
-            data=OPTIONS, subentry_type="conversation", title="OpenAI Conversation", unique_id=None
-        ),
-        *(
-            ConfigSubentryData(
-                data={**data, "timeout": 0.3} if kind == "ai_task_data" else data,
-                subentry_type=kind,
-                title=title,
-                unique_id=None,
-            )
-            for kind, title, data in DEFAULT_SUBENTRIES
-        ),
-    ]
-    entry = MockConfigEntry(
-        domain="openai_conversation",
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=9,
-        subentries_data=subentries,
-    )
-    entry.add_to_hass(hass)
-    return entry
+    """Every subentry type, the agents with a short timeout."""
+    ai_task_options = {**RECOMMENDED_AI_TASK_OPTIONS, "timeout": 0.3}
+    return add_entry(hass, all_subentries(conversation=OPTIONS, ai_task_data=ai_task_options))
 
 
 def _key_of(message: str) -> str:

@@ -8,44 +8,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.openai_conversation.const import RECOMMENDED_CONVERSATION_OPTIONS
-from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator, Reply, Text, ToolCall
 from homeassistant.components import assist_pipeline, stt
 from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .conftest import API_KEY
+from .conftest import add_entry, all_subentries
 from .test_speech import chunks, metadata, tone
 
 
 @pytest.fixture
 def config_entry(hass: HomeAssistant) -> MockConfigEntry:
     """An entry as the config flow creates it: agent, AI Task, STT and TTS."""
-    subentries = [
-        ConfigSubentryData(
-            data=RECOMMENDED_CONVERSATION_OPTIONS,
-            subentry_type="conversation",
-            title="OpenAI Conversation",
-            unique_id=None,
-        ),
-        *(
-            ConfigSubentryData(data=data, subentry_type=kind, title=title, unique_id=None)
-            for kind, title, data in DEFAULT_SUBENTRIES
-        ),
-    ]
-    entry = MockConfigEntry(
-        domain="openai_conversation",
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=9,
-        subentries_data=subentries,
-    )
-    entry.add_to_hass(hass)
-    return entry
+    return add_entry(hass, all_subentries())
 
 
 async def test_voice_pipeline_turns_light_on(

@@ -19,14 +19,13 @@ from custom_components.openai_conversation.tts import sentences
 from emulator import Error, OpenAIEmulator
 from homeassistant.components import stt, tts
 from homeassistant.components.tts.entity import TTSAudioRequest
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 
-from .conftest import API_KEY
+from .conftest import add_entry
 
 STT_ENTITY = "stt.openai_stt"
 TTS_ENTITY = "tts.openai_tts"
@@ -75,20 +74,7 @@ def subentries() -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def config_entry(hass: HomeAssistant, subentries: dict[str, dict[str, Any]]) -> MockConfigEntry:
     """An entry with the default STT and TTS subentries."""
-    entry = MockConfigEntry(
-        domain="openai_conversation",
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=9,
-        subentries_data=[
-            ConfigSubentryData(
-                data=data, subentry_type=kind, title=f"OpenAI {kind.upper()}", unique_id=None
-            )
-            for kind, data in subentries.items()
-        ],
-    )
-    entry.add_to_hass(hass)
-    return entry
+    return add_entry(hass, subentries)
 
 
 async def test_transcribe_wav(

@@ -68,13 +68,10 @@ def hass_process(config_dir: Path, env: dict[str, str], log: Path | None = None)
     return Process([hass, "-c", str(config_dir), "--skip-pip"], env, log)
 
 
-def emulator_process(port: int, api_key: str, log: Path | None = None) -> Process:
+def emulator_process(port: int, api_key: str, log: Path | None = None, *extra: str) -> Process:
     """Return the emulator, in demo mode, as a process."""
-    return Process(
-        [sys.executable, "-m", "emulator", "--demo", "--port", str(port), "--api-key", api_key],
-        {"PYTHONPATH": str(ROOT)},
-        log,
-    )
+    args = [sys.executable, "-m", "emulator", "--demo", "--port", str(port), "--api-key", api_key]
+    return Process([*args, *extra], {"PYTHONPATH": str(ROOT)}, log)
 
 
 async def wait_until_up(session: aiohttp.ClientSession, url: str, limit: float) -> None:

@@ -15,7 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import OpenAIConfigEntry
 from .const import CONF_IMAGE_MODEL, DOMAIN, LOGGER, RECOMMENDED_IMAGE_MODEL, SUBENTRY_AI_TASK
-from .entity import OpenAIBaseLLMEntity
+from .entity import OpenAIBaseLLMEntity, async_add_subentry_entities
 from .errors import translate_error
 from .images import async_generate_image
 from .schema import drop_nulls
@@ -30,11 +30,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one AI Task entity per AI Task subentry."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_AI_TASK:
-            async_add_entities(
-                [OpenAITaskEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
-            )
+    async_add_subentry_entities(
+        entry, async_add_entities, (SUBENTRY_AI_TASK,), lambda e, s: [OpenAITaskEntity(e, s)]
+    )
 
 
 def _structured_reply(text: str, structure: vol.Schema) -> Any:

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import OpenAIConfigEntry
 from .const import CONF_PROMPT, DOMAIN, SUBENTRY_CONVERSATION
-from .entity import OpenAIBaseLLMEntity
+from .entity import OpenAIBaseLLMEntity, async_add_subentry_entities
 
 # Requests are independent and the server limits them, not Home Assistant.
 PARALLEL_UPDATES = 0
@@ -24,12 +24,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one conversation entity per conversation subentry."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_CONVERSATION:
-            async_add_entities(
-                [OpenAIConversationEntity(entry, subentry)],
-                config_subentry_id=subentry.subentry_id,
-            )
+    async_add_subentry_entities(
+        entry,
+        async_add_entities,
+        (SUBENTRY_CONVERSATION,),
+        lambda e, s: [OpenAIConversationEntity(e, s)],
+    )
 
 
 class OpenAIConversationEntity(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 import json
 
 import httpx
@@ -11,9 +11,10 @@ import voluptuous as vol
 
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TurnRequest
@@ -67,6 +68,19 @@ async def _limit_message(hass: HomeAssistant) -> str:
         "I stopped after {limit} rounds of tool calls.",
     )
     return text.replace("{limit}", str(MAX_TOOL_ITERATIONS))
+
+
+@callback
+def async_add_subentry_entities(
+    entry: OpenAIConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    subentry_types: tuple[str, ...],
+    create: Callable[[OpenAIConfigEntry, ConfigSubentry], Iterable[Entity]],
+) -> None:
+    """Add a platform's entities for each subentry of the given types, on its device."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type in subentry_types:
+            async_add_entities(create(entry, subentry), config_subentry_id=subentry.subentry_id)
 
 
 class OpenAISubentryEntity(Entity):

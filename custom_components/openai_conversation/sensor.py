@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .backends import TokenUsage
 from .client import OpenAIConfigEntry, resolve_model
 from .const import SUBENTRY_AI_TASK, SUBENTRY_CONVERSATION
-from .entity import OpenAISubentryEntity
+from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .usage import usage_signal
 
 
@@ -75,12 +75,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add usage sensors to each agent and AI Task."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type in (SUBENTRY_CONVERSATION, SUBENTRY_AI_TASK):
-            async_add_entities(
-                [UsageSensor(entry, subentry, description) for description in SENSORS],
-                config_subentry_id=subentry.subentry_id,
-            )
+    async_add_subentry_entities(
+        entry,
+        async_add_entities,
+        (SUBENTRY_CONVERSATION, SUBENTRY_AI_TASK),
+        lambda e, s: [UsageSensor(e, s, description) for description in SENSORS],
+    )
 
 
 class UsageSensor(RestoreSensor, OpenAISubentryEntity):

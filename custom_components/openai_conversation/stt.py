@@ -20,7 +20,7 @@ from .const import (
     SPEECH_LANGUAGES,
     SUBENTRY_STT,
 )
-from .entity import OpenAISubentryEntity
+from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
 from .tts import wav_header
 
@@ -34,11 +34,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one STT entity per STT subentry."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_STT:
-            async_add_entities(
-                [OpenAISTTEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
-            )
+    async_add_subentry_entities(
+        entry, async_add_entities, (SUBENTRY_STT,), lambda e, s: [OpenAISTTEntity(e, s)]
+    )
 
 
 def upload_file(metadata: stt.SpeechMetadata, audio: bytes) -> tuple[str, bytes, str]:

@@ -131,12 +131,8 @@ async def async_chat_models(entry: OpenAIConfigEntry) -> list[str]:
     return models or list(SUGGESTED_MODELS)
 
 
-class ModelFlowHandler(ConfigSubentryFlow):
-    """Add or reconfigure a model subentry in up to three steps.
-
-    init: name and what the subentry type asks first, plus "recommended"; advanced: model
-    and token budget; model: only the options the chosen model can use.
-    """
+class BaseSubentryFlow(ConfigSubentryFlow):
+    """Starts from the recommended options (adding) or the subentry's own (reconfiguring)."""
 
     default_name: str
     recommended: Mapping[str, Any]
@@ -157,6 +153,18 @@ class ModelFlowHandler(ConfigSubentryFlow):
         """Reconfigure a subentry."""
         self.options = dict(self._get_reconfigure_subentry().data)
         return await self.async_step_init()
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Show the first step."""
+        raise NotImplementedError
+
+
+class ModelFlowHandler(BaseSubentryFlow):
+    """Add or reconfigure a model subentry in up to three steps.
+
+    init: name and what the subentry type asks first, plus "recommended"; advanced: model
+    and token budget; model: only the options the chosen model can use.
+    """
 
     def _init_fields(self) -> dict[Any, Any]:
         """Return the fields of the first step besides name and recommended."""
@@ -338,25 +346,10 @@ def _select(
     return SelectSelector(config)
 
 
-class SpeechFlowHandler(ConfigSubentryFlow):
+class SpeechFlowHandler(BaseSubentryFlow):
     """Add or reconfigure a speech subentry: model first, then what that model takes."""
 
-    default_name: str
-    recommended: Mapping[str, Any]
     models: tuple[str, ...]
-    options: dict[str, Any]
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add a subentry."""
-        self.options = dict(self.recommended)
-        return await self.async_step_init()
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Reconfigure a subentry."""
-        self.options = dict(self._get_reconfigure_subentry().data)
-        return await self.async_step_init()
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Name and model."""
@@ -364,7 +357,7 @@ class SpeechFlowHandler(ConfigSubentryFlow):
             self.options.update(user_input)
             return await self.async_step_settings()
         schema: dict[Any, Any] = {}
-        if self.source == "user":
+        if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str
         schema[vol.Required(CONF_MODEL)] = _select(self.models, custom=True)
         return self.async_show_form(
@@ -382,7 +375,7 @@ class SpeechFlowHandler(ConfigSubentryFlow):
         if user_input is not None:
             options = {**self.options, **user_input}
             title = options.pop(CONF_NAME, None)
-            if self.source == "user":
+            if self._is_new:
                 return self.async_create_entry(title=title or self.default_name, data=options)
             return self.async_update_and_abort(
                 self._get_entry(), self._get_reconfigure_subentry(), data=options

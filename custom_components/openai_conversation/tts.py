@@ -32,7 +32,7 @@ from .const import (
     tts_takes_instructions,
     tts_takes_speed,
 )
-from .entity import OpenAISubentryEntity
+from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
 
 # OpenAI's raw PCM: 24 kHz, 16-bit, mono.
@@ -52,11 +52,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one TTS entity per TTS subentry."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_TTS:
-            async_add_entities(
-                [OpenAITTSEntity(entry, subentry)], config_subentry_id=subentry.subentry_id
-            )
+    async_add_subentry_entities(
+        entry, async_add_entities, (SUBENTRY_TTS,), lambda e, s: [OpenAITTSEntity(e, s)]
+    )
 
 
 def wav_header(rate: int, data_size: int | None = None) -> bytes:

@@ -6,6 +6,7 @@ back; only the backend modules know a wire format.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 import json
@@ -61,13 +62,28 @@ def request_timeout(request: TurnRequest) -> float:
     return float(request.options.get(CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT))
 
 
+# Converted tool schemas. The Assist API rebuilds its tools every turn, but from the same
+# content; converting them again cost more than anything else this integration does per
+# turn. Keyed by content, so a tool whose schema changes (a new area, say) converts anew.
+_SPECS: OrderedDict[tuple[str, str | None, str, int], dict[str, Any]] = OrderedDict()
+_SPECS_SIZE = 256
+
+
 def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
     """Return name, description and JSON-schema parameters of an Assist LLM API tool."""
-    return {
-        "name": tool.name,
-        "description": tool.description,
-        "parameters": convert(tool.parameters, custom_serializer=serializer),
-    }
+    key = (tool.name, tool.description, repr(tool.parameters.schema), id(serializer))
+    if (spec := _SPECS.get(key)) is None:
+        spec = {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": convert(tool.parameters, custom_serializer=serializer),
+        }
+        _SPECS[key] = spec
+        if len(_SPECS) > _SPECS_SIZE:
+            _SPECS.popitem(last=False)
+    else:
+        _SPECS.move_to_end(key)
+    return dict(spec)  # the parameters schema is shared: read-only
 
 
 def tool_list(chat_log: conversation.ChatLog) -> list[llm.Tool]:

@@ -1,0 +1,41 @@
+"""Smoke test: the benchmark runs end to end with tiny counts (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_runs(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.bench",
+            "--turns",
+            "2",
+            "--scale-turns",
+            "1",
+            "--entities",
+            "10",
+            "--history",
+            "1",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ours / raw" in result.stdout
+    data = json.loads(out.read_text())
+    assert {"raw", "ours", "builtin", "tts", "scaling_entities", "scaling_history"} <= data.keys()
+    assert data["tts"]["streaming_s"] > 0
