@@ -38,8 +38,6 @@ API_MODE_AUTO: Final = "auto"
 # Serves the Responses API, including image generation, in every Azure region.
 DEFAULT_AZURE_API_VERSION: Final = "2025-04-01-preview"
 AZURE_V1: Final = "v1"
-# What only OpenAI's own servers offer.
-OPENAI_ONLY_FEATURES: Final = ("web_search", "code_interpreter")
 DEFAULT_CONVERSATION_NAME: Final = "OpenAI Conversation"
 DEFAULT_AI_TASK_NAME: Final = "OpenAI AI Task"
 
