@@ -279,9 +279,10 @@ async def run(
                     await recorded(session, base, 1)
                     break
                 await asyncio.sleep(0.1)
-            raw = openai.AsyncOpenAI(
-                api_key=KEY, base_url=f"{base}/v1", http_client=httpx.AsyncClient()
-            )
+            # An httpx client like HA's shared one (openai 3.x types it as httpx2's; it
+            # accepts both at run time).
+            http_client: Any = httpx.AsyncClient()
+            raw = openai.AsyncOpenAI(api_key=KEY, base_url=f"{base}/v1", http_client=http_client)
             results |= await run_ours(
                 session, base, raw, turns, entity_counts, history_counts, scale_turns
             )
