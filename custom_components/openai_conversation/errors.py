@@ -106,16 +106,24 @@ def raise_repairs(hass: HomeAssistant, err: openai.OpenAIError, message: str) ->
         )
 
 
-def translate_error(
+def report_error(
     hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
-) -> HomeAssistantError:
-    """Turn an SDK error into a translated error; an auth failure also starts reauth."""
+) -> tuple[str, str]:
+    """Log an SDK error (key scrubbed), start reauth or raise repairs; return key, message."""
     key = error_key(err)
     message = scrub(api_error_message(err), entry.data.get(CONF_API_KEY))
     if key == "invalid_auth":
         entry.async_start_reauth(hass)
     raise_repairs(hass, err, message)
     LOGGER.error("OpenAI request failed (%s): %s", key, message)
+    return key, message
+
+
+def translate_error(
+    hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
+) -> HomeAssistantError:
+    """Report an SDK error and return it as a translated Home Assistant error."""
+    key, message = report_error(hass, entry, err)
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,

@@ -100,7 +100,6 @@ class UsageSensor(RestoreSensor, OpenAISubentryEntity):
         self.entity_description = description
         self._attr_unique_id = f"{subentry.subentry_id}_{description.key}"
         self._total = 0.0
-        self._attr_native_value = 0
 
     async def async_added_to_hass(self) -> None:
         """Restore the total and follow new usage."""
@@ -109,7 +108,6 @@ class UsageSensor(RestoreSensor, OpenAISubentryEntity):
             last.native_value, (int, float)
         ):
             self._total = float(last.native_value)
-            self._attr_native_value = last.native_value
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass, usage_signal(self.subentry.subentry_id), self._async_add
@@ -121,6 +119,11 @@ class UsageSensor(RestoreSensor, OpenAISubentryEntity):
         if (amount := self.entity_description.amount(usage, cost)) is None:
             return
         self._total += amount
-        is_cost = self.entity_description.key == "cost"
-        self._attr_native_value = round(self._total, 8) if is_cost else int(self._total)
         self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> float | int:
+        """Return the running total (whole tokens; dollars to 8 decimals)."""
+        if self.entity_description.key == "cost":
+            return round(self._total, 8)
+        return int(self._total)

@@ -21,7 +21,7 @@ from .const import (
     SUBENTRY_STT,
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
-from .errors import translate_error
+from .errors import report_error
 from .tts import wav_header
 
 # Requests are independent and the server limits them, not Home Assistant.
@@ -101,8 +101,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
                 response_format="json",
             )
         except openai.OpenAIError as err:
-            # Logged (key scrubbed) and reauth started on a refused key; the pipeline
-            # gets a failed result instead of an exception.
-            translate_error(self.hass, self.entry, err)
+            # The pipeline gets a failed result instead of an exception.
+            report_error(self.hass, self.entry, err)
             return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
         return stt.SpeechResult(result.text, stt.SpeechResultState.SUCCESS)

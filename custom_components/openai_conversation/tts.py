@@ -11,6 +11,7 @@ import openai
 
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -93,7 +94,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
     _attr_default_language = "en"
     _attr_supported_options = [CONF_VOICE, CONF_SPEED, CONF_INSTRUCTIONS, CONF_MODEL]
 
-    def __init__(self, entry: OpenAIConfigEntry, subentry: Any) -> None:
+    def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity from the subentry's voice settings."""
         data = subentry.data
         model = data.get(CONF_MODEL, RECOMMENDED_TTS_MODEL)
