@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from .replies import Reply, Scripted, Text, ToolCall
+from .replies import Reply, Scripted, Text, ToolCall, offered_name
 from .server import SENT_AT
 
 COMMAND = re.compile(r"\bturn (on|off) (?:the )?(.+?)[.!?]*$", re.IGNORECASE)
@@ -27,13 +27,6 @@ def _last(body: dict[str, Any]) -> tuple[str, str]:
     if isinstance(content, list):  # text plus attachments
         content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     return "user", str(content or items)
-
-
-def _tool_names(body: dict[str, Any]) -> set[str]:
-    return {
-        str(tool.get("name") or (tool.get("function") or {}).get("name"))
-        for tool in body.get("tools") or []
-    }
 
 
 def _fits(schema: dict[str, Any]) -> Any:
@@ -80,7 +73,9 @@ def demo_reply(body: dict[str, Any]) -> Scripted:
             [Text(SENT_AT + " is when this reply left the emulator.", chunk_size=len(SENT_AT))]
         )
     if (match := COMMAND.search(text.strip())) and (
-        tool := "HassTurnOn" if match.group(1).lower() == "on" else "HassTurnOff"
-    ) in _tool_names(body):
+        tool := offered_name(
+            "HassTurnOn" if match.group(1).lower() == "on" else "HassTurnOff", body
+        )
+    ):
         return Reply([ToolCall(tool, {"name": match.group(2).strip()})])
     return Reply([Text(f"This is the offline demo model. You said: {text.strip()}")])

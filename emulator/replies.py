@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import json
 from typing import Any
 
@@ -83,3 +83,35 @@ class Hang:
 
 
 type Scripted = Reply | Error | Cut | Hang
+
+
+def tool_names(body: dict[str, Any]) -> set[str]:
+    """Return the function names a request offers (either wire format)."""
+    return {
+        str(tool.get("name") or (tool.get("function") or {}).get("name"))
+        for tool in body.get("tools") or []
+    }
+
+
+def offered_name(name: str, body: dict[str, Any]) -> str | None:
+    """Return the name under which the request offers a tool, or None.
+
+    Home Assistant 2026.10 namespaces the Assist tools (`intent__HassTurnOn`); scripts name
+    the tool plainly and call it as offered, as a model reading the tool list would.
+    """
+    names = tool_names(body)
+    if name in names:
+        return name
+    matches = [offered for offered in names if offered.endswith(f"__{name}")]
+    return matches[0] if len(matches) == 1 else None
+
+
+def as_offered(reply: Reply, body: dict[str, Any]) -> Reply:
+    """Return the reply with its tool calls named as the request offers them."""
+    items = [
+        replace(item, name=offered_name(item.name, body) or item.name)
+        if isinstance(item, ToolCall)
+        else item
+        for item in reply.items
+    ]
+    return replace(reply, items=items)

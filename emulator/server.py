@@ -17,7 +17,7 @@ from .audio_api import speech_audio
 from .chat_api import full_completion, stream_chunks
 from .embeddings_api import embeddings_response
 from .images_api import image_response, make_png
-from .replies import Cut, Error, Hang, Reply, Scripted, Text
+from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered
 from .responses_api import full_response, stream_events
 
 # Azure data-plane API versions; True where the version serves /responses.
@@ -265,6 +265,7 @@ class OpenAIEmulator:
         if isinstance(scripted, Error):
             return web.json_response(_error_body(scripted), status=scripted.status)
         reply, cut_after = _unwrap(scripted)
+        reply = as_offered(reply, body)
         if not body.get("stream"):
             return web.json_response(full(reply, body["model"]))
         events = _maybe_malformed(sse(reply, body), reply)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
+from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import RECOMMENDED_AI_TASK_OPTIONS
 from emulator import Error, OpenAIEmulator, Reply, Text
 from homeassistant.components import ai_task, conversation

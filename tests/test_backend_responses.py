@@ -7,15 +7,17 @@ from typing import Any
 from openai.types.responses import ResponseFunctionWebSearch
 from openai.types.responses.response_function_web_search import ActionSearch
 import pytest
-import voluptuous as vol
 
 from custom_components.openai_conversation.backends import TurnRequest
 from custom_components.openai_conversation.backends.responses import build_params, history_to_input
+from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import model_capabilities
 from custom_components.openai_conversation.schema import structured_output_schema
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
+
+from .common import tool_result
 
 
 def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversation.ChatLog:
@@ -124,7 +126,7 @@ def test_history_pairs_every_tool_call(hass: HomeAssistant) -> None:
             conversation.SystemContent("sys"),
             conversation.UserContent("hi"),
             conversation.AssistantContent("agent", tool_calls=[orphan_call]),
-            conversation.ToolResultContent("agent", "stray", "HassTurnOff", {"ok": True}),
+            tool_result("agent", "stray", "HassTurnOff", {"ok": True}),
             conversation.AssistantContent("agent", content="done"),
         ]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES
 from custom_components.openai_conversation.const import DOMAIN, ENTRY_MINOR_VERSION
 from emulator import OpenAIEmulator
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigSubentryData
@@ -12,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 
+from .common import device_owners
 from .conftest import API_KEY
 
 V1_OPTIONS = {
@@ -84,7 +86,7 @@ async def test_v1_entries_merge_per_key(hass: HomeAssistant, emulator: OpenAIEmu
         )
         device = dev_reg.async_get(device_id)
         assert device.identifiers == {(DOMAIN, subentry.subentry_id)}
-        assert device.config_entries_subentries == {first.entry_id: {subentry.subentry_id}}
+        assert device_owners(device) == {first.entry_id: {subentry.subentry_id}}
     assert ent_reg.async_get(other_entity).config_entry_id == other.entry_id
     # The agents answer under their old entity ids.
     assert hass.states.get(first_entity) is not None
@@ -145,7 +147,10 @@ async def test_v2_entries_keep_their_agents(
         name="Pirate",
         disabled_by=dr.DeviceEntryDisabler.CONFIG_ENTRY if minor == 3 else None,
     )
-    if minor == 1:  # the broken 2025.7 beta also linked devices to the entry itself
+    broken_flag = device.disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY
+    if minor == 1 and not SINGLE_OWNER_DEVICES:
+        # The broken 2025.7 beta also linked devices to the entry itself; HA 2026.10's
+        # registry cannot hold such a device (its own migration collapsed them).
         dev_reg.async_update_device(
             device.id, add_config_entry_id=entry.entry_id, add_config_subentry_id=None
         )
@@ -167,8 +172,10 @@ async def test_v2_entries_keep_their_agents(
     assert types == ["ai_task_data", "conversation", "stt", "tts"]
     assert dict(entry.subentries[conversation.subentry_id].data) == V1_OPTIONS
     device = dev_reg.async_get(device.id)
-    assert device.config_entries_subentries == {entry.entry_id: {conversation.subentry_id}}
-    assert device.disabled_by is (dr.DeviceEntryDisabler.USER if minor == 3 else None)
+    assert device_owners(device) == {entry.entry_id: {conversation.subentry_id}}
+    # HA 2026.10's registry refuses an enabled entry's device disabled by CONFIG_ENTRY, so
+    # there the broken 2.3 state cannot arise and nothing is repaired.
+    assert device.disabled_by is (dr.DeviceEntryDisabler.USER if broken_flag else None)
     assert ent_reg.async_get(entity.entity_id).unique_id == conversation.subentry_id
 
 

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-import voluptuous as vol
 
 from custom_components.openai_conversation.backends.chat_completions import history_to_messages
 from custom_components.openai_conversation.client import normalize_azure
+from custom_components.openai_conversation.compat import vol
 from emulator import Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from homeassistant import config_entries
 from homeassistant.components import ai_task, conversation
@@ -20,6 +20,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import llm
 from homeassistant.setup import async_setup_component
 
+from .common import tool_result
 from .conftest import API_KEY
 
 DOMAIN = "openai_conversation"
@@ -371,7 +372,7 @@ def test_chat_history_never_orphans_a_tool_call() -> None:
             conversation.UserContent("hi"),
             conversation.AssistantContent("x", content="Let me", tool_calls=[call]),
             conversation.AssistantContent("x", content=" check."),
-            conversation.ToolResultContent("x", "stray", "HassTurnOff", {}),
+            tool_result("x", "stray", "HassTurnOff", {}),
             conversation.UserContent("again"),
         ]
     )

@@ -29,9 +29,8 @@ EMULATOR_KEY = "sk-emulator"
 async def main() -> None:
     """Start everything, add the entry, and run until Ctrl-C."""
     config = ROOT / "config"
-    prepare_config(config, HASS_PORT)
+    env = prepare_config(config, HASS_PORT)
     api_key = os.environ.get("OPENAI_API_KEY")
-    env: dict[str, str] = {}
     processes: list[Process] = []
     if not api_key:
         api_key = EMULATOR_KEY

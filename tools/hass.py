@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import dataclass, field
+import json
 import os
 from pathlib import Path
 import shutil
@@ -22,16 +23,56 @@ USERNAME = "demo"
 PASSWORD = "demo-password"  # noqa: S105 - the offline demo's documented login
 
 
-def prepare_config(config_dir: Path, port: int) -> None:
-    """Write the demo configuration (on the given port) and link the integration."""
+def prepare_config(config_dir: Path, port: int, *, copy: bool = False) -> dict[str, str]:
+    """Write the demo configuration and add the integration; return hass's environment.
+
+    The integration is linked (edits show after a restart), or copied as HACS installs it.
+
+    HA 2026.10 keeps the HTTP settings in storage and turns YAML ones into a pending
+    change the UI asks to confirm; it takes a first start's port from SETUP_PORT instead.
+    """
     config_dir.mkdir(parents=True, exist_ok=True)
     text = (ROOT / "config" / "configuration.yaml").read_text()
-    if port != 8123:
+    env: dict[str, str] = {}
+    if _stored_http_config():
+        env["SETUP_PORT"] = str(port)
+    elif port != 8123:
         text += f"\nhttp:\n  server_port: {port}\n"
     (config_dir / "configuration.yaml").write_text(text)
-    link = config_dir / "custom_components"
-    if not link.exists():
-        link.symlink_to(ROOT / "custom_components")
+    _skip_onboarding_defaults(config_dir)
+    target = config_dir / "custom_components"
+    if copy:
+        shutil.copytree(
+            ROOT / "custom_components" / "openai_conversation",
+            target / "openai_conversation",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    elif not target.exists():
+        target.symlink_to(ROOT / "custom_components")
+    return env
+
+
+def _skip_onboarding_defaults(config_dir: Path) -> None:
+    """Mark onboarding's location and analytics steps done before the first start.
+
+    Finishing the location step adds weather (which polls a server on the internet), radio
+    and Google TTS entries the demo does not use; onboarding then asks only for the user.
+    """
+    storage = config_dir / ".storage" / "onboarding"
+    if storage.exists():
+        return
+    storage.parent.mkdir(parents=True, exist_ok=True)
+    done = {"done": ["core_config", "analytics"]}
+    storage.write_text(
+        json.dumps({"version": 4, "minor_version": 1, "key": "onboarding", "data": done})
+    )
+
+
+def _stored_http_config() -> bool:
+    """Return whether this Home Assistant keeps its HTTP settings in storage."""
+    from homeassistant.components.http import const  # noqa: PLC0415 - HA is slow to import
+
+    return hasattr(const, "ENV_SETUP_PORT")
 
 
 @dataclass
@@ -153,7 +194,20 @@ class HassClient:
         async with self.session.post(f"{self.base}/auth/token", data=data) as response:
             self.token = (await response.json())["access_token"]
 
-    async def onboard_or_login(self) -> None:
+    async def onboard_or_login(self, limit: float = 240) -> None:
+        """Onboard or log in, then wait until Home Assistant has started.
+
+        Since 2026.11 the HTTP server answers while integrations are still setting up, so
+        entities would read "unknown" for a moment.
+        """
+        await self._authenticate()
+        deadline = asyncio.get_running_loop().time() + limit
+        while (await self.call("GET", "/api/config")).get("state", "RUNNING") != "RUNNING":
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"Home Assistant did not start within {limit} s")
+            await asyncio.sleep(0.2)
+
+    async def _authenticate(self) -> None:
         """Create the owner on a fresh instance; log in as the demo user otherwise."""
         async with self.session.get(f"{self.base}/api/onboarding") as response:
             steps = (
@@ -171,8 +225,6 @@ class HassClient:
             }
             async with self.session.post(f"{self.base}/api/onboarding/users", json=body) as r:
                 await self._token((await r.json())["auth_code"])
-            for step in ("core_config", "analytics"):
-                await self.call("POST", f"/api/onboarding/{step}", json={})
             await self.call(
                 "POST",
                 "/api/onboarding/integration",
@@ -189,13 +241,6 @@ class HassClient:
         login = {"username": USERNAME, "password": PASSWORD, "client_id": self.client_id}
         async with self.session.post(f"{self.base}/auth/login_flow/{flow_id}", json=login) as r:
             await self._token((await r.json())["result"])
-
-    async def _remove_failed_defaults(self) -> None:
-        """Onboarding adds default integrations whose packages this venv lacks; drop them."""
-        await asyncio.sleep(2)  # let them try to load
-        for entry in await self.call("GET", "/api/config/config_entries/entry"):
-            if entry["domain"] != "openai_conversation" and entry["state"] != "loaded":
-                await self.call("DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}")
 
     async def ensure_openai_entry(self, api_key: str) -> str:
         """Add an OpenAI entry through the config flow unless one exists; return its id."""

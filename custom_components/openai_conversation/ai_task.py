@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import openai
-import voluptuous as vol
 
 from homeassistant.components import ai_task, conversation
 from homeassistant.core import HomeAssistant
@@ -14,6 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import OpenAIConfigEntry
+from .compat import vol
 from .const import CONF_IMAGE_MODEL, DOMAIN, LOGGER, RECOMMENDED_IMAGE_MODEL, SUBENTRY_AI_TASK
 from .entity import OpenAIBaseLLMEntity, async_add_subentry_entities
 from .errors import translate_error

@@ -38,6 +38,9 @@ from .const import (
     RECOMMENDED_CHAT_MODEL,
 )
 
+# Every SDK resource the integration calls.
+SDK_RESOURCES = ("audio", "chat", "embeddings", "images", "models", "responses")
+
 
 @dataclass(slots=True)
 class OpenAIRuntimeData:
@@ -124,6 +127,9 @@ def _make_client(data: Mapping[str, Any], http_client: Any) -> openai.AsyncOpenA
         )
     # Cache the platform headers the SDK adds to every request (reads files once).
     client.platform_headers()
+    # The SDK imports a resource's module on first use; import them here, not in the loop.
+    for resource in SDK_RESOURCES:
+        getattr(client, resource)
     return client
 
 

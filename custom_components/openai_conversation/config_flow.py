@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import openai
-import voluptuous as vol
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
@@ -30,6 +29,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .client import async_create_client, normalize_azure, provider
+from .compat import vol
 from .const import (
     API_MODE_AUTO,
     API_MODE_CHAT,

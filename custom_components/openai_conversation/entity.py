@@ -7,7 +7,6 @@ import json
 
 import httpx
 import openai
-import voluptuous as vol
 
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigSubentry
@@ -19,6 +18,7 @@ from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TurnRequest
 from .client import OpenAIConfigEntry, resolve_model
+from .compat import vol
 from .const import DOMAIN, LOGGER, MAX_TOOL_ITERATIONS
 from .errors import stream_interrupted, translate_error
 from .usage import usage_reporter

@@ -9,7 +9,10 @@ import uuid
 
 import openai
 
-from homeassistant.components.http import StaticPathConfig
+# Re-exported without __all__ since HA 2026.10, which strict mypy counts as private there.
+from homeassistant.components.http import (  # type: ignore[attr-defined,unused-ignore]
+    StaticPathConfig,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import network

@@ -16,8 +16,8 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.typing import UNDEFINED
 
+from .compat import SINGLE_OWNER_DEVICES, find_device, move_device
 from .const import (
     DEFAULT_AI_TASK_NAME,
     DEFAULT_ENTRY_TITLE,
@@ -103,7 +103,7 @@ def _move_agent(
     """Move a version 1 agent's entity and device onto its new subentry."""
     entity_registry = er.async_get(hass)
     device_registry = dr.async_get(hass)
-    device = device_registry.async_get_device(identifiers={(DOMAIN, old.entry_id)})
+    device = find_device(device_registry, (DOMAIN, old.entry_id), old.entry_id)
     entity_id = entity_registry.async_get_entity_id("conversation", DOMAIN, old.entry_id)
     if entity_id is not None:
         disabled_by = entity_registry.entities[entity_id].disabled_by
@@ -124,18 +124,14 @@ def _move_agent(
     device_disabled_by = device.disabled_by
     if device_disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY and not all_disabled:
         device_disabled_by = dr.DeviceEntryDisabler.USER
-    device_registry.async_update_device(
-        device.id,
+    move_device(
+        device_registry,
+        device,
+        old.entry_id,
+        parent.entry_id,
+        subentry.subentry_id,
         disabled_by=device_disabled_by,
         new_identifiers={(DOMAIN, subentry.subentry_id)},
-        add_config_subentry_id=subentry.subentry_id,
-        add_config_entry_id=parent.entry_id,
-    )
-    # Drop the link to the old entry (for the parent: its entry-level, subentry-less link).
-    device_registry.async_update_device(
-        device.id,
-        remove_config_entry_id=old.entry_id,
-        remove_config_subentry_id=None if parent is old else UNDEFINED,
     )
 
 
@@ -174,7 +170,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         # Only async_setup can merge version 1 entries (it sees all of them at once).
         return False
     LOGGER.debug("Migrating %s from 2.%s", entry.entry_id, entry.minor_version)
-    if entry.minor_version < 2:
+    # With single-owner devices (HA >= 2026.10) HA's own registry migration did this.
+    if entry.minor_version < 2 and not SINGLE_OWNER_DEVICES:
         _unlink_entry_level_devices(hass, entry)
     if entry.minor_version < 4:
         _repair_disabled_flags(hass, entry)

@@ -1,14 +1,13 @@
-"""Turn a voluptuous schema into a JSON schema OpenAI's structured output accepts."""
+"""Turn a Home Assistant schema into a JSON schema OpenAI's structured output accepts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-import voluptuous as vol
-from voluptuous_openapi import convert
-
 from homeassistant.helpers import llm
+
+from .compat import schema_to_json, vol
 
 
 def _nullable(node: dict[str, Any]) -> dict[str, Any]:
@@ -43,10 +42,7 @@ def structured_output_schema(
     schema: vol.Schema, serializer: Callable[[Any], Any] | None
 ) -> dict[str, Any]:
     """Return the strict JSON schema for an AI Task structure."""
-    result: dict[str, Any] = convert(
-        schema, custom_serializer=serializer or llm.selector_serializer
-    )
-    return _make_strict(result)
+    return _make_strict(schema_to_json(schema, serializer or llm.selector_serializer))
 
 
 def drop_nulls(data: Any) -> Any:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import openai
-import voluptuous as vol
 
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigEntryState
@@ -17,6 +16,7 @@ from homeassistant.util.ulid import ulid_now
 
 from .backends import TurnRequest
 from .client import OpenAIConfigEntry, resolve_model
+from .compat import vol
 from .const import CONF_PROMPT, DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS, SUBENTRY_CONVERSATION
 from .entity import async_run_chat_log
 from .errors import translate_error

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import openai
-import voluptuous as vol
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_LLM_HASS_API, CONF_NAME
@@ -27,6 +26,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .client import OpenAIConfigEntry, default_model, provider
+from .compat import vol
 from .const import (
     CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,

@@ -39,6 +39,16 @@ class LiveHass:
     base: str
     client: HassClient
     config_dir: Path
+    log: Path
+
+    def problems(self) -> list[str]:
+        """Return the log's tracebacks and HA's reports of deprecated use by this integration."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [
+            line
+            for line in lines
+            if "Traceback" in line or ("Detected" in line and "openai_conversation" in line)
+        ]
 
 
 @pytest.fixture
@@ -46,12 +56,13 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
     """Start the emulator and hass, onboard, and stop both afterwards whatever happens."""
     hass_port, emulator_port = _free_port(), _free_port()
     config_dir = tmp_path / "config"
-    prepare_config(config_dir, hass_port)
+    hass_env = prepare_config(config_dir, hass_port, copy=True)
     emulator = emulator_process(emulator_port, API_KEY, tmp_path / "emulator.log")
+    hass_log = tmp_path / "hass.log"
     hass = hass_process(
         config_dir,
-        {"OPENAI_BASE_URL": f"http://127.0.0.1:{emulator_port}/v1"},
-        tmp_path / "hass.log",
+        {**hass_env, "OPENAI_BASE_URL": f"http://127.0.0.1:{emulator_port}/v1"},
+        hass_log,
     )
     try:
         await emulator.start()
@@ -61,7 +72,7 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
             await wait_until_up(session, f"{base}/api/onboarding", STARTUP_LIMIT)
             client = HassClient(session, base)
             await client.onboard_or_login()
-            yield LiveHass(base, client, config_dir)
+            yield LiveHass(base, client, config_dir, hass_log)
     finally:
         await hass.stop()
         await emulator.stop()

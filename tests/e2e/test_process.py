@@ -34,3 +34,4 @@ async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
     )
     audio = await client.call("GET", tts["path"])
     assert audio.startswith(b"ID3gpt-4o-mini-tts|coral|")
+    assert live_hass.problems() == []

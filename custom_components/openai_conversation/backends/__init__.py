@@ -13,13 +13,11 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-import voluptuous as vol
-from voluptuous_openapi import convert
-
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
 
+from ..compat import schema_to_json, tool_result_delta, vol
 from ..const import CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RECOMMENDED_CHAT_MODEL
 from ..files import EncodedFile, FileCache
 
@@ -76,7 +74,7 @@ def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> di
         spec = {
             "name": tool.name,
             "description": tool.description,
-            "parameters": convert(tool.parameters, custom_serializer=serializer),
+            "parameters": schema_to_json(tool.parameters, serializer),
         }
         _SPECS[key] = spec
         if len(_SPECS) > _SPECS_SIZE:
@@ -99,12 +97,9 @@ def invalid_tool_call(call_id: str, name: str, reason: str) -> tuple[Delta, Delt
     """
     return (
         {"tool_calls": [llm.ToolInput(tool_name=name, tool_args={}, id=call_id, external=True)]},
-        {
-            "role": "tool_result",
-            "tool_call_id": call_id,
-            "tool_name": name,
-            "tool_result": {"error": "InvalidToolCall", "error_text": reason},
-        },
+        tool_result_delta(
+            call_id, name, {"error": "InvalidToolCall", "error_text": reason}, error=True
+        ),
     )
 
 

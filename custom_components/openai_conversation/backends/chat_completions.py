@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util.ulid import ulid_now
 
+from ..compat import tool_result_data
 from ..const import (
     CONF_MAX_TOKENS,
     CONF_REASONING_EFFORT,
@@ -121,7 +122,7 @@ def history_to_messages(
                 {
                     "role": "tool",
                     "tool_call_id": content.tool_call_id,
-                    "content": json_dumps(content.tool_result),
+                    "content": json_dumps(tool_result_data(content)),
                 }
             )
         elif isinstance(content, conversation.AssistantContent):

@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import slugify
 
+from ..compat import tool_result_data
 from ..const import (
     CONF_CODE_INTERPRETER,
     CONF_MAX_TOKENS,
@@ -95,7 +96,7 @@ def _content_items(content: conversation.Content, files: Files) -> Iterator[dict
         yield {
             "type": "function_call_output",
             "call_id": content.tool_call_id,
-            "output": json_dumps(content.tool_result),
+            "output": json_dumps(tool_result_data(content)),
         }
     elif isinstance(content, conversation.AssistantContent):
         yield from _assistant_items(content)

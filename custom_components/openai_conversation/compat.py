@@ -1,0 +1,129 @@
+"""What differs between the supported Home Assistant versions, detected by feature.
+
+Home Assistant 2026.10 replaced voluptuous with probatio (and stopped installing
+voluptuous-openapi), moved a device to exactly one config entry and subentry, and made a
+tool result an `llm.ToolResult`. Everything version-dependent lives here; the rest of the
+integration calls these helpers and never checks a version number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import conversation
+from homeassistant.helpers import device_registry as dr, llm
+from homeassistant.helpers.typing import UNDEFINED
+from homeassistant.util.json import JsonObjectType
+
+# mypy runs once per end of the support window with --always-true/--always-false PROBATIO,
+# so each run checks the branch its Home Assistant takes.
+PROBATIO = find_spec("probatio") is not None
+
+if PROBATIO:
+    import probatio as vol
+    from probatio import to_openapi
+else:
+    import voluptuous as vol
+    from voluptuous_openapi import convert
+
+# A device belongs to one config entry and subentry (HA >= 2026.10) or to several (older).
+SINGLE_OWNER_DEVICES = hasattr(dr.DeviceEntry, "config_entry_id")
+
+# A tool result carries an llm.ToolResult (HA >= 2026.10) or a bare dict (older).
+TOOL_RESULT_OBJECTS = hasattr(llm, "ToolResult")
+
+if TYPE_CHECKING:
+    from .backends import Delta
+
+__all__ = [
+    "PROBATIO",
+    "SINGLE_OWNER_DEVICES",
+    "find_device",
+    "move_device",
+    "schema_to_json",
+    "tool_result_data",
+    "tool_result_delta",
+    "vol",
+]
+
+
+def schema_to_json(schema: vol.Schema, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
+    """Convert a Home Assistant schema (tool parameters, AI Task structure) to JSON schema."""
+    result: dict[str, Any]
+    if PROBATIO:
+        result = to_openapi(schema, custom_serializer=serializer, openapi_version="3.1.0")
+    else:
+        result = convert(schema, custom_serializer=serializer)
+    return result
+
+
+def tool_result_delta(call_id: str, name: str, data: JsonObjectType, *, error: bool) -> Delta:
+    """Return the ChatLog delta that records a tool's result."""
+    delta: Delta
+    if TOOL_RESULT_OBJECTS:
+        result = llm.ToolResult(data=data, error=error)
+        delta = {
+            "role": "tool_result",
+            "tool_call_id": call_id,
+            "tool_name": name,
+            "result": result,
+        }
+    else:
+        delta = {
+            "role": "tool_result",
+            "tool_call_id": call_id,
+            "tool_name": name,
+            "tool_result": data,
+        }
+    return delta
+
+
+def tool_result_data(content: conversation.ToolResultContent) -> JsonObjectType:
+    """Return what a recorded tool call returned, as sent back to the model."""
+    data: JsonObjectType
+    if TOOL_RESULT_OBJECTS:  # noqa: SIM108 - mypy skips only a whole branch per HA version
+        data = content.result.data
+    else:
+        data = content.tool_result
+    return data
+
+
+def find_device(
+    device_registry: dr.DeviceRegistry, identifier: tuple[str, str], entry_id: str
+) -> dr.DeviceEntry | None:
+    """Return the entry's device with this identifier."""
+    device: dr.DeviceEntry | None
+    if SINGLE_OWNER_DEVICES:
+        # Identifiers are unique per entry only; the entry-less lookup is deprecated.
+        device = device_registry.async_get_device_by_identifier(identifier, entry_id)
+    else:
+        device = device_registry.async_get_device(identifiers={identifier})
+    return device
+
+
+def move_device(
+    device_registry: dr.DeviceRegistry,
+    device: dr.DeviceEntry,
+    old_entry_id: str,
+    entry_id: str,
+    subentry_id: str,
+    **changes: Any,
+) -> None:
+    """Move a device onto a subentry of an entry, applying further changes on the way."""
+    if SINGLE_OWNER_DEVICES:
+        # One owner per device: the move is a single update.
+        device_registry.async_update_device(
+            device.id, new_config_entry_id=entry_id, new_config_subentry_id=subentry_id, **changes
+        )
+    else:
+        device_registry.async_update_device(
+            device.id, add_config_entry_id=entry_id, add_config_subentry_id=subentry_id, **changes
+        )
+        # Drop the link to the old entry (for the parent itself: its subentry-less link).
+        device_registry.async_update_device(
+            device.id,
+            remove_config_entry_id=old_entry_id,
+            remove_config_subentry_id=None if old_entry_id == entry_id else UNDEFINED,
+        )
