@@ -12,8 +12,9 @@ import wave
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.openai_conversation.const import SPEECH_LANGUAGES as DEFAULT_LANGUAGES
+from custom_components.openai_conversation.const import SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from custom_components.openai_conversation.tts import sentences
 from emulator import Error, OpenAIEmulator
@@ -328,3 +329,32 @@ async def test_speech_subentry_flows(hass: HomeAssistant, setup_entry: MockConfi
         "model": "whisper-1",
         "prompt": "Dutch smart home",
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "sent"), [("en-US", "en"), ("en", "en"), ("pt-PT", "pt"), ("fil-PH", "tl")]
+)
+async def test_stt_api_takes_the_codes_core_declared(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    hass_client: ClientSessionGenerator,
+    language: str,
+    sent: str,
+) -> None:
+    """Voice pipelines built on core's STT store region codes (en-US); both forms work."""
+    assert await async_setup_component(hass, "http", {})
+    client = await hass_client()
+    response = await client.post(
+        f"/api/stt/{STT_ENTITY}",
+        headers={
+            "X-Speech-Content": (
+                f"format=wav; codec=pcm; sample_rate=16000; bit_rate=16; channel=1;"
+                f" language={language}"
+            )
+        },
+        data=tone(),
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["text"] == "turn on the kitchen light"
+    assert emulator.requests_to("/v1/audio/transcriptions")[0].body["language"] == sent

@@ -293,6 +293,76 @@ SPEECH_LANGUAGES: Final = (
 )
 
 
+# The locales Home Assistant core's OpenAI STT and TTS declare. Voice pipelines built on them
+# store these codes, and HA refuses a language an entity does not declare: both forms count.
+CORE_SPEECH_LOCALES: Final = (
+    "af-ZA",
+    "ar-SA",
+    "az-AZ",
+    "be-BY",
+    "bg-BG",
+    "bs-BA",
+    "ca-ES",
+    "cs-CZ",
+    "cy-GB",
+    "da-DK",
+    "de-DE",
+    "el-GR",
+    "en-US",
+    "es-ES",
+    "et-EE",
+    "fa-IR",
+    "fi-FI",
+    "fil-PH",
+    "fr-FR",
+    "gl-ES",
+    "he-IL",
+    "hi-IN",
+    "hr-HR",
+    "hu-HU",
+    "hy-AM",
+    "id-ID",
+    "is-IS",
+    "it-IT",
+    "ja-JP",
+    "kk-KZ",
+    "kn-IN",
+    "ko-KR",
+    "lt-LT",
+    "lv-LV",
+    "mi-NZ",
+    "mk-MK",
+    "mr-IN",
+    "ms-MY",
+    "ne-NP",
+    "nl-NL",
+    "no-NO",
+    "pl-PL",
+    "pt-PT",
+    "ro-RO",
+    "ru-RU",
+    "sk-SK",
+    "sl-SI",
+    "sr-RS",
+    "sv-SE",
+    "sw-KE",
+    "ta-IN",
+    "th-TH",
+    "tr-TR",
+    "uk-UA",
+    "ur-PK",
+    "vi-VN",
+    "zh-CN",
+)
+SPEECH_LANGUAGE_CODES: Final = (*SPEECH_LANGUAGES, *CORE_SPEECH_LOCALES)
+
+
+def speech_language(code: str) -> str:
+    """Return the ISO 639-1 code OpenAI's speech models take for a pipeline language."""
+    language = code.split("-", maxsplit=1)[0].lower()
+    return "tl" if language == "fil" else language  # Filipino is Tagalog to OpenAI
+
+
 def model_capabilities(model: str) -> ModelCapabilities:
     """Return the capabilities of a model by its name."""
     for prefix, capabilities in MODEL_RULES:

@@ -17,8 +17,9 @@ from .const import (
     CONF_PROMPT,
     RECOMMENDED_STT_MODEL,
     RECOMMENDED_STT_PROMPT,
-    SPEECH_LANGUAGES,
+    SPEECH_LANGUAGE_CODES,
     SUBENTRY_STT,
+    speech_language,
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import report_error
@@ -58,7 +59,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
     @property
     def supported_languages(self) -> list[str]:
         """Return the languages the models transcribe."""
-        return list(SPEECH_LANGUAGES)
+        return list(SPEECH_LANGUAGE_CODES)
 
     @property
     def supported_formats(self) -> list[stt.AudioFormats]:
@@ -91,7 +92,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         """Transcribe the audio; a failure is a failed result, never an exception."""
         audio = b"".join([chunk async for chunk in stream])
         # Always the pipeline's language: auto-detection mistranscribes short commands.
-        language = metadata.language.split("-")[0].lower()
+        language = speech_language(metadata.language)
         try:
             result = await self.entry.runtime_data.client.audio.transcriptions.create(
                 model=self.subentry.data.get(CONF_MODEL, RECOMMENDED_STT_MODEL),

@@ -27,7 +27,7 @@ from .const import (
     RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_SPEED,
     RECOMMENDED_TTS_VOICE,
-    SPEECH_LANGUAGES,
+    SPEECH_LANGUAGE_CODES,
     SUBENTRY_TTS,
     TTS_VOICES,
     tts_takes_instructions,
@@ -90,7 +90,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
 
     # HA's TTS manager needs a name of the entity itself, not one borrowed from its device.
     _attr_has_entity_name = False
-    _attr_supported_languages = list(SPEECH_LANGUAGES)
+    _attr_supported_languages = list(SPEECH_LANGUAGE_CODES)
     _attr_default_language = "en"
     _attr_supported_options = [CONF_VOICE, CONF_SPEED, CONF_INSTRUCTIONS, CONF_MODEL]
 
