@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from .replies import Reply, Scripted, Text, ToolCall, offered_name
+from .replies import Reply, Scripted, Text, ToolCall, offered_name, schema_of, value_fitting
 from .server import SENT_AT
 
 COMMAND = re.compile(r"\bturn (on|off) (?:the )?(.+?)[.!?]*$", re.IGNORECASE)
@@ -29,33 +29,10 @@ def _last(body: dict[str, Any]) -> tuple[str, str]:
     return "user", str(content or items)
 
 
-def _fits(schema: dict[str, Any]) -> Any:
-    """Return a value that fits a JSON schema (strings "demo", numbers 0, false, [])."""
-    kind = schema.get("type")
-    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
-    if kind == "object":
-        return {name: _fits(prop) for name, prop in schema.get("properties", {}).items()}
-    if "enum" in schema:
-        return schema["enum"][0]
-    return {"string": "demo", "integer": 0, "number": 0, "boolean": False, "array": []}.get(
-        kind or ""
-    )
-
-
-def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
-    fmt = (body.get("text") or {}).get("format") or {}
-    if fmt.get("type") == "json_schema":
-        return fmt.get("schema")
-    fmt = body.get("response_format") or {}
-    return (
-        (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
-    )
-
-
 def demo_reply(body: dict[str, Any]) -> Scripted:
     """Answer one request like a (very small) model would."""
-    if (schema := _schema(body)) is not None:
-        return Reply([Text(json.dumps(_fits(schema)))])
+    if (schema := schema_of(body)) is not None:
+        return Reply([Text(json.dumps(value_fitting(schema)))])
     kind, text = _last(body)
     if kind == "tool":
         try:

@@ -115,3 +115,34 @@ def as_offered(reply: Reply, body: dict[str, Any]) -> Reply:
         for item in reply.items
     ]
     return replace(reply, items=items)
+
+
+def value_fitting(schema: dict[str, Any]) -> Any:
+    """Return a value that fits a JSON schema (strings "demo", numbers 0, false, [])."""
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
+    if kind == "object":
+        return {name: value_fitting(prop) for name, prop in schema.get("properties", {}).items()}
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"string": "demo", "integer": 0, "number": 0, "boolean": False, "array": []}.get(
+        kind or ""
+    )
+
+
+def schema_of(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the JSON schema a request constrains its reply to (either wire format)."""
+    fmt = (body.get("text") or {}).get("format") or {}
+    if fmt.get("type") == "json_schema":
+        return fmt.get("schema")
+    fmt = body.get("response_format") or {}
+    return (
+        (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
+    )
+
+
+def default_reply(body: dict[str, Any]) -> Reply:
+    """Answer "OK", or, as OpenAI's constrained decoding does, a value that fits the schema."""
+    if (schema := schema_of(body)) is not None:
+        return Reply([Text(json.dumps(value_fitting(schema)))])
+    return Reply([Text("OK")])

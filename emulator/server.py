@@ -17,7 +17,7 @@ from .audio_api import speech_audio
 from .chat_api import full_completion, stream_chunks
 from .embeddings_api import embeddings_response
 from .images_api import image_response, make_png
-from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered
+from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 
 # Azure data-plane API versions; True where the version serves /responses.
@@ -68,7 +68,7 @@ class OpenAIEmulator:
     requests: list[RecordedRequest] = field(default_factory=list)
     replies: deque[Scripted] = field(default_factory=deque)
     # Answers when the queue is empty; gets the request body.
-    responder: Callable[[dict[str, Any]], Scripted] = lambda _body: Reply([Text("OK")])
+    responder: Callable[[dict[str, Any]], Scripted] = default_reply
     azure_deployments: set[str] = field(default_factory=lambda: {"gpt-4o-mini"})
     # False: /responses answers 404, like servers that only speak Chat Completions.
     responses_api: bool = True

@@ -433,7 +433,8 @@ async def test_compatible_server_without_model_list(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
     emulator.fail_next("/v1/models", Error(404, "Not Found"))
-    emulator.fail_next("/v1/responses", Error(200, "accepted anything"))  # a lenient server
+    # A lenient server: /responses says 200 to anything, but that is no Responses API.
+    emulator.fail_next("/v1/responses", Error(200, "accepted anything"))
     result = await _flow(
         hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY}
     )
@@ -443,8 +444,25 @@ async def test_compatible_server_without_model_list(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"default_model": "my-model"}
     )
-    assert result["data"]["api_mode"] == "responses"
+    assert result["data"]["api_mode"] == "chat_completions"
     assert result["data"]["default_model"] == "my-model"
+
+
+async def test_compatible_partial_responses_api_gets_chat_completions(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A /responses that answers but ignores text.format (llama.cpp) is not used."""
+    emulator.queue(Reply([Text("pong")]))  # the probe's reply, unconstrained
+    entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="smollm2",
+    )
+    assert entry.data["api_mode"] == "chat_completions"
+    probe = emulator.requests_to("/v1/responses")[0].body
+    assert probe["model"] == "smollm2"
+    assert probe["text"]["format"]["type"] == "json_schema"
 
 
 async def test_azure_reasoning_deployment_rejecting_the_probe(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+import json
+from typing import Any, Final
 from urllib.parse import urlsplit
 
-import httpx
 import openai
 
 from homeassistant.config_entries import (
@@ -124,15 +124,50 @@ def _normalize(kind: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def _speaks_responses(client: openai.AsyncOpenAI) -> bool:
-    """Probe for the Responses API with an empty request: 4xx but 404/405 means it exists."""
+# A reply this schema constrains can only be {"ok": true}; free text almost never is.
+_PROBE_SCHEMA: Final = {
+    "type": "object",
+    "properties": {"ok": {"type": "boolean", "enum": [True]}},
+    "required": ["ok"],
+    "additionalProperties": False,
+}
+
+
+async def _speaks_responses(client: openai.AsyncOpenAI, model: str) -> bool:
+    """Return whether the server's Responses API works in full for this model.
+
+    Local servers (llama.cpp, Ollama, vLLM, LM Studio) answer a partial /responses that may
+    ignore `text.format`; structured AI Task output then fails. So a server counts only if
+    a tiny request constrained by a JSON schema comes back as that schema's one value.
+    """
     try:
-        await client.post("/responses", body={}, cast_to=httpx.Response)
-    except (openai.NotFoundError, openai.APIConnectionError):
+        response = await client.responses.create(
+            model=model,
+            input="ping",
+            max_output_tokens=16,
+            store=False,
+            text={
+                "format": {
+                    "type": "json_schema",
+                    "name": "probe",
+                    "schema": _PROBE_SCHEMA,
+                    "strict": True,
+                }
+            },
+        )
+    except openai.OpenAIError:
         return False
-    except openai.APIStatusError as err:
-        return err.status_code != 405
-    return True
+    try:
+        return bool(json.loads(response.output_text) == {"ok": True})
+    except (TypeError, ValueError):  # no output at all, or not JSON
+        return False
+
+
+async def _resolve_api_mode(client: openai.AsyncOpenAI, data: dict[str, Any]) -> None:
+    """Resolve "Automatic" with the model agents will use (support varies per model)."""
+    if data.get(CONF_API_MODE, API_MODE_AUTO) == API_MODE_AUTO:
+        speaks = await _speaks_responses(client, data[CONF_DEFAULT_MODEL])
+        data[CONF_API_MODE] = API_MODE_RESPONSES if speaks else API_MODE_CHAT
 
 
 async def _check_azure_deployment(client: openai.AsyncOpenAI, deployment: str) -> None:
@@ -161,10 +196,7 @@ async def async_validate(hass: HomeAssistant, data: dict[str, Any]) -> list[str]
             models = []  # some compatible servers have no model list
         if kind == PROVIDER_AZURE:
             await _check_azure_deployment(client, data[CONF_DEFAULT_MODEL])
-        if kind != PROVIDER_OPENAI and data.get(CONF_API_MODE, API_MODE_AUTO) == API_MODE_AUTO:
-            data[CONF_API_MODE] = (
-                API_MODE_RESPONSES if await _speaks_responses(client) else API_MODE_CHAT
-            )
+            await _resolve_api_mode(client, data)
     except (openai.AuthenticationError, openai.PermissionDeniedError) as err:
         raise ValidationError("invalid_auth") from err
     except (openai.APIConnectionError, openai.InternalServerError) as err:
@@ -269,6 +301,10 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         """The model agents of a compatible server use unless they name one."""
         if user_input is not None:
             self._data[CONF_DEFAULT_MODEL] = user_input[CONF_DEFAULT_MODEL]
+            client = await async_create_client(self.hass, self._data)
+            await _resolve_api_mode(
+                client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0), self._data
+            )
             return self._async_finish()
         schema = vol.Schema(
             {
