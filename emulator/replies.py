@@ -51,6 +51,9 @@ class Reply:
     error_event: str | None = None
     # Send a line of broken JSON after this many events (a misbehaving proxy or server).
     malformed_after: int | None = None
+    # End the stream in order after this many events, before its final event (and without
+    # "[DONE]"), as a proxy or an upstream timeout may.
+    ends_after: int | None = None
     # Chat Completions quirks of OpenAI-compatible servers.
     omit_tool_ids: bool = False
     argument_chunk_size: int = 16

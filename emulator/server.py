@@ -322,6 +322,8 @@ def _maybe_malformed(events: Iterator[str], reply: Reply) -> Iterator[str]:
         if number == reply.malformed_after:
             yield 'data: {"type": "response.output_text.delta", "delta": "unterminated\n\n'
             return
+        if number == reply.ends_after:
+            return  # a clean end of the stream, only too early
         yield event
 
 

@@ -84,6 +84,9 @@ FAULTS: dict[str, Setup] = {
     "connection refused": refused,
     "stream cut mid-way": scripted(Cut(Reply([Text("a long reply " * 20)]), after_events=5)),
     "malformed SSE": scripted(Reply([Text("hello there")], malformed_after=4)),
+    "stream ends early, cleanly": scripted(
+        Reply([Text("Done. The kitchen light is " * 3)], ends_after=5)
+    ),
     "response.failed event": scripted(Reply([Text("partial")], fail="The model crashed")),
     "error event": scripted(Reply([Text("partial")], error_event="Internal stream error")),
     "invalid tool-call JSON": scripted(

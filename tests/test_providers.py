@@ -17,7 +17,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import llm
+from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 
 from .common import tool_result
@@ -534,3 +534,33 @@ async def test_reconfigure_compatible_server(hass: HomeAssistant, emulator: Open
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["default_model"] == "m2"
+
+
+async def test_compatible_stream_ending_early_is_an_error(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A chat stream closed in order but without finish_reason is no answer."""
+    emulator.responses_api = False
+    await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="llama3.2",
+    )
+    emulator.queue(Reply([Text("Done. The kitchen ", chunk_size=4)], ends_after=3))
+    first = await hass.async_create_task(
+        conversation.async_converse(
+            hass, "Light on", "conv-1", Context(), agent_id="conversation.openai_conversation"
+        )
+    )
+    assert first.response.response_type is intent.IntentResponseType.ERROR
+    assert "closed the reply before finishing it" in first.response.speech["plain"]["speech"]
+    emulator.queue(Reply([Text("Hello.")]))
+    second = await hass.async_create_task(
+        conversation.async_converse(
+            hass, "Hi", "conv-1", Context(), agent_id="conversation.openai_conversation"
+        )
+    )
+    assert second.response.speech["plain"]["speech"] == "Hello."
+    messages = emulator.requests_to("/v1/chat/completions")[-1].body["messages"]
+    assert not any("The kitchen" in str(m.get("content")) for m in messages)

@@ -148,6 +148,7 @@ class _ChatStream:
     request: TurnRequest
     tool_names: set[str]
     calls: dict[int | str, _ToolCallParts] = field(default_factory=dict)
+    finished: bool = False
 
     def on_tool_call(self, part: Any) -> None:
         key = part.index if part.index is not None else (part.id or len(self.calls))
@@ -178,6 +179,7 @@ class _ChatStream:
                 self.on_tool_call(part)
             if choice.finish_reason in ("length", "content_filter"):
                 raise response_error("response_incomplete", choice.finish_reason)
+            self.finished = self.finished or choice.finish_reason is not None
         return deltas
 
     def tool_calls(self) -> Iterable[Delta]:
@@ -258,5 +260,9 @@ class ChatCompletionsBackend:
             async for chunk in stream:
                 for delta in state.on_chunk(chunk):
                     yield delta
+        if not state.finished:
+            # Closed in order but unfinished (a proxy or an upstream timeout): the text so
+            # far is not the answer, and a tool call may be cut short.
+            raise response_error("stream_ended_early", "finish_reason")
         for delta in state.tool_calls():
             yield delta

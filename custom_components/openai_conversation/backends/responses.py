@@ -229,6 +229,7 @@ class _StreamState:
     request: TurnRequest
     tool_names: set[str]
     summary_index: int | None = None
+    completed: bool = False
 
 
 def _on_item_added(state: _StreamState, event: Any) -> Iterable[Delta]:
@@ -285,6 +286,7 @@ def _record_usage(state: _StreamState, response: Any) -> None:
 
 def _on_completed(state: _StreamState, event: Any) -> Iterable[Delta]:
     _record_usage(state, event.response)
+    state.completed = True
     return ()
 
 
@@ -342,3 +344,7 @@ class ResponsesBackend:
                 if handler := HANDLERS.get(event.type):
                     for delta in handler(state, event):
                         yield delta
+        if not state.completed:
+            # Closed in order but unfinished (a proxy or an upstream timeout): the text so
+            # far is not the answer.
+            raise response_error("stream_ended_early", "response.completed")
