@@ -261,6 +261,8 @@ class OpenAIEmulator:
         if "model" not in body or required not in body:
             missing = Error(400, f"Missing required parameter: '{required}'.")
             return web.json_response(_error_body(missing), status=400)
+        if (invalid := _invalid_type(body)) is not None:
+            return web.json_response(_error_body(invalid), status=400)
         scripted = await self._scripted(body)
         if isinstance(scripted, Error):
             return web.json_response(_error_body(scripted), status=scripted.status)
@@ -315,6 +317,23 @@ def _chat_sse(reply: Reply, body: dict[str, Any]) -> Iterator[str]:
 
 def _azure_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+# Parameters OpenAI types as integers: a decimal number (800.0) is refused, not rounded.
+INTEGER_PARAMETERS = ("max_output_tokens", "max_tokens", "max_completion_tokens", "n", "seed")
+
+
+def _invalid_type(body: dict[str, Any]) -> Error | None:
+    for name in INTEGER_PARAMETERS:
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            kind = "a decimal number" if isinstance(value, float) else type(value).__name__
+            return Error(
+                400,
+                f"Invalid type for '{name}': expected an integer, but got {kind} instead.",
+                code="invalid_type",
+            )
+    return None
 
 
 def _maybe_malformed(events: Iterator[str], reply: Reply) -> Iterator[str]:

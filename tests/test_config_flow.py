@@ -10,12 +10,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
 from emulator import Error, OpenAIEmulator
 from homeassistant import config_entries
+from homeassistant.components import conversation
 from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import llm
 
-from .conftest import API_KEY
+from .conftest import API_KEY, add_entry
 
 
 async def _start(hass: HomeAssistant, provider: str = "openai") -> dict[str, Any]:
@@ -304,3 +305,43 @@ async def test_ai_task_subentry_flow(hass: HomeAssistant, setup_entry: MockConfi
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["image_model"] == "dall-e-3"
     assert hass.states.get("ai_task.describer") is not None
+
+
+async def test_integer_options_are_sent_as_integers(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The number selector returns 800.0; OpenAI and Go servers refuse a decimal there."""
+    result = await _subentry_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Counter", CONF_LLM_HASS_API: [], "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4o", "max_tokens": 800}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert type(result["data"]["max_tokens"]) is int
+    await hass.async_block_till_done()
+    turn = await conversation.async_converse(
+        hass, "Hi", None, Context(), agent_id="conversation.counter"
+    )
+    assert turn.response.speech["plain"]["speech"] == "OK"
+    assert emulator.requests_to("/v1/responses")[-1].body["max_output_tokens"] == 800
+
+
+async def test_stored_decimal_integers_are_sent_as_integers(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """Agents saved with max_tokens 800.0 by earlier versions send 800.
+
+    HA cannot rewrite them (it treats 800.0 == 800 as no change), so the wire converts.
+    """
+    options = {**RECOMMENDED_CONVERSATION_OPTIONS, "recommended": False, "max_tokens": 800.0}
+    entry = add_entry(hass, {"conversation": options})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    turn = await conversation.async_converse(
+        hass, "Hi", None, Context(), agent_id="conversation.openai_conversation"
+    )
+    assert turn.response.speech["plain"]["speech"] == "OK"
+    assert emulator.requests_to("/v1/responses")[-1].body["max_output_tokens"] == 800

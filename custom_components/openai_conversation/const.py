@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.helpers import llm
@@ -361,6 +362,19 @@ def speech_language(code: str) -> str:
     """Return the ISO 639-1 code OpenAI's speech models take for a pipeline language."""
     language = code.split("-", maxsplit=1)[0].lower()
     return "tl" if language == "fil" else language  # Filipino is Tagalog to OpenAI
+
+
+# Options the API types as integers; HA's number selector hands over floats (800.0), which
+# OpenAI and servers written in Go refuse.
+INTEGER_OPTIONS: Final = (CONF_MAX_TOKENS,)
+
+
+def with_integers(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return options with the integer ones as ints."""
+    return {
+        key: int(value) if key in INTEGER_OPTIONS and isinstance(value, float) else value
+        for key, value in options.items()
+    }
 
 
 def model_capabilities(model: str) -> ModelCapabilities:

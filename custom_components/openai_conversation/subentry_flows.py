@@ -82,6 +82,7 @@ from .const import (
     model_capabilities,
     tts_takes_instructions,
     tts_takes_speed,
+    with_integers,
 )
 
 # Offered in the model dropdown when the server's list cannot be read.
@@ -284,7 +285,7 @@ class ModelFlowHandler(BaseSubentryFlow):
     @callback
     def _async_finish(self) -> SubentryFlowResult:
         """Create or update the subentry; recommended mode drops the advanced options."""
-        options = dict(self.options)
+        options = with_integers(self.options)
         if options[CONF_RECOMMENDED]:
             options = {
                 k: v

@@ -214,7 +214,7 @@ class ChatCompletionsBackend:
             "messages": history_to_messages(chat_log.content, files),
             "stream": True,
             "stream_options": {"include_usage": True},
-            self._max_tokens_key: options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS),
+            self._max_tokens_key: int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
         }
         effort = None
         if caps.reasoning:

@@ -196,7 +196,8 @@ def build_params(
     params: dict[str, Any] = {
         "model": model,
         "input": history_to_input(chat_log.content, files),
-        "max_output_tokens": options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS),
+        # Agents saved by earlier versions hold the selector's float, which HA cannot rewrite.
+        "max_output_tokens": int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
         "store": False,
         "stream": True,
         **_model_params(options, model),
