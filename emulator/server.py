@@ -72,6 +72,8 @@ class OpenAIEmulator:
     azure_deployments: set[str] = field(default_factory=lambda: {"gpt-4o-mini"})
     # False: /responses answers 404, like servers that only speak Chat Completions.
     responses_api: bool = True
+    # Some compatible servers have no model list (404), as the Responses API may be missing.
+    models_api: bool = True
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -157,6 +159,8 @@ class OpenAIEmulator:
         return await handler(request)  # type: ignore[no-any-return]
 
     async def _models(self, request: web.Request) -> web.Response:
+        if not self.models_api:
+            return web.json_response(_error_body(Error(404, "Not Found")), status=404)
         data = [
             {"id": m, "object": "model", "created": 0, "owned_by": "openai"} for m in self.models
         ]

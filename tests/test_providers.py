@@ -14,7 +14,7 @@ from emulator import Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from homeassistant import config_entries
 from homeassistant.components import ai_task, conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import intent, llm
@@ -564,3 +564,22 @@ async def test_compatible_stream_ending_early_is_an_error(
     assert second.response.speech["plain"]["speech"] == "Hello."
     messages = emulator.requests_to("/v1/chat/completions")[-1].body["messages"]
     assert not any("The kitchen" in str(m.get("content")) for m in messages)
+
+
+async def test_compatible_server_without_model_list_sets_up(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A server with no /models at all loads, answers, and reloads (no endless retry)."""
+    emulator.models_api = False
+    emulator.responses_api = False
+    entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="my-model",
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    result = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert result.response.speech["plain"]["speech"] == "OK"
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED

@@ -15,10 +15,12 @@ from .client import (
     OpenAIRuntimeData,
     async_create_client,
     create_backend,
+    provider,
     resolve_model,
 )
 from .const import (
     DOMAIN,
+    PROVIDER_COMPATIBLE,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
     VALIDATION_TIMEOUT,
@@ -54,25 +56,33 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
     client = await async_create_client(hass, entry.data)
     try:
         await client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0).models.list()
+    except openai.NotFoundError as err:
+        # A compatible server without a model list answered: it is up. Elsewhere a 404
+        # means a wrong endpoint.
+        if provider(entry.data) != PROVIDER_COMPATIBLE:
+            raise _not_ready(err) from err
     except openai.OpenAIError as err:
-        key = error_key(err)
-        placeholders = {"message": api_error_message(err)}
-        if key == "invalid_auth":
+        if error_key(err) == "invalid_auth":
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders=placeholders,
+                translation_key="invalid_auth",
+                translation_placeholders={"message": api_error_message(err)},
             ) from err
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders=placeholders,
-        ) from err
+        raise _not_ready(err) from err
     entry.runtime_data = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
     _async_check_models(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
+
+
+def _not_ready(err: openai.OpenAIError) -> ConfigEntryNotReady:
+    """Return the translated "try again later" for a failed check at setup."""
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key=error_key(err),
+        translation_placeholders={"message": api_error_message(err)},
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bool:
