@@ -28,12 +28,16 @@ def _chunk(
 
 def _tool_call_deltas(reply: Reply, call: ToolCall, index: int) -> Iterator[dict[str, Any]]:
     first: dict[str, Any] = {
-        "index": index,
+        "index": 0 if reply.same_tool_index else index,
         "type": "function",
         "function": {"name": call.name, "arguments": ""},
     }
     if not reply.omit_tool_ids:
         first["id"] = call.call_id or new_id("call")
+    if reply.same_tool_index:
+        first["function"]["arguments"] = call.raw_arguments
+        yield {"tool_calls": [first]}
+        return
     yield {"tool_calls": [first]}
     for part in _chunks(call.raw_arguments, reply.argument_chunk_size):
         yield {"tool_calls": [{"index": index, "function": {"arguments": part}}]}

@@ -56,6 +56,8 @@ class Reply:
     ends_after: int | None = None
     # Chat Completions quirks of OpenAI-compatible servers.
     omit_tool_ids: bool = False
+    # Ollama sends each parallel tool call whole, every one with index 0 (ollama/ollama#15457).
+    same_tool_index: bool = False
     argument_chunk_size: int = 16
 
 

@@ -11,6 +11,7 @@ from custom_components.openai_conversation.backends.chat_completions import hist
 from custom_components.openai_conversation.client import normalize_azure
 from custom_components.openai_conversation.compat import vol
 from emulator import Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from emulator.replies import offered_name
 from homeassistant import config_entries
 from homeassistant.components import ai_task, conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
@@ -583,3 +584,42 @@ async def test_compatible_server_without_model_list_sets_up(
     assert result.response.speech["plain"]["speech"] == "OK"
     assert await hass.config_entries.async_reload(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize("omit_tool_ids", [False, True])
+async def test_compatible_parallel_tool_calls_with_one_index(
+    hass: HomeAssistant, emulator: OpenAIEmulator, omit_tool_ids: bool
+) -> None:
+    """Ollama streams every parallel call with index 0: they stay separate calls."""
+    assert await async_setup_component(hass, "intent", {})
+    booleans = {"kitchen_light": {"name": "Kitchen light"}, "fan": {"name": "Fan", "initial": True}}
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": booleans})
+    for name in booleans:
+        async_expose_entity(hass, "conversation", f"input_boolean.{name}", True)
+    emulator.responses_api = False
+    await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="qwen3",
+    )
+    emulator.queue(
+        Reply(
+            [
+                ToolCall("HassTurnOn", {"name": "Kitchen light"}),
+                ToolCall("HassTurnOff", {"name": "Fan"}),
+            ],
+            same_tool_index=True,
+            omit_tool_ids=omit_tool_ids,
+        ),
+        Reply([Text("Both done.")]),
+    )
+    result = await ask(hass, "conversation.openai_conversation", "Light on, fan off")
+    assert result.response.speech["plain"]["speech"] == "Both done."
+    assert hass.states.get("input_boolean.kitchen_light").state == "on"
+    assert hass.states.get("input_boolean.fan").state == "off"
+    calls = emulator.requests_to("/v1/chat/completions")[-1].body["messages"][2]["tool_calls"]
+    assert [c["function"]["name"] for c in calls] == [
+        offered_name("HassTurnOn", emulator.requests_to("/v1/chat/completions")[0].body),
+        offered_name("HassTurnOff", emulator.requests_to("/v1/chat/completions")[0].body),
+    ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+import json
 from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletionChunk
+from openai.types.chat.chat_completion_chunk import ChoiceDeltaToolCall
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
@@ -141,21 +143,41 @@ class _ToolCallParts:
     arguments: str = ""
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(slots=True)
 class _ChatStream:
-    """Assembles tool calls streamed in fragments, keyed by index (or id when missing)."""
+    """Assembles tool calls streamed in fragments, by index (or id when missing)."""
 
     request: TurnRequest
     tool_names: set[str]
-    calls: dict[int | str, _ToolCallParts] = field(default_factory=dict)
+    calls: list[_ToolCallParts] = field(default_factory=list)
+    # The call that each index (or id) currently continues.
+    open_calls: dict[int | str, _ToolCallParts] = field(default_factory=dict)
     finished: bool = False
 
-    def on_tool_call(self, part: Any) -> None:
+    def on_tool_call(self, part: ChoiceDeltaToolCall) -> None:
         key = part.index if part.index is not None else (part.id or len(self.calls))
-        call = self.calls.setdefault(key, _ToolCallParts())
+        name = part.function.name if part.function is not None else None
+        call = self.open_calls.get(key)
+        # Another id, or a name after complete arguments, at one index is another call:
+        # Ollama sends every parallel call whole with index 0 (ollama/ollama#15457).
+        if (
+            call is None
+            or (part.id and call.id and part.id != call.id)
+            or (name and call.name and _is_json(call.arguments))
+        ):
+            call = self.open_calls[key] = _ToolCallParts()
+            self.calls.append(call)
         call.id = call.id or part.id
         if part.function is not None:
-            call.name += part.function.name or ""
+            call.name += name or ""
             call.arguments += part.function.arguments or ""
 
     def on_chunk(self, chunk: ChatCompletionChunk) -> Iterable[Delta]:
@@ -184,7 +206,7 @@ class _ChatStream:
 
     def tool_calls(self) -> Iterable[Delta]:
         """Return the finished tool calls; servers that omit ids get generated ones."""
-        for call in self.calls.values():
+        for call in self.calls:
             yield from parse_tool_call(
                 call.id or f"call_{ulid_now()}", call.name, call.arguments, self.tool_names
             )
