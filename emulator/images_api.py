@@ -8,6 +8,8 @@ import time
 from typing import Any
 import zlib
 
+IMAGE_BLOB_PATH = "/blob/image.png"
+
 
 def make_png(width: int = 4, height: int = 4, rgb: tuple[int, int, int] = (200, 80, 40)) -> bytes:
     """Return a valid PNG of one colour."""
@@ -33,7 +35,8 @@ def image_response(body: dict[str, Any], base_url: str) -> dict[str, Any]:
     prompt = body.get("prompt", "")
     item: dict[str, Any] = {}
     if body.get("response_format") == "url":
-        item["url"] = f"{base_url}/files/image.png"
+        # Like OpenAI's signed storage URLs: another host's path, no API key needed.
+        item["url"] = f"{base_url.removesuffix('/v1')}{IMAGE_BLOB_PATH}"
     else:
         item["b64_json"] = base64.b64encode(make_png()).decode()
     response: dict[str, Any] = {"created": int(time.time()), "data": [item]}

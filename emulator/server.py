@@ -16,7 +16,7 @@ from aiohttp import web
 from .audio_api import speech_audio
 from .chat_api import full_completion, stream_chunks
 from .embeddings_api import embeddings_response
-from .images_api import image_response, make_png
+from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 
@@ -72,6 +72,9 @@ class OpenAIEmulator:
     azure_deployments: set[str] = field(default_factory=lambda: {"gpt-4o-mini"})
     # False: /responses answers 404, like servers that only speak Chat Completions.
     responses_api: bool = True
+    # Answer image requests with a URL whatever was asked (LocalAI and other compatible
+    # servers, and OpenAI's default for DALL-E).
+    image_urls: bool = False
     # Some compatible servers have no model list (404), as the Responses API may be missing.
     models_api: bool = True
     # Transcripts for the next /audio/transcriptions requests; then the default.
@@ -111,7 +114,7 @@ class OpenAIEmulator:
         app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/images/generations", self._images)
-        app.router.add_get("/v1/files/image.png", self._image_file)
+        app.router.add_get(IMAGE_BLOB_PATH, self._image_file)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
         app.router.add_post("/v1/embeddings", self._embeddings)
@@ -139,7 +142,8 @@ class OpenAIEmulator:
                 request.method, request.path, dict(request.headers), dict(request.query), body
             )
         )
-        if request.path.startswith("/emulator/"):  # the emulator's own API, for benchmarks
+        # The emulator's own API (for benchmarks), and image URLs (signed, so keyless).
+        if request.path.startswith("/emulator/") or request.path == IMAGE_BLOB_PATH:
             response: web.StreamResponse = await handler(request)
             return response
         key = request.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -167,7 +171,10 @@ class OpenAIEmulator:
         return web.json_response({"object": "list", "data": data})
 
     async def _images(self, request: web.Request) -> web.Response:
-        return web.json_response(image_response(request["json"] or {}, self.base_url))
+        body = request["json"] or {}
+        if self.image_urls:
+            body = {**body, "response_format": "url"}
+        return web.json_response(image_response(body, self.base_url))
 
     async def _image_file(self, request: web.Request) -> web.Response:
         return web.Response(body=make_png(), content_type="image/png")

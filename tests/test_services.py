@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from emulator import Error, OpenAIEmulator, Reply, Text
-from emulator.images_api import make_png
+from emulator.images_api import IMAGE_BLOB_PATH, make_png
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -251,3 +251,29 @@ async def test_generate_embeddings_error(
             "generate_embeddings",
             {"config_entry": setup_entry.entry_id, "input": "x", "model": "nope"},
         )
+
+
+async def test_generate_image_from_a_url_answer(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """A server that answers with a URL instead of base64: the image is fetched."""
+    emulator.image_urls = True
+    result = await call(
+        hass,
+        "generate_image",
+        {"config_entry": setup_entry.entry_id, "prompt": "A cat", "model": "gpt-image-1.5"},
+    )
+    assert Path(result["path"]).read_bytes() == make_png()
+    # The image host gets no API key: it is not the API.
+    fetch = emulator.requests_to(IMAGE_BLOB_PATH)[0]
+    assert "authorization" not in {name.lower() for name in fetch.headers}
+
+
+async def test_generate_image_is_not_retried(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Image requests are slow and billed: a failure is reported, never sent twice."""
+    emulator.fail_next("/v1/images/generations", Error(500, "The server had an error"))
+    with pytest.raises(HomeAssistantError):
+        await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A"})
+    assert len(emulator.requests_to("/v1/images/generations")) == 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import uuid
 
+import httpx
 import openai
 
 # Re-exported without __all__ since HA 2026.10, which strict mypy counts as private there.
@@ -16,6 +17,7 @@ from homeassistant.components.http import (  # type: ignore[attr-defined,unused-
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import network
+from homeassistant.helpers.httpx_client import get_async_client
 
 from .const import DOMAIN, LOGGER
 
@@ -23,6 +25,8 @@ from .const import DOMAIN, LOGGER
 # so a URL given to a notification or a dashboard keeps working.
 IMAGE_URL_PATH = f"/{DOMAIN}/images"
 IMAGE_FOLDER = f"{DOMAIN}/images"
+
+IMAGE_TIMEOUT = 180.0  # seconds
 
 # The action's parameters are DALL-E 3's; GPT image models take their own values.
 GPT_IMAGE_SIZES = {"1024x1024": "1024x1024", "1792x1024": "1536x1024", "1024x1792": "1024x1536"}
@@ -75,6 +79,7 @@ def _request(model: str, prompt: str, size: str, quality: str, style: str) -> di
 
 
 async def async_generate_image(
+    hass: HomeAssistant,
     client: openai.AsyncOpenAI,
     model: str,
     prompt: str,
@@ -84,17 +89,37 @@ async def async_generate_image(
     style: str = "vivid",
 ) -> GeneratedImage:
     """Generate one image; SDK errors are left to the caller's error mapping."""
+    # GPT image models take a minute or two, and each attempt is billed: wait, never retry.
+    client = client.with_options(timeout=IMAGE_TIMEOUT, max_retries=0)
     response = await client.images.generate(**_request(model, prompt, size, quality, style))  # type: ignore[call-overload]
-    if not response.data or not response.data[0].b64_json:
+    image = response.data[0] if response.data else None
+    if image is not None and image.b64_json:
+        data = base64.b64decode(image.b64_json)
+    elif image is not None and image.url:
+        data = await _async_download(hass, image.url)
+    else:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_image")
-    image = response.data[0]
     output_format = getattr(response, "output_format", None) or "png"
     return GeneratedImage(
-        data=base64.b64decode(image.b64_json),
+        data=data,
         mime_type=f"image/{output_format}",
         revised_prompt=image.revised_prompt,
         size=getattr(response, "size", None) or size,
     )
+
+
+async def _async_download(hass: HomeAssistant, url: str) -> bytes:
+    """Fetch an image a server answered with as a URL (signed: no API key goes along)."""
+    try:
+        response = await get_async_client(hass).get(url, timeout=60)
+        response.raise_for_status()
+    except httpx.HTTPError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="image_download_failed",
+            translation_placeholders={"message": str(err) or type(err).__name__},
+        ) from err
+    return response.content
 
 
 async def async_store_image(hass: HomeAssistant, image: GeneratedImage) -> tuple[Path, str]:

@@ -103,6 +103,7 @@ async def _generate_image(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
     try:
         image = await async_generate_image(
+            hass,
             entry.runtime_data.client,
             call.data["model"],
             call.data[CONF_PROMPT],
