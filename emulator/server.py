@@ -36,7 +36,7 @@ DEFAULT_MODELS = (
     "text-embedding-3-small",
     "tts-1",
     "whisper-1",
-    "dall-e-3",
+    "gpt-image-2.5-flare",
 )
 
 
@@ -172,6 +172,14 @@ class OpenAIEmulator:
 
     async def _images(self, request: web.Request) -> web.Response:
         body = request["json"] or {}
+        if (model := body.get("model", "dall-e-2")) in SHUT_DOWN_MODELS:
+            gone = Error(
+                404,
+                f"The model `{model}` has been deprecated, learn more here: "
+                "https://platform.openai.com/docs/deprecations",
+                code="model_not_found",
+            )
+            return web.json_response(_error_body(gone), status=404)
         if self.image_urls:
             body = {**body, "response_format": "url"}
         return web.json_response(image_response(body, self.base_url))
@@ -329,6 +337,9 @@ def _chat_sse(reply: Reply, body: dict[str, Any]) -> Iterator[str]:
 def _azure_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
+
+# Models OpenAI has shut down: a request for one fails (DALL-E on 2026-05-12).
+SHUT_DOWN_MODELS = frozenset({"dall-e-2", "dall-e-3"})
 
 # Parameters OpenAI types as integers: a decimal number (800.0) is refused, not rounded.
 INTEGER_PARAMETERS = ("max_output_tokens", "max_tokens", "max_completion_tokens", "n", "seed")

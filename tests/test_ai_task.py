@@ -140,10 +140,10 @@ async def test_generate_image(
         hass, task_name="Art", entity_id=ENTITY, instructions="A red square"
     )
     assert result["mime_type"] == "image/png"
-    assert result["model"] == "gpt-image-1"
+    assert result["model"] == "gpt-image-2.5-flare"
     assert result["width"] == 1024
     body = emulator.requests_to("/v1/images/generations")[0].body
-    assert body["model"] == "gpt-image-1"
+    assert body["model"] == "gpt-image-2.5-flare"
     assert body["prompt"] == "A red square"
     assert "response_format" not in body
 

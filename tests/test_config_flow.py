@@ -296,14 +296,15 @@ async def test_ai_task_subentry_flow(hass: HomeAssistant, setup_entry: MockConfi
     )
     assert "image_model" in {str(k) for k in result["data_schema"].schema}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"chat_model": "gpt-4.1", "max_tokens": 300, "image_model": "dall-e-3"}
+        result["flow_id"],
+        {"chat_model": "gpt-4.1", "max_tokens": 300, "image_model": "gpt-image-2.6-sunburst"},
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"temperature": 0.1, "top_p": 1.0}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"]["image_model"] == "dall-e-3"
+    assert result["data"]["image_model"] == "gpt-image-2.6-sunburst"
     assert hass.states.get("ai_task.describer") is not None
 
 

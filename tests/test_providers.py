@@ -343,7 +343,9 @@ async def test_live_model_list_and_provider_features(
     options = next(k for k in result["data_schema"].schema if str(k) == "chat_model")
     offered = result["data_schema"].schema[options].config["options"]
     assert "gpt-4o" in offered
-    assert not {"text-embedding-3-small", "tts-1", "whisper-1", "dall-e-3"} & set(offered)
+    assert not {"text-embedding-3-small", "tts-1", "whisper-1", "gpt-image-2.5-flare"} & set(
+        offered
+    )
 
     emulator.responses_api = False
     compatible = await _add_entry(

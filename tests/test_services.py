@@ -39,16 +39,15 @@ async def test_generate_image_saves_and_serves(
         hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A cat"}
     )
     body = emulator.requests_to("/v1/images/generations")[0].body
+    # DALL-E 3, the action's old default, was shut down: a current model draws instead.
     assert body == {
-        "model": "dall-e-3",
+        "model": "gpt-image-2.5-flare",
         "prompt": "A cat",
         "size": "1024x1024",
-        "quality": "standard",
-        "style": "vivid",
-        "response_format": "b64_json",
+        "quality": "medium",
         "n": 1,
     }
-    assert result["revised_prompt"] == "A detailed picture of A cat"
+    assert result["revised_prompt"] is None
     path = Path(result["path"])
     assert path.read_bytes() == make_png()
     assert path.parent == Path(hass.config.path("openai_conversation/images"))
@@ -71,12 +70,12 @@ async def test_generate_image_gpt_image_model(
             "prompt": "A dog",
             "size": "1792x1024",
             "quality": "hd",
-            "model": "gpt-image-1",
+            "model": "gpt-image-2.6-sunburst",
         },
     )
     body = emulator.requests_to("/v1/images/generations")[0].body
     assert body == {
-        "model": "gpt-image-1",
+        "model": "gpt-image-2.6-sunburst",
         "prompt": "A dog",
         "n": 1,
         "size": "1536x1024",
@@ -261,7 +260,7 @@ async def test_generate_image_from_a_url_answer(
     result = await call(
         hass,
         "generate_image",
-        {"config_entry": setup_entry.entry_id, "prompt": "A cat", "model": "gpt-image-1.5"},
+        {"config_entry": setup_entry.entry_id, "prompt": "A cat", "model": "gpt-image-2.6-flare"},
     )
     assert Path(result["path"]).read_bytes() == make_png()
     # The image host gets no API key: it is not the API.
@@ -277,3 +276,31 @@ async def test_generate_image_is_not_retried(
     with pytest.raises(HomeAssistantError):
         await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A"})
     assert len(emulator.requests_to("/v1/images/generations")) == 1
+
+
+@pytest.mark.parametrize("model", ["dall-e-3", "dall-e-2"])
+async def test_generate_image_with_a_shut_down_model(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    model: str,
+) -> None:
+    """Automations written for DALL-E keep working: the current model draws, with a note."""
+    result = await call(
+        hass,
+        "generate_image",
+        {
+            "config_entry": setup_entry.entry_id,
+            "prompt": "A cat",
+            "model": model,
+            "style": "natural",
+            "quality": "hd",
+        },
+    )
+    assert Path(result["path"]).read_bytes() == make_png()
+    body = emulator.requests_to("/v1/images/generations")[0].body
+    assert body["model"] == "gpt-image-2.5-flare"
+    assert body["quality"] == "high"
+    assert "style" not in body
+    assert f"{model} was shut down" in caplog.text

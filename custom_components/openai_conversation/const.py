@@ -69,7 +69,9 @@ CONF_WEB_SEARCH_COUNTRY: Final = "country"
 CONF_WEB_SEARCH_TIMEZONE: Final = "timezone"
 
 RECOMMENDED_CHAT_MODEL: Final = "gpt-4o-mini"
-RECOMMENDED_IMAGE_MODEL: Final = "gpt-image-1"
+# Core 2026.11's choice; OpenAI shut DALL-E down on 2026-05-12 and shuts gpt-image-1-mini
+# and gpt-image-1.5 down on 2026-12-01 (its deprecations page).
+RECOMMENDED_IMAGE_MODEL: Final = "gpt-image-2.5-flare"
 RECOMMENDED_MAX_TOKENS: Final = 3000
 RECOMMENDED_TEMPERATURE: Final = 1.0
 RECOMMENDED_TOP_P: Final = 1.0
@@ -83,7 +85,13 @@ RECOMMENDED_CONVERSATION_OPTIONS: Final = {
     CONF_PROMPT: llm.DEFAULT_INSTRUCTIONS_PROMPT,
 }
 RECOMMENDED_AI_TASK_OPTIONS: Final = {CONF_RECOMMENDED: True}
-IMAGE_MODELS: Final = ("gpt-image-1", "gpt-image-1-mini", "dall-e-3")
+IMAGE_MODELS: Final = (
+    "gpt-image-2.6-flare",
+    "gpt-image-2.6-sunburst",
+    "gpt-image-2.5-flare",
+    "gpt-image-2.5-sunburst",
+)
+SHUT_DOWN_IMAGE_MODELS: Final = frozenset({"dall-e-2", "dall-e-3"})
 
 # Bound on model round trips in one turn, so a model that calls tools forever stops.
 MAX_TOOL_ITERATIONS: Final = 10

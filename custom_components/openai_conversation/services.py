@@ -15,9 +15,18 @@ from homeassistant.helpers import config_validation as cv, selector
 from homeassistant.util.ulid import ulid_now
 
 from .backends import TurnRequest
-from .client import OpenAIConfigEntry, resolve_model
+from .client import OpenAIConfigEntry, provider, resolve_model
 from .compat import vol
-from .const import CONF_PROMPT, DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS, SUBENTRY_CONVERSATION
+from .const import (
+    CONF_PROMPT,
+    DOMAIN,
+    LOGGER,
+    PROVIDER_OPENAI,
+    RECOMMENDED_CONVERSATION_OPTIONS,
+    RECOMMENDED_IMAGE_MODEL,
+    SHUT_DOWN_IMAGE_MODELS,
+    SUBENTRY_CONVERSATION,
+)
 from .entity import async_run_chat_log
 from .errors import translate_error
 from .files import check_file
@@ -31,7 +40,6 @@ DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 ATTR_CONFIG_ENTRY = "config_entry"
 ATTR_FILENAMES = "filenames"
 ATTR_IMAGE_FILENAME = "image_filename"  # the name older automations use
-DEFAULT_IMAGE_MODEL = "dall-e-3"  # what the action always used; "model" picks another
 
 _ENTRY = selector.ConfigEntrySelector({"integration": DOMAIN})
 GENERATE_IMAGE_SCHEMA = vol.Schema(
@@ -41,7 +49,7 @@ GENERATE_IMAGE_SCHEMA = vol.Schema(
         vol.Optional("size", default="1024x1024"): vol.In(("1024x1024", "1792x1024", "1024x1792")),
         vol.Optional("quality", default="standard"): vol.In(("standard", "hd")),
         vol.Optional("style", default="vivid"): vol.In(("vivid", "natural")),
-        vol.Optional("model", default=DEFAULT_IMAGE_MODEL): cv.string,
+        vol.Optional("model", default=RECOMMENDED_IMAGE_MODEL): cv.string,
     }
 )
 GENERATE_CONTENT_SCHEMA = vol.Schema(
@@ -101,11 +109,18 @@ async def _generate_image(call: ServiceCall) -> ServiceResponse:
     """Generate an image, store it locally, return a URL that keeps working."""
     hass = call.hass
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
+    model = call.data["model"]
+    if model in SHUT_DOWN_IMAGE_MODELS and provider(entry.data) == PROVIDER_OPENAI:
+        # Automations written for the action's old default keep working.
+        LOGGER.warning(
+            "%s was shut down by OpenAI; %s draws the image instead", model, RECOMMENDED_IMAGE_MODEL
+        )
+        model = RECOMMENDED_IMAGE_MODEL
     try:
         image = await async_generate_image(
             hass,
             entry.runtime_data.client,
-            call.data["model"],
+            model,
             call.data[CONF_PROMPT],
             size=call.data["size"],
             quality=call.data["quality"],
