@@ -31,12 +31,28 @@ API_KEY = "sk-test-key"
 
 
 @pytest.fixture(autouse=True)
+def verify_cleanup(verify_cleanup: None) -> Generator[None]:
+    """Finish the SDK's abandoned stream readers before HA's lingering-task check.
+
+    After "[DONE]" the openai SDK leaves its SSE reader, an async generator, unfinished;
+    HA's HTTP client holds it until Home Assistant stops. When the collector finalizes it,
+    the loop schedules its aclose() as a task, which the check would count as lingering.
+    This runs after the hass fixture's teardown and before the check.
+    """
+    yield
+    loop = asyncio.get_event_loop()
+    gc.collect()
+    for _ in range(3):
+        loop.run_until_complete(asyncio.sleep(0))
+
+
+@pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load the integration from custom_components."""
 
 
 @pytest.fixture(autouse=True)
-async def ha_core(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[None]:
+async def ha_core(hass: HomeAssistant, tmp_path: Path) -> None:
     """Give each test its own config folder, and set up HA's core integration.
 
     The default test config folder lies inside the installed test package and is shared
@@ -44,13 +60,6 @@ async def ha_core(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[None]:
     """
     hass.config.config_dir = str(tmp_path)
     assert await async_setup_component(hass, "homeassistant", {})
-    yield
-    # After "[DONE]" the SDK leaves its SSE reader (an async generator) unfinished. The
-    # collector finalizes it whenever it runs (Python 3.14 often after the test), and the
-    # aclose() task that schedules would then count as a lingering task: finish it now.
-    gc.collect()
-    for _ in range(3):
-        await asyncio.sleep(0)
 
 
 class _UsageReports(logging.Handler):

@@ -160,7 +160,7 @@ class _ChatStream:
     calls: list[_ToolCallParts] = field(default_factory=list)
     # The call that each index (or id) currently continues.
     open_calls: dict[int | str, _ToolCallParts] = field(default_factory=dict)
-    finished: bool = False
+    finish_reason: str | None = None
 
     def on_tool_call(self, part: ChoiceDeltaToolCall) -> None:
         key = part.index if part.index is not None else (part.id or len(self.calls))
@@ -199,9 +199,7 @@ class _ChatStream:
                 deltas.append({"content": choice.delta.content})
             for part in choice.delta.tool_calls or ():
                 self.on_tool_call(part)
-            if choice.finish_reason in ("length", "content_filter"):
-                raise response_error("response_incomplete", choice.finish_reason)
-            self.finished = self.finished or choice.finish_reason is not None
+            self.finish_reason = self.finish_reason or choice.finish_reason
         return deltas
 
     def tool_calls(self) -> Iterable[Delta]:
@@ -282,9 +280,13 @@ class ChatCompletionsBackend:
             async for chunk in stream:
                 for delta in state.on_chunk(chunk):
                     yield delta
-        if not state.finished:
+        # Judged once the stream is read to its end: the usage chunk still follows the
+        # finish_reason, and an SDK stream left half-read lingers until collected.
+        if state.finish_reason is None:
             # Closed in order but unfinished (a proxy or an upstream timeout): the text so
             # far is not the answer, and a tool call may be cut short.
             raise response_error("stream_ended_early", "finish_reason")
+        if state.finish_reason in ("length", "content_filter"):
+            raise response_error("response_incomplete", state.finish_reason)
         for delta in state.tool_calls():
             yield delta

@@ -11,6 +11,7 @@ from openai.types.responses import ResponseReasoningItem, ResponseStreamEvent
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import slugify
 
@@ -231,6 +232,8 @@ class _StreamState:
     tool_names: set[str]
     summary_index: int | None = None
     completed: bool = False
+    # A terminal event's error, raised once the stream is read to its end.
+    error: HomeAssistantError | None = None
 
 
 def _on_item_added(state: _StreamState, event: Any) -> Iterable[Delta]:
@@ -294,17 +297,20 @@ def _on_completed(state: _StreamState, event: Any) -> Iterable[Delta]:
 def _on_incomplete(state: _StreamState, event: Any) -> Iterable[Delta]:
     _record_usage(state, event.response)
     details = event.response.incomplete_details
-    raise response_error("response_incomplete", (details and details.reason) or "unknown")
+    state.error = response_error("response_incomplete", (details and details.reason) or "unknown")
+    return ()
 
 
 def _on_failed(state: _StreamState, event: Any) -> Iterable[Delta]:
     _record_usage(state, event.response)
     error = event.response.error
-    raise response_error("response_failed", error.message if error else "unknown")
+    state.error = response_error("response_failed", error.message if error else "unknown")
+    return ()
 
 
 def _on_error(state: _StreamState, event: Any) -> Iterable[Delta]:
-    raise response_error("response_failed", event.message or event.code or "unknown")
+    state.error = response_error("response_failed", event.message or event.code or "unknown")
+    return ()
 
 
 HANDLERS: dict[str, Callable[[_StreamState, Any], Iterable[Delta]]] = {
@@ -345,6 +351,9 @@ class ResponsesBackend:
                 if handler := HANDLERS.get(event.type):
                     for delta in handler(state, event):
                         yield delta
+        # Raised only now: an SDK stream left half-read lingers until it is collected.
+        if state.error is not None:
+            raise state.error
         if not state.completed:
             # Closed in order but unfinished (a proxy or an upstream timeout): the text so
             # far is not the answer.
