@@ -280,7 +280,7 @@ class OpenAIEmulator:
         if "model" not in body or required not in body:
             missing = Error(400, f"Missing required parameter: '{required}'.")
             return web.json_response(_error_body(missing), status=400)
-        if (invalid := _invalid_type(body)) is not None:
+        if (invalid := _invalid_request(body)) is not None:
             return web.json_response(_error_body(invalid), status=400)
         scripted = await self._scripted(body)
         if isinstance(scripted, Error):
@@ -343,6 +343,77 @@ SHUT_DOWN_MODELS = frozenset({"dall-e-2", "dall-e-3"})
 
 # Parameters OpenAI types as integers: a decimal number (800.0) is refused, not rounded.
 INTEGER_PARAMETERS = ("max_output_tokens", "max_tokens", "max_completion_tokens", "n", "seed")
+
+
+# Reasoning models refuse sampling parameters ("Unsupported parameter").
+REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def _invalid_request(body: dict[str, Any]) -> Error | None:
+    """Return the 400 OpenAI would answer this model request with, if any."""
+    return _invalid_type(body) or _unsupported_parameter(body) or _invalid_format(body)
+
+
+def _unsupported_parameter(body: dict[str, Any]) -> Error | None:
+    model = str(body.get("model", ""))
+    if not model.startswith(REASONING_PREFIXES) or "-chat" in model:
+        return None
+    for name in ("temperature", "top_p"):
+        if name in body:
+            return Error(
+                400,
+                f"Unsupported parameter: '{name}' is not supported with this model.",
+                code="unsupported_parameter",
+            )
+    return None
+
+
+def _invalid_format(body: dict[str, Any]) -> Error | None:
+    """Check a json_schema output format as OpenAI does (name, and strict-mode rules)."""
+    fmt = (body.get("text") or {}).get("format") or {}
+    if (body.get("response_format") or {}).get("type") == "json_schema":
+        fmt = body["response_format"].get("json_schema") or {}
+    elif fmt.get("type") != "json_schema":
+        return None
+    name = str(fmt.get("name", ""))
+    if not SCHEMA_NAME.match(name):
+        return Error(
+            400,
+            f"Invalid 'name': '{name}'. Expected a string that matches the pattern "
+            "'^[a-zA-Z0-9_-]+$' with at most 64 characters.",
+            code="invalid_value",
+        )
+    if fmt.get("strict") and (problem := _strict_problem(fmt.get("schema") or {}, ())):
+        return Error(400, f"Invalid schema for response_format '{name}': {problem}")
+    return None
+
+
+def _strict_problem(node: dict[str, Any], path: tuple[str, ...]) -> str | None:
+    """Return why a schema breaks strict mode's rules, or None."""
+    where = f"In context={path}, "
+    kind = node.get("type")
+    kinds: list[Any] = kind if isinstance(kind, list) else [kind]
+    if "enum" in node and "null" in kinds and None not in node["enum"]:
+        return where + "'enum' must include null when 'type' includes 'null'."
+    if "object" in kinds or "properties" in node:
+        properties = node.get("properties") or {}
+        if node.get("additionalProperties") is not False:
+            return where + "'additionalProperties' is required to be supplied and to be false."
+        if missing := [key for key in properties if key not in (node.get("required") or [])]:
+            return (
+                where + f"'required' must include every key in properties. Missing '{missing[0]}'."
+            )
+        for key, child in properties.items():
+            if problem := _strict_problem(child, (*path, "properties", key)):
+                return problem
+    if isinstance(items := node.get("items"), dict):
+        return _strict_problem(items, (*path, "items"))
+    for key in ("anyOf", "oneOf", "allOf"):
+        for index, child in enumerate(node.get(key) or []):
+            if problem := _strict_problem(child, (*path, key, str(index))):
+                return problem
+    return None
 
 
 def _invalid_type(body: dict[str, Any]) -> Error | None:

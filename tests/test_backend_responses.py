@@ -193,7 +193,8 @@ def test_strict_schema_nested_and_optional() -> None:
     item = props["items"]["items"]
     assert item["additionalProperties"] is False
     assert item["properties"]["note"]["type"] == ["string", "null"]
-    assert "null" in str(props["color"])
+    assert props["color"]["type"] == ["string", "null"]
+    assert props["color"]["enum"] == ["red", "blue", None]
 
 
 def test_tool_schemas_are_converted_once_per_content() -> None:

@@ -315,6 +315,34 @@ async def test_compatible_structured_output_falls_back_to_json_object(
     first, second = emulator.requests_to("/v1/chat/completions")
     assert first.body["response_format"]["type"] == "json_schema"
     assert second.body["response_format"] == {"type": "json_object"}
+    # Without json_schema the model must still be told the structure.
+    system = second.body["messages"][0]
+    assert system["role"] == "system"
+    assert "JSON schema" in system["content"]
+    assert '"answer"' in system["content"]
+
+
+async def test_compatible_structured_output_name_is_valid(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """OpenAI and Azure refuse a schema name with a space: the task name is slugified."""
+    emulator.responses_api = False
+    await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="gpt-4o-mini",
+    )
+    result = await ai_task.async_generate_data(
+        hass,
+        task_name="Weather report",
+        entity_id="ai_task.openai_ai_task",
+        instructions="How is the weather?",
+        structure=vol.Schema({vol.Required("rain"): bool}),
+    )
+    assert result.data == {"rain": False}
+    (request,) = emulator.requests_to("/v1/chat/completions")  # no fallback was needed
+    assert request.body["response_format"]["json_schema"]["name"] == "weather_report"
 
 
 async def test_duplicates_take_the_server_into_account(

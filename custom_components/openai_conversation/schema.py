@@ -12,6 +12,9 @@ from .compat import schema_to_json, vol
 
 def _nullable(node: dict[str, Any]) -> dict[str, Any]:
     """Return the schema of a property that may be null (optional in HA's schema)."""
+    if isinstance(enum := node.get("enum"), list) and None not in enum:
+        # Strict mode checks values against the enum too: null must be one of them.
+        node = {**node, "enum": [*enum, None]}
     if isinstance(kind := node.get("type"), str):
         return {**node, "type": [kind, "null"]}
     if isinstance(kind, list):

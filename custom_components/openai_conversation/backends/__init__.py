@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
+from homeassistant.util import slugify
 
 from ..compat import schema_to_json, tool_result_delta, vol
 from ..const import CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RECOMMENDED_CHAT_MODEL
@@ -53,6 +54,11 @@ class Backend(Protocol):
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the chat history once and yield the reply as HA deltas."""
+
+
+def structure_name(request: TurnRequest) -> str:
+    """Return the structured output's name as OpenAI takes it: [a-zA-Z0-9_-]{1,64}."""
+    return slugify(request.structure_name or "")[:64] or "response"
 
 
 def request_timeout(request: TurnRequest) -> float:

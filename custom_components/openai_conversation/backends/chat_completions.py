@@ -40,6 +40,7 @@ from . import (
     function_spec,
     parse_tool_call,
     request_timeout,
+    structure_name,
     tool_list,
 )
 
@@ -141,6 +142,15 @@ class _ToolCallParts:
     id: str | None = None
     name: str = ""
     arguments: str = ""
+
+
+def _with_schema_hint(messages: list[Any], schema: dict[str, Any]) -> list[Any]:
+    """Return the messages with the structure spelled out in the (first) system message."""
+    hint = f"Answer only with a JSON object that fits this JSON schema: {json_dumps(schema)}"
+    if messages and messages[0]["role"] == "system":
+        first = messages[0]
+        return [{**first, "content": f"{first['content']}\n\n{hint}"}, *messages[1:]]
+    return [{"role": "system", "content": hint}, *messages]
 
 
 def _is_json(text: str) -> bool:
@@ -252,7 +262,7 @@ class ChatCompletionsBackend:
             params["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {
-                    "name": request.structure_name or "response",
+                    "name": structure_name(request),
                     "schema": structured_output_schema(request.structure, serializer),
                     "strict": True,
                 },
@@ -271,8 +281,11 @@ class ChatCompletionsBackend:
         except openai.BadRequestError:
             if "response_format" not in params:
                 raise
-            # Servers without JSON-schema output: ask for plain JSON; the caller validates.
+            # Servers without JSON-schema output: ask for plain JSON, and tell the model the
+            # structure in words instead; the caller validates the reply.
+            schema = params["response_format"]["json_schema"]["schema"]
             params["response_format"] = {"type": "json_object"}
+            params["messages"] = _with_schema_hint(params["messages"], schema)
             stream = await client.chat.completions.create(**params)
         state = _ChatStream(request, {t.name for t in tool_list(chat_log)})
         yield {"role": "assistant"}

@@ -13,7 +13,6 @@ from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.json import json_dumps
-from homeassistant.util import slugify
 
 from ..compat import tool_result_data
 from ..const import (
@@ -50,6 +49,7 @@ from . import (
     function_spec,
     parse_tool_call,
     request_timeout,
+    structure_name,
     tool_list,
 )
 
@@ -217,7 +217,7 @@ def build_params(
     if request.structure is not None:
         params.setdefault("text", {})["format"] = {
             "type": "json_schema",
-            "name": slugify(request.structure_name or "response"),
+            "name": structure_name(request),
             "schema": structured_output_schema(request.structure, serializer),
             "strict": True,
         }

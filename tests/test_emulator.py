@@ -1,0 +1,85 @@
+"""The emulator refuses what OpenAI refuses, so a request the real service would reject fails
+a test here. Sent with the openai SDK over real HTTP, as the integration sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+import pytest
+
+from emulator import OpenAIEmulator
+
+from .conftest import API_KEY
+
+STRICT_OBJECT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"kind": {"type": ["string", "null"], "enum": ["a", "b", None]}},
+    "required": ["kind"],
+    "additionalProperties": False,
+}
+
+
+def _format(name: str = "answer", schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "format": {
+            "type": "json_schema",
+            "name": name,
+            "schema": schema or STRICT_OBJECT,
+            "strict": True,
+        }
+    }
+
+
+REFUSED: dict[str, dict[str, Any]] = {
+    "a decimal max_output_tokens": {"max_output_tokens": 800.0},
+    "temperature for a reasoning model": {"model": "o3", "temperature": 0.5},
+    "top_p for a GPT-5 model": {"model": "gpt-5-mini", "top_p": 1.0},
+    "a schema name with a space": {"text": _format("Weather report")},
+    "a nullable enum without null": {
+        "text": _format(
+            schema={
+                **STRICT_OBJECT,
+                "properties": {"kind": {"type": ["string", "null"], "enum": ["a", "b"]}},
+            }
+        )
+    },
+    "a strict schema with an optional property": {
+        "text": _format(schema={**STRICT_OBJECT, "required": []})
+    },
+    "a strict schema allowing extra properties": {
+        "text": _format(schema={**STRICT_OBJECT, "additionalProperties": True})
+    },
+}
+
+
+@pytest.fixture
+def client(emulator: OpenAIEmulator) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(api_key=API_KEY, base_url=emulator.base_url, max_retries=0)
+
+
+@pytest.mark.parametrize("change", REFUSED.values(), ids=list(REFUSED))
+async def test_refused_like_openai(client: openai.AsyncOpenAI, change: dict[str, Any]) -> None:
+    request: dict[str, Any] = {"model": "gpt-4o-mini", "input": "hi", **change}
+    with pytest.raises(openai.BadRequestError) as err:
+        await client.responses.create(**request)
+    assert err.value.status_code == 400
+
+
+async def test_a_valid_request_is_answered(client: openai.AsyncOpenAI) -> None:
+    response = await client.responses.create(
+        model="gpt-4o-mini", input="hi", max_output_tokens=800, text=_format("weather_report")
+    )
+    assert response.output_text == '{"kind": "a"}'
+
+
+async def test_chat_completions_checks_the_schema_name(client: openai.AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError):
+        await client.chat.completions.create(
+            model="llama3.2",
+            messages=[{"role": "user", "content": "hi"}],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "Weather report", "schema": STRICT_OBJECT, "strict": True},
+            },
+        )
