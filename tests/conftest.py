@@ -23,6 +23,7 @@ from custom_components.openai_conversation.const import (
 )
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -83,6 +84,17 @@ def no_deprecated_api_use() -> Generator[None]:
     yield
     logging.getLogger().removeHandler(handler)
     assert not handler.reports, handler.reports
+
+
+@pytest.fixture
+async def kitchen_light(hass: HomeAssistant) -> str:
+    """One exposed switchable entity that HassTurnOn can control (a small Assist prompt)."""
+    assert await async_setup_component(hass, "intent", {})
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
+    )
+    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
+    return "input_boolean.kitchen_light"
 
 
 @pytest.fixture

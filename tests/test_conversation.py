@@ -16,11 +16,9 @@ from custom_components.openai_conversation.const import (
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import offered_name
 from homeassistant.components import conversation
-from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session, intent
-from homeassistant.setup import async_setup_component
 
 from .conftest import API_KEY
 
@@ -43,17 +41,6 @@ async def ask(
 def input_items(emulator: OpenAIEmulator, index: int = -1) -> list[dict[str, Any]]:
     """Return the input items of a recorded /responses request."""
     return emulator.requests_to("/v1/responses")[index].body["input"]
-
-
-@pytest.fixture
-async def kitchen_light(hass: HomeAssistant) -> str:
-    """An exposed switchable entity that HassTurnOn can control."""
-    assert await async_setup_component(hass, "intent", {})
-    assert await async_setup_component(
-        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
-    )
-    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
-    return "input_boolean.kitchen_light"
 
 
 async def test_streamed_text_reply(

@@ -51,14 +51,10 @@ async def _add_entry(
     return result["result"]
 
 
-@pytest.fixture
-async def kitchen_light(hass: HomeAssistant) -> str:
-    assert await async_setup_component(hass, "intent", {})
-    assert await async_setup_component(
-        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
-    )
-    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
-    return "input_boolean.kitchen_light"
+async def _add_compatible(hass: HomeAssistant, emulator: OpenAIEmulator, model: str) -> ConfigEntry:
+    """Add the emulator as a compatible server (with a key) whose agents use this model."""
+    base_url = f"http://127.0.0.1:{emulator.port}/v1"
+    return await _add_entry(hass, "compatible", {"base_url": base_url, "api_key": API_KEY}, model)
 
 
 async def ask(hass: HomeAssistant, agent: str, text: str) -> conversation.ConversationResult:
@@ -277,12 +273,7 @@ async def test_compatible_malformed_arguments_fed_back(
 async def test_compatible_responses_mode_detected(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
-    entry = await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="gpt-4o-mini",
-    )
+    entry = await _add_compatible(hass, emulator, "gpt-4o-mini")
     assert entry.data["api_mode"] == "responses"
     result = await ask(hass, "conversation.openai_conversation", "Hi")
     assert result.response.speech["plain"]["speech"] == "OK"
@@ -294,12 +285,7 @@ async def test_compatible_structured_output_falls_back_to_json_object(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
     emulator.responses_api = False
-    await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="mistral",
-    )
+    await _add_compatible(hass, emulator, "mistral")
     emulator.fail_next(
         "/v1/chat/completions", Error(400, "response_format json_schema is not supported")
     )
@@ -327,12 +313,7 @@ async def test_compatible_structured_output_name_is_valid(
 ) -> None:
     """OpenAI and Azure refuse a schema name with a space: the task name is slugified."""
     emulator.responses_api = False
-    await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="gpt-4o-mini",
-    )
+    await _add_compatible(hass, emulator, "gpt-4o-mini")
     result = await ai_task.async_generate_data(
         hass,
         task_name="Weather report",
@@ -376,12 +357,7 @@ async def test_live_model_list_and_provider_features(
     )
 
     emulator.responses_api = False
-    compatible = await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="gpt-4o",
-    )
+    compatible = await _add_compatible(hass, emulator, "gpt-4o")
     result = await hass.config_entries.subentries.async_init(
         (compatible.entry_id, "conversation"), context={"source": "user"}
     )
@@ -417,12 +393,7 @@ async def test_compatible_chat_details(
 ) -> None:
     """Reasoning text, attachments, reasoning-model parameters and a cut-off reply."""
     emulator.responses_api = False
-    entry = await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="o3",
-    )
+    entry = await _add_compatible(hass, emulator, "o3")
     image = tmp_path / "a.png"
     image.write_bytes(b"\x89PNG fake")
     pdf = tmp_path / "b.pdf"
@@ -484,12 +455,7 @@ async def test_compatible_partial_responses_api_gets_chat_completions(
 ) -> None:
     """A /responses that answers but ignores text.format (llama.cpp) is not used."""
     emulator.queue(Reply([Text("pong")]))  # the probe's reply, unconstrained
-    entry = await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="smollm2",
-    )
+    entry = await _add_compatible(hass, emulator, "smollm2")
     assert entry.data["api_mode"] == "chat_completions"
     probe = emulator.requests_to("/v1/responses")[0].body
     assert probe["model"] == "smollm2"
@@ -541,12 +507,7 @@ async def test_model_list_falls_back_to_suggestions(
 
 async def test_reconfigure_compatible_server(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
     emulator.responses_api = False
-    entry = await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="m1",
-    )
+    entry = await _add_compatible(hass, emulator, "m1")
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
@@ -572,12 +533,7 @@ async def test_compatible_stream_ending_early_is_an_error(
 ) -> None:
     """A chat stream closed in order but without finish_reason is no answer."""
     emulator.responses_api = False
-    await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="llama3.2",
-    )
+    await _add_compatible(hass, emulator, "llama3.2")
     emulator.queue(Reply([Text("Done. The kitchen ", chunk_size=4)], ends_after=3))
     first = await hass.async_create_task(
         conversation.async_converse(
@@ -603,12 +559,7 @@ async def test_compatible_server_without_model_list_sets_up(
     """A server with no /models at all loads, answers, and reloads (no endless retry)."""
     emulator.models_api = False
     emulator.responses_api = False
-    entry = await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="my-model",
-    )
+    entry = await _add_compatible(hass, emulator, "my-model")
     assert entry.state is ConfigEntryState.LOADED
     result = await ask(hass, "conversation.openai_conversation", "Hi")
     assert result.response.speech["plain"]["speech"] == "OK"
@@ -627,12 +578,7 @@ async def test_compatible_parallel_tool_calls_with_one_index(
     for name in booleans:
         async_expose_entity(hass, "conversation", f"input_boolean.{name}", True)
     emulator.responses_api = False
-    await _add_entry(
-        hass,
-        "compatible",
-        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
-        model="qwen3",
-    )
+    await _add_compatible(hass, emulator, "qwen3")
     emulator.queue(
         Reply(
             [

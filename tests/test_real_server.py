@@ -26,13 +26,11 @@ import pytest_socket
 
 from custom_components.openai_conversation.compat import vol
 from homeassistant.components import ai_task, conversation
-from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import intent, llm
-from homeassistant.setup import async_setup_component
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "/opt/models/smollm2-135m-instruct.gguf"
@@ -154,17 +152,6 @@ def _assert_clean(result: conversation.ConversationResult) -> None:
     else:
         assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
         assert speech.strip()
-
-
-@pytest.fixture
-async def kitchen_light(hass: HomeAssistant) -> str:
-    """One exposed switchable entity, so the Assist prompt stays small."""
-    assert await async_setup_component(hass, "intent", {})
-    assert await async_setup_component(
-        hass, "input_boolean", {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}}
-    )
-    async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
-    return "input_boolean.kitchen_light"
 
 
 async def test_automatic_mode_picks_chat_completions_and_chats(
