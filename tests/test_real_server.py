@@ -198,7 +198,8 @@ async def test_structured_ai_task_output(
         instructions="Describe today's weather.",
         structure=vol.Schema(
             {
-                vol.Required("summary"): str,
+                # Bounded, so the grammar stops the model's prose in time (maxLength).
+                vol.Required("summary"): vol.All(str, vol.Length(max=60)),
                 vol.Required("rain"): bool,
                 vol.Optional("kind"): vol.In(["sunny", "cloudy", "rainy"]),
             }
