@@ -275,6 +275,7 @@ async def test_reconfigure_agent_keeps_and_drops_options(
     assert data["chat_model"] == "gpt-4o"
     assert data["temperature"] == 0.3
     # Back to recommended: the advanced options go, the agent's prompt and tools stay.
+    await hass.async_block_till_done()  # the entry reloads after a change
     result = await _subentry_flow(hass, setup_entry, "reconfigure", subentry.subentry_id)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_LLM_HASS_API: [], "prompt": "y", "recommended": True}
@@ -346,3 +347,15 @@ async def test_stored_decimal_integers_are_sent_as_integers(
     )
     assert turn.response.speech["plain"]["speech"] == "OK"
     assert emulator.requests_to("/v1/responses")[-1].body["max_output_tokens"] == 800
+
+
+async def test_subentry_flows_need_a_loaded_entry(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """As core does: an unloaded entry cannot list its server's models, so flows abort."""
+    subentry_id = next(iter(setup_entry.subentries))
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    for source, sub_id in (("user", None), ("reconfigure", subentry_id)):
+        result = await _subentry_flow(hass, setup_entry, source, sub_id)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "entry_not_loaded"

@@ -145,6 +145,9 @@ class BaseSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Add a subentry."""
+        if self._get_entry().state is not ConfigEntryState.LOADED:
+            # The forms ask the entry's loaded client for the server's models.
+            return self.async_abort(reason="entry_not_loaded")
         self.options = dict(self.recommended)
         return await self.async_step_init()
 
@@ -152,6 +155,8 @@ class BaseSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Reconfigure a subentry."""
+        if self._get_entry().state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
         self.options = dict(self._get_reconfigure_subentry().data)
         return await self.async_step_init()
 
