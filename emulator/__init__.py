@@ -1,5 +1,6 @@
 """A protocol-level OpenAI emulator for tests, benchmarks and the offline demo."""
 
+from .audio_api import signature_of
 from .replies import Cut, Error, Hang, Reasoning, Reply, Text, ToolCall
 from .server import OpenAIEmulator, RecordedRequest
 
@@ -13,4 +14,5 @@ __all__ = [
     "Reply",
     "Text",
     "ToolCall",
+    "signature_of",
 ]

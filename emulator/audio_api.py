@@ -9,6 +9,10 @@ from typing import Any
 
 PCM_RATE = 24000
 BYTES_PER_CHAR = 400  # enough audio per character that long replies take many chunks
+PRIV_OWNER = b"openai-emulator\x00"
+# MPEG-1 Layer III frames at 128 kbit/s, 44.1 kHz: 417 bytes each, so parsers can sync.
+MP3_HEADER = b"\xff\xfb\x90\x64"
+MP3_FRAME = 417
 
 
 def speech_audio(body: dict[str, Any]) -> bytes:
@@ -29,5 +33,26 @@ def speech_audio(body: dict[str, Any]) -> bytes:
         str(body.get(key)) for key in ("model", "voice", "speed", "instructions", "response_format")
     )
     seed = hashlib.sha256(f"{signature}|{text}".encode()).digest()
-    payload = (seed * (size // len(seed) + 1))[:size]
-    return b"ID3" + signature.encode() + b"\x00" + payload
+    frame = (seed * (MP3_FRAME // len(seed) + 1))[: MP3_FRAME - len(MP3_HEADER)]
+    return _id3_tag(signature) + (MP3_HEADER + frame) * -(-size // MP3_FRAME)
+
+
+def _id3_tag(signature: str) -> bytes:
+    """Return a valid ID3v2.3 tag holding the signature in a PRIV frame.
+
+    Home Assistant's TTS cache parses and rewrites the tags of MP3 audio, so the tag must
+    be one a real parser accepts.
+    """
+    data = PRIV_OWNER + signature.encode()
+    frame = b"PRIV" + len(data).to_bytes(4, "big") + b"\x00\x00" + data
+    size = len(frame)
+    syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return b"ID3\x03\x00\x00" + syncsafe + frame
+
+
+def signature_of(audio: bytes) -> str:
+    """Return the model|voice|speed|instructions|format that made emulator audio."""
+    start = audio.index(b"PRIV")
+    length = int.from_bytes(audio[start + 4 : start + 8], "big")
+    data = audio[start + 10 : start + 10 + length]
+    return data.removeprefix(PRIV_OWNER).decode()

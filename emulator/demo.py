@@ -39,6 +39,9 @@ def demo_reply(body: dict[str, Any]) -> Scripted:
             result = json.loads(text)
         except ValueError:
             result = {}
+        if isinstance(result, dict) and set(result) == {"data", "error"}:
+            # Core's integration (HA 2026.10+) wraps a tool result: {"data": ..., "error": ...}.
+            result = result["data"] if not result["error"] else {"error": result["data"]}
         if result.get("error"):
             return Reply(
                 [Text(f"Sorry, that did not work: {result.get('error_text', result['error'])}")]

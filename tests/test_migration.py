@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+import re
+from typing import Any
+
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES
-from custom_components.openai_conversation.const import DOMAIN, ENTRY_MINOR_VERSION
-from emulator import OpenAIEmulator
-from homeassistant.config_entries import ConfigEntryDisabler, ConfigSubentryData
-from homeassistant.core import HomeAssistant
+from custom_components.openai_conversation import async_migrate_entry
+from custom_components.openai_conversation.compat import EVALUATION
+from custom_components.openai_conversation.const import DOMAIN, SUBENTRY_EVALUATION
+from emulator import OpenAIEmulator, Reply, Text
+from homeassistant.components import assist_pipeline, stt
+from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState, ConfigSubentryData
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 
 from .common import device_owners
 from .conftest import API_KEY
+from .core_entries import CoreEntry, add_core_entry, core_subentries, subentry_shapes
+from .test_speech import chunks, metadata, tone
 
 V1_OPTIONS = {
     "recommended": False,
@@ -65,7 +75,7 @@ async def test_v1_entries_merge_per_key(hass: HomeAssistant, emulator: OpenAIEmu
 
     entries = hass.config_entries.async_entries(DOMAIN)
     assert [e.entry_id for e in entries] == [first.entry_id, other.entry_id]
-    assert all((e.version, e.minor_version) == (2, ENTRY_MINOR_VERSION) for e in entries)
+    assert all((e.version, e.minor_version) == (2, 8) for e in entries)
     assert all(e.options == {} and e.title == "OpenAI" for e in entries)
     conversations = [s for s in first.subentries.values() if s.subentry_type == "conversation"]
     assert sorted(s.title for s in conversations) == ["Butler", "Pirate"]
@@ -111,72 +121,219 @@ async def test_v1_disabled_agent_stays_disabled(
     assert er.async_get(hass).async_get(entity_id).disabled_by is er.RegistryEntryDisabler.DEVICE
 
 
-@pytest.mark.parametrize("minor", range(1, 9))
-async def test_v2_entries_keep_their_agents(
-    hass: HomeAssistant, emulator: OpenAIEmulator, minor: int
-) -> None:
-    subentries = [
-        ConfigSubentryData(
-            data=V1_OPTIONS, subentry_type="conversation", title="Pirate", unique_id=None
-        ),
-    ]
-    if minor >= 3:  # core added the AI Task subentry in 2.3
-        subentries.append(
-            ConfigSubentryData(
-                data={"recommended": True},
-                subentry_type="ai_task_data",
-                title="OpenAI AI Task",
-                unique_id=None,
+def _registry_snapshot(hass: HomeAssistant, core: CoreEntry) -> list[Any]:
+    """What a user sees of each subentry: entity id, unique id, owner, device, disabled."""
+    dev_reg, ent_reg = dr.async_get(hass), er.async_get(hass)
+    snapshot: list[Any] = []
+    for subentry_id, entity_id in core.entity_ids.items():
+        entity = ent_reg.async_get(entity_id)
+        assert entity is not None, entity_id
+        device = dev_reg.async_get(core.device_ids[subentry_id])
+        assert device is not None
+        snapshot.append(
+            (
+                entity_id,
+                entity.unique_id,
+                entity.config_subentry_id,
+                entity.device_id,
+                entity.disabled_by,
+                device_owners(device),
+                device.disabled_by,
             )
         )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="OpenAI",
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=minor,
-        subentries_data=subentries,
-    )
-    entry.add_to_hass(hass)
-    conversation = next(s for s in entry.subentries.values() if s.subentry_type == "conversation")
-    dev_reg, ent_reg = dr.async_get(hass), er.async_get(hass)
-    device = dev_reg.async_get_or_create(
-        config_entry_id=entry.entry_id,
-        config_subentry_id=conversation.subentry_id,
-        identifiers={(DOMAIN, conversation.subentry_id)},
-        name="Pirate",
-        disabled_by=dr.DeviceEntryDisabler.CONFIG_ENTRY if minor == 3 else None,
-    )
-    broken_flag = device.disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY
-    if minor == 1 and not SINGLE_OWNER_DEVICES:
-        # The broken 2025.7 beta also linked devices to the entry itself; HA 2026.10's
-        # registry cannot hold such a device (its own migration collapsed them).
+    return snapshot
+
+
+def _expected_after_takeover(minor: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Core's own 2.8 entry: takeover adds nothing core would not have added itself."""
+    expected = core_subentries(8)
+    if minor < 3:  # the user's image task was added after core introduced AI Task
+        expected = [s for s in expected if s["title"] != "Images"]
+    return sorted(((s["subentry_type"], s["title"], dict(s["data"])) for s in expected), key=repr)
+
+
+@pytest.mark.parametrize("minor", range(1, 9))
+async def test_core_entries_are_taken_over(
+    hass: HomeAssistant, emulator: OpenAIEmulator, minor: int
+) -> None:
+    """Each minor version core wrote keeps every entity, device, option and voice setting."""
+    core = add_core_entry(hass, minor)
+    entry = core.entry
+    butler = next(s for s in entry.subentries.values() if s.title == "Butler")
+    dev_reg = dr.async_get(hass)
+    if minor == 3:
+        # Core's 2.3 left an enabled entry's device disabled by CONFIG_ENTRY; HA 2026.10's
+        # registry refuses that state, so there it cannot arise and nothing is repaired.
         dev_reg.async_update_device(
-            device.id, add_config_entry_id=entry.entry_id, add_config_subentry_id=None
+            core.device_ids[butler.subentry_id], disabled_by=dr.DeviceEntryDisabler.CONFIG_ENTRY
         )
-    entity = ent_reg.async_get_or_create(
-        "conversation",
-        DOMAIN,
-        conversation.subentry_id,
-        config_entry=entry,
-        config_subentry_id=conversation.subentry_id,
-        device_id=device.id,
-        suggested_object_id="pirate",
+    broken = (
+        dev_reg.async_get(core.device_ids[butler.subentry_id]).disabled_by
+        is dr.DeviceEntryDisabler.CONFIG_ENTRY
     )
 
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done()
 
-    assert (entry.version, entry.minor_version) == (2, ENTRY_MINOR_VERSION)
-    types = sorted(s.subentry_type for s in entry.subentries.values())
-    assert types == ["ai_task_data", "conversation", "stt", "tts"]
-    assert dict(entry.subentries[conversation.subentry_id].data) == V1_OPTIONS
-    device = dev_reg.async_get(device.id)
-    assert device_owners(device) == {entry.entry_id: {conversation.subentry_id}}
-    # HA 2026.10's registry refuses an enabled entry's device disabled by CONFIG_ENTRY, so
-    # there the broken 2.3 state cannot arise and nothing is repaired.
-    assert device.disabled_by is (dr.DeviceEntryDisabler.USER if broken_flag else None)
-    assert ent_reg.async_get(entity.entity_id).unique_id == conversation.subentry_id
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (2, 8)
+    assert subentry_shapes(entry) == _expected_after_takeover(minor)
+    snapshot = _registry_snapshot(hass, core)
+    assert {row[1] for row in snapshot} <= set(entry.subentries)  # unique id = subentry id
+    device = dev_reg.async_get(core.device_ids[butler.subentry_id])
+    assert device.disabled_by is (dr.DeviceEntryDisabler.USER if broken else None)
+    for subentry_id, entity_id in core.entity_ids.items():
+        kind = entry.subentries[subentry_id].subentry_type
+        if subentry_id == butler.subentry_id and broken:
+            continue  # its device stays disabled, as core's own 2.4 step leaves it
+        if kind != SUBENTRY_EVALUATION or EVALUATION:
+            assert hass.states.get(entity_id) is not None, entity_id
+
+    # A second start changes nothing.
+    shapes = subentry_shapes(entry)
+    assert await async_migrate_entry(hass, entry)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (subentry_shapes(entry), entry.minor_version) == (shapes, 8)
+    assert _registry_snapshot(hass, core) == snapshot
+
+    if minor >= 6:  # core's STT and TTS exist: a pipeline saved on them still works
+        await assert_voice_turn(hass, emulator, core, language="en-US")
+
+
+async def assert_voice_turn(
+    hass: HomeAssistant, emulator: OpenAIEmulator, core: CoreEntry, language: str
+) -> None:
+    """Run a voice pipeline saved on core's STT, agent and TTS with these languages."""
+    by_type = {s.subentry_type: s.subentry_id for s in core.entry.subentries.values()}
+    agent = next(s for s in core.entry.subentries.values() if s.title == "OpenAI Conversation")
+    assert await async_setup_component(hass, "assist_pipeline", {})
+    pipeline = await hass.data[KEY_ASSIST_PIPELINE].pipeline_store.async_create_item(
+        {
+            "conversation_engine": core.entity_ids[agent.subentry_id],
+            "conversation_language": "en",
+            "language": "en",
+            "name": "OpenAI",
+            "stt_engine": core.entity_ids[by_type["stt"]],
+            "stt_language": language,
+            "tts_engine": core.entity_ids[by_type["tts"]],
+            "tts_language": language,
+            "tts_voice": None,
+            "wake_word_entity": None,
+            "wake_word_id": None,
+            "prefer_local_intents": False,
+        }
+    )
+    emulator.queue(Reply([Text("Hello from the pipeline.")]))
+    events: list[Any] = []
+    await assist_pipeline.async_pipeline_from_audio_stream(
+        hass,
+        context=Context(),
+        event_callback=events.append,
+        stt_metadata=metadata(stt.AudioFormats.WAV, language),
+        stt_stream=chunks(tone(1.0)),
+        pipeline_id=pipeline.id,
+    )
+    by_event = {e.type: e.data for e in events}
+    assert "error" not in by_event, by_event.get("error")
+    assert by_event["stt-end"]["stt_output"]["text"] == "turn on the kitchen light"
+    assert "tts-end" in by_event
+    assert emulator.requests_to("/v1/audio/transcriptions")[-1].body["language"] == "en"
+
+
+@pytest.mark.parametrize("minor", range(1, 8))
+async def test_reproduction_matches_cores_own_migration(hass: HomeAssistant, minor: int) -> None:
+    """Core's migration, as shipped with the test HA, turns each entry into the next one.
+
+    This checks `core_entries` against core's code: migrating a reproduced 2.<minor> entry
+    with core's own async_migrate_entry gives exactly the reproduced entry of the version
+    core stops at (2.4 in HA 2026.2, 2.7 in HA 2026.10).
+    """
+    core_integration = importlib.import_module("homeassistant.components.openai_conversation")
+    # Read, not imported: importing core's flow would register it over this integration's.
+    flow_source = (Path(core_integration.__file__).parent / "config_flow.py").read_text()
+    cores_minor = int(re.findall(r"MINOR_VERSION = (\d+)", flow_source)[0])
+    entry = add_core_entry(hass, minor).entry
+    await core_integration.async_migrate_entry(hass, entry)
+    reached = entry.minor_version
+    assert reached == max(minor, cores_minor)
+    expected = core_subentries(reached)
+    if minor < 3:
+        expected = [s for s in expected if s["title"] != "Images"]
+    assert subentry_shapes(entry) == sorted(
+        ((s["subentry_type"], s["title"], dict(s["data"])) for s in expected), key=repr
+    )
+
+
+async def test_later_minor_versions_are_kept(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
+    """A newer core's entry, or 2.9 from earlier releases, is taken as is and never lowered."""
+    future = {"recommended": True, "some_future_key": "kept"}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"api_key": API_KEY},
+        version=2,
+        minor_version=12,
+        subentries_data=[
+            ConfigSubentryData(
+                data=future, subentry_type="conversation", title="Agent", unique_id=None
+            ),
+            ConfigSubentryData(
+                data={"x": 1}, subentry_type="ai_task_future", title="Future", unique_id=None
+            ),
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 12
+    assert sorted((s.subentry_type, dict(s.data)) for s in entry.subentries.values()) == [
+        ("ai_task_future", {"x": 1}),
+        ("conversation", future),
+    ]
+
+
+async def test_earlier_releases_speech_keys_become_cores(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """Entries this integration wrote as 2.9 get core's speech keys, so core can read them."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"api_key": API_KEY},
+        version=2,
+        minor_version=9,
+        subentries_data=[
+            ConfigSubentryData(
+                data={"model": "tts-1", "voice": "onyx", "speed": 1.5, "audio_format": "wav"},
+                subentry_type="tts",
+                title="OpenAI TTS",
+                unique_id=None,
+            ),
+            ConfigSubentryData(
+                data={"model": "whisper-1", "prompt": "Kitchen talk"},
+                subentry_type="stt",
+                title="OpenAI STT",
+                unique_id=None,
+            ),
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 9
+    data = {s.subentry_type: dict(s.data) for s in entry.subentries.values()}
+    assert data == {
+        "tts": {
+            "chat_model": "tts-1",
+            "prompt": "",
+            "voice": "onyx",
+            "tts_speed": 1.5,
+            "audio_format": "wav",
+        },
+        "stt": {"chat_model": "whisper-1", "prompt": "Kitchen talk"},
+    }
 
 
 async def test_newer_version_is_refused(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.openai_conversation.const import SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from custom_components.openai_conversation.tts import sentences
-from emulator import Error, OpenAIEmulator
+from emulator import Error, OpenAIEmulator, signature_of
 from homeassistant.components import stt, tts
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.const import CONF_NAME
@@ -134,11 +134,11 @@ async def test_tts_non_streaming(
         "Hello there.", "en", dict(entity.default_options)
     )
     assert extension == "mp3"
-    assert audio.startswith(b"ID3gpt-4o-mini-tts|coral|")
+    assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
     body = emulator.requests_to("/v1/audio/speech")[0].body
     assert body == {
         "model": "gpt-4o-mini-tts",
-        "voice": "coral",
+        "voice": "marin",
         "input": "Hello there.",
         "response_format": "mp3",
     }
@@ -148,16 +148,16 @@ async def test_tts_non_streaming(
     ("tts_data", "expected", "absent"),
     [
         (
-            {"model": "tts-1-hd", "voice": "onyx", "speed": 1.5, "audio_format": "flac"},
+            {"chat_model": "tts-1-hd", "voice": "onyx", "tts_speed": 1.5, "audio_format": "flac"},
             {"speed": 1.5, "response_format": "flac", "voice": "onyx"},
             {"instructions"},
         ),
         (
             {
-                "model": "gpt-4o-mini-tts",
+                "chat_model": "gpt-4o-mini-tts",
                 "voice": "ash",
-                "speed": 2.0,
-                "instructions": "Whisper",
+                "tts_speed": 2.0,
+                "prompt": "Whisper",
                 "audio_format": "opus",
             },
             {"instructions": "Whisper", "response_format": "opus"},
@@ -295,19 +295,21 @@ async def test_speech_subentry_flows(hass: HomeAssistant, setup_entry: MockConfi
         (setup_entry.entry_id, "tts"), context={"source": "user"}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_NAME: "Narrator", "model": "tts-1"}
+        result["flow_id"], {CONF_NAME: "Narrator", "chat_model": "tts-1"}
     )
     fields = {str(k) for k in result["data_schema"].schema}
-    assert fields == {"voice", "audio_format", "speed"}
+    assert fields == {"voice", "audio_format", "tts_speed"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"voice": "fable", "audio_format": "wav", "speed": 1.25}
+        result["flow_id"], {"voice": "fable", "audio_format": "wav", "tts_speed": 1.25}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Core's keys, and the prompt core's TTS reads even for models that ignore it.
     assert result["data"] == {
-        "model": "tts-1",
+        "chat_model": "tts-1",
+        "prompt": "",
         "voice": "fable",
         "audio_format": "wav",
-        "speed": 1.25,
+        "tts_speed": 1.25,
     }
     await hass.async_block_till_done()
     assert hass.states.get("tts.narrator") is not None
@@ -319,14 +321,14 @@ async def test_speech_subentry_flows(hass: HomeAssistant, setup_entry: MockConfi
     )
     assert CONF_NAME not in {str(k) for k in result["data_schema"].schema}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"model": "whisper-1"}
+        result["flow_id"], {"chat_model": "whisper-1"}
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"prompt": "Dutch smart home"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert dict(setup_entry.subentries[stt_sub.subentry_id].data) == {
-        "model": "whisper-1",
+        "chat_model": "whisper-1",
         "prompt": "Dutch smart home",
     }
 

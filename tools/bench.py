@@ -63,7 +63,13 @@ TTS_TEXT = (
     "so they could use some water."
 )
 OPTIONS = {"recommended": True, "llm_hass_api": ["assist"], "prompt": "Be brief."}
-TTS_OPTIONS = {"model": "gpt-4o-mini-tts", "voice": "coral", "speed": 1.0, "audio_format": "mp3"}
+TTS_OPTIONS = {
+    "chat_model": "gpt-4o-mini-tts",
+    "prompt": "",
+    "voice": "marin",
+    "tts_speed": 1.0,
+    "audio_format": "mp3",
+}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import conversation
+from homeassistant.components import ai_task, conversation
 from homeassistant.helpers import device_registry as dr, llm
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util.json import JsonObjectType
@@ -34,10 +34,14 @@ SINGLE_OWNER_DEVICES = hasattr(dr.DeviceEntry, "config_entry_id")
 # A tool result carries an llm.ToolResult (HA >= 2026.10) or a bare dict (older).
 TOOL_RESULT_OBJECTS = hasattr(llm, "ToolResult")
 
+# AI Task can evaluate questions (ai_task.evaluate, HA >= 2026.11).
+EVALUATION = hasattr(ai_task.AITaskEntityFeature, "EVALUATE")
+
 if TYPE_CHECKING:
     from .backends import Delta
 
 __all__ = [
+    "EVALUATION",
     "PROBATIO",
     "SINGLE_OWNER_DEVICES",
     "find_device",

@@ -13,10 +13,12 @@ from homeassistant.helpers import llm
 DOMAIN: Final = "openai_conversation"
 LOGGER = logging.getLogger(__package__)
 
-# Config entry version. Core's integration writes 2.1 to 2.8; 2.9 is ours and adds the
-# default subentries of the platforms core lacks, so taking over any core entry migrates.
+# Config entry version: core's own numbering, never one of ours. Core 2026.11 writes 2.8;
+# what this integration adds is stored in core's vocabulary (subentry types and keys core
+# reads, plus keys it ignores), so it needs no number. Entries of a later core minor, and
+# the 2.9 earlier releases of this integration wrote, keep their number.
 ENTRY_VERSION: Final = 2
-ENTRY_MINOR_VERSION: Final = 9
+ENTRY_MINOR_VERSION: Final = 8
 
 DEFAULT_ENTRY_TITLE: Final = "OpenAI"
 
@@ -46,8 +48,10 @@ SUBENTRY_CONVERSATION: Final = "conversation"
 SUBENTRY_AI_TASK: Final = "ai_task_data"
 SUBENTRY_STT: Final = "stt"
 SUBENTRY_TTS: Final = "tts"
+SUBENTRY_EVALUATION: Final = "ai_task_evaluate"
 DEFAULT_STT_NAME: Final = "OpenAI STT"
 DEFAULT_TTS_NAME: Final = "OpenAI TTS"
+DEFAULT_EVALUATION_NAME: Final = "OpenAI Evaluation"
 
 # Subentry option keys: the same names core uses, so taken-over entries keep their settings.
 CONF_CHAT_MODEL: Final = "chat_model"
@@ -56,6 +60,7 @@ CONF_IMAGE_MODEL: Final = "image_model"
 CONF_MAX_TOKENS: Final = "max_tokens"
 CONF_PROMPT: Final = "prompt"
 CONF_REASONING_EFFORT: Final = "reasoning_effort"
+CONF_REASONING_SUMMARY: Final = "reasoning_summary"
 CONF_RECOMMENDED: Final = "recommended"
 CONF_TEMPERATURE: Final = "temperature"
 CONF_TOP_P: Final = "top_p"
@@ -76,6 +81,9 @@ RECOMMENDED_MAX_TOKENS: Final = 3000
 RECOMMENDED_TEMPERATURE: Final = 1.0
 RECOMMENDED_TOP_P: Final = 1.0
 RECOMMENDED_REASONING_EFFORT: Final = "low"
+RECOMMENDED_REASONING_SUMMARY: Final = "auto"
+# The model of core's evaluation subentry (OpenAI's decisions endpoint).
+RECOMMENDED_DECISION_MODEL: Final = "gpt-6-luna"
 RECOMMENDED_VERBOSITY: Final = "medium"
 RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE: Final = "medium"
 
@@ -85,6 +93,7 @@ RECOMMENDED_CONVERSATION_OPTIONS: Final = {
     CONF_PROMPT: llm.DEFAULT_INSTRUCTIONS_PROMPT,
 }
 RECOMMENDED_AI_TASK_OPTIONS: Final = {CONF_RECOMMENDED: True}
+RECOMMENDED_EVALUATION_OPTIONS: Final = {CONF_CHAT_MODEL: RECOMMENDED_DECISION_MODEL}
 IMAGE_MODELS: Final = (
     "gpt-image-2.6-flare",
     "gpt-image-2.6-sunburst",
@@ -184,12 +193,16 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
 DEFAULT_CAPABILITIES: Final = ModelCapabilities()
 
 
-# Speech: subentry keys, models and what each model takes.
-CONF_MODEL: Final = "model"
+# Speech subentries store core's keys (the model in chat_model, TTS instructions in prompt,
+# speed in tts_speed), so core reads them after this integration is removed; voice and
+# audio_format are this integration's own additions, which core's TTS also reads or ignores.
+CONF_TTS_SPEED: Final = "tts_speed"
 CONF_VOICE: Final = "voice"
-CONF_SPEED: Final = "speed"
-CONF_INSTRUCTIONS: Final = "instructions"
 CONF_AUDIO_FORMAT: Final = "audio_format"
+# Options of a single TTS call (tts.speak's options), a vocabulary of their own.
+OPTION_MODEL: Final = "model"
+OPTION_SPEED: Final = "speed"
+OPTION_INSTRUCTIONS: Final = "instructions"
 STT_MODELS: Final = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 TTS_MODELS: Final = ("gpt-4o-mini-tts", "tts-1", "tts-1-hd")
 TTS_VOICES: Final = (
@@ -211,7 +224,8 @@ TTS_VOICES: Final = (
 TTS_FORMATS: Final = ("mp3", "wav", "opus", "aac", "flac")
 RECOMMENDED_STT_MODEL: Final = "gpt-4o-mini-transcribe"
 RECOMMENDED_TTS_MODEL: Final = "gpt-4o-mini-tts"
-RECOMMENDED_TTS_VOICE: Final = "coral"
+# Core's default voice, so a taken-over TTS keeps speaking with the same voice.
+RECOMMENDED_TTS_VOICE: Final = "marin"
 RECOMMENDED_TTS_SPEED: Final = 1.0
 RECOMMENDED_TTS_FORMAT: Final = "mp3"
 RECOMMENDED_STT_PROMPT: Final = (
@@ -219,14 +233,21 @@ RECOMMENDED_STT_PROMPT: Final = (
     "lights, switches, climate, media, timers and the weather, in rooms of a house."
 )
 RECOMMENDED_STT_OPTIONS: Final = {
-    CONF_MODEL: RECOMMENDED_STT_MODEL,
+    CONF_CHAT_MODEL: RECOMMENDED_STT_MODEL,
     CONF_PROMPT: RECOMMENDED_STT_PROMPT,
 }
 RECOMMENDED_TTS_OPTIONS: Final = {
-    CONF_MODEL: RECOMMENDED_TTS_MODEL,
+    CONF_CHAT_MODEL: RECOMMENDED_TTS_MODEL,
+    CONF_PROMPT: "",
     CONF_VOICE: RECOMMENDED_TTS_VOICE,
-    CONF_SPEED: RECOMMENDED_TTS_SPEED,
+    CONF_TTS_SPEED: RECOMMENDED_TTS_SPEED,
     CONF_AUDIO_FORMAT: RECOMMENDED_TTS_FORMAT,
+}
+# Keys earlier releases of this integration stored in speech subentries, and core's names.
+LEGACY_SPEECH_KEYS: Final = {
+    "model": CONF_CHAT_MODEL,
+    "speed": CONF_TTS_SPEED,
+    "instructions": CONF_PROMPT,
 }
 
 

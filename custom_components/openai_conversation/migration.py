@@ -2,8 +2,8 @@
 
 Version 1 was one entry per agent (options held the agent's settings). Version 2 holds
 one entry per API key with a subentry per agent; core's minor versions 1 to 8 add or
-repair subentries and registry links. Every step here is idempotent, so an entry of any
-2.x minor version migrates without losing or duplicating an agent, entity or device.
+repair subentries, options and registry links. Every step here is idempotent, so an entry
+of any 2.x minor version migrates without losing or duplicating an agent, entity or device.
 """
 
 from __future__ import annotations
@@ -17,21 +17,32 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from .client import provider
 from .compat import SINGLE_OWNER_DEVICES, find_device, move_device
 from .const import (
+    CONF_CHAT_MODEL,
+    CONF_PROMPT,
+    CONF_REASONING_SUMMARY,
     DEFAULT_AI_TASK_NAME,
     DEFAULT_ENTRY_TITLE,
+    DEFAULT_EVALUATION_NAME,
     DEFAULT_STT_NAME,
     DEFAULT_TTS_NAME,
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
+    LEGACY_SPEECH_KEYS,
     LOGGER,
+    PROVIDER_OPENAI,
     RECOMMENDED_AI_TASK_OPTIONS,
+    RECOMMENDED_EVALUATION_OPTIONS,
+    RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_STT_OPTIONS,
+    RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_OPTIONS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
+    SUBENTRY_EVALUATION,
     SUBENTRY_STT,
     SUBENTRY_TTS,
 )
@@ -42,21 +53,35 @@ DEFAULT_SUBENTRIES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
     (SUBENTRY_STT, DEFAULT_STT_NAME, RECOMMENDED_STT_OPTIONS),
     (SUBENTRY_TTS, DEFAULT_TTS_NAME, RECOMMENDED_TTS_OPTIONS),
 )
+# The subentries core's steps add, by the minor version each step writes, with the data
+# core gives them (this integration's entities fill in the rest). Speech and evaluation
+# need OpenAI's own servers, so other providers' entries don't get them.
+CORE_SUBENTRY_STEPS: tuple[tuple[int, str, str, Mapping[str, Any]], ...] = (
+    (3, SUBENTRY_AI_TASK, DEFAULT_AI_TASK_NAME, RECOMMENDED_AI_TASK_OPTIONS),
+    (5, SUBENTRY_TTS, DEFAULT_TTS_NAME, {CONF_PROMPT: "", CONF_CHAT_MODEL: RECOMMENDED_TTS_MODEL}),
+    (6, SUBENTRY_STT, DEFAULT_STT_NAME, {}),
+    (8, SUBENTRY_EVALUATION, DEFAULT_EVALUATION_NAME, RECOMMENDED_EVALUATION_OPTIONS),
+)
+OPENAI_ONLY_SUBENTRIES = frozenset({SUBENTRY_STT, SUBENTRY_TTS, SUBENTRY_EVALUATION})
 
 
-def _ensure_default_subentries(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    present = {sub.subentry_type for sub in entry.subentries.values()}
-    for subentry_type, title, data in DEFAULT_SUBENTRIES:
-        if subentry_type not in present:
-            hass.config_entries.async_add_subentry(
-                entry,
-                ConfigSubentry(
-                    data=MappingProxyType(dict(data)),
-                    subentry_type=subentry_type,
-                    title=title,
-                    unique_id=None,
-                ),
-            )
+def _ensure_subentry(
+    hass: HomeAssistant, entry: ConfigEntry, subentry_type: str, title: str, data: Mapping[str, Any]
+) -> None:
+    """Add a subentry of a type the entry lacks."""
+    if any(sub.subentry_type == subentry_type for sub in entry.subentries.values()):
+        return
+    if subentry_type in OPENAI_ONLY_SUBENTRIES and provider(entry.data) != PROVIDER_OPENAI:
+        return
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType(dict(data)),
+            subentry_type=subentry_type,
+            title=title,
+            unique_id=None,
+        ),
+    )
 
 
 async def async_migrate_integration(hass: HomeAssistant) -> None:
@@ -85,7 +110,7 @@ async def async_migrate_integration(hass: HomeAssistant) -> None:
         hass.config_entries.async_add_subentry(parent, subentry)
         _move_agent(hass, entry, parent, subentry, all_disabled)
         if parent is entry:
-            _ensure_default_subentries(hass, entry)
+            _ensure_subentry(hass, entry, *CORE_SUBENTRY_STEPS[0][1:])
             hass.config_entries.async_update_entry(
                 entry, title=DEFAULT_ENTRY_TITLE, options={}, version=2, minor_version=4
             )
@@ -161,21 +186,61 @@ def _repair_disabled_flags(hass: HomeAssistant, entry: ConfigEntry) -> None:
             )
 
 
+def _rename_reasoning_summaries(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Core's 2.7: "short" became "concise", which only the GPT-5 family takes."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type not in (SUBENTRY_CONVERSATION, SUBENTRY_AI_TASK):
+            continue
+        summary = subentry.data.get(CONF_REASONING_SUMMARY)
+        if summary == "short":
+            summary = "concise"
+        if summary == "concise" and not subentry.data.get(CONF_CHAT_MODEL, "").startswith("gpt-5"):
+            summary = RECOMMENDED_REASONING_SUMMARY
+        if summary != subentry.data.get(CONF_REASONING_SUMMARY):
+            data = {**subentry.data, CONF_REASONING_SUMMARY: summary}
+            hass.config_entries.async_update_subentry(entry, subentry, data=data)
+
+
+def _adopt_legacy_speech_keys(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Rename the speech keys earlier releases of this integration stored to core's."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type not in (SUBENTRY_STT, SUBENTRY_TTS):
+            continue
+        data = {LEGACY_SPEECH_KEYS.get(key, key): value for key, value in subentry.data.items()}
+        if subentry.subentry_type == SUBENTRY_TTS:
+            # Core's TTS reads both keys unconditionally.
+            data.setdefault(CONF_CHAT_MODEL, RECOMMENDED_TTS_MODEL)
+            data.setdefault(CONF_PROMPT, "")
+        if data != subentry.data:
+            hass.config_entries.async_update_subentry(entry, subentry, data=data)
+
+
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Bring a version 2 entry of any minor version up to ours."""
+    """Bring a version 2 entry of any minor version up to core's newest known one.
+
+    Each step is core's for the minor version it names, made idempotent. An entry of a
+    later minor (a newer core's, or 2.9 from earlier releases of this integration) keeps
+    its number: lowering it would make a newer core skip its own steps.
+    """
     if entry.version > ENTRY_VERSION:
         LOGGER.error("Entry %s comes from a newer version; downgrade refused", entry.title)
         return False
     if entry.version == 1:
         # Only async_setup can merge version 1 entries (it sees all of them at once).
         return False
-    LOGGER.debug("Migrating %s from 2.%s", entry.entry_id, entry.minor_version)
+    minor = entry.minor_version
+    LOGGER.debug("Migrating %s from 2.%s", entry.entry_id, minor)
     # With single-owner devices (HA >= 2026.10) HA's own registry migration did this.
-    if entry.minor_version < 2 and not SINGLE_OWNER_DEVICES:
+    if minor < 2 and not SINGLE_OWNER_DEVICES:
         _unlink_entry_level_devices(hass, entry)
-    if entry.minor_version < 4:
+    if minor < 4:
         _repair_disabled_flags(hass, entry)
-    if entry.minor_version < ENTRY_MINOR_VERSION:
-        _ensure_default_subentries(hass, entry)
-    hass.config_entries.async_update_entry(entry, minor_version=ENTRY_MINOR_VERSION)
+    if minor < 7:
+        _rename_reasoning_summaries(hass, entry)
+    for step, subentry_type, title, data in CORE_SUBENTRY_STEPS:
+        if minor < step:
+            _ensure_subentry(hass, entry, subentry_type, title, data)
+    _adopt_legacy_speech_keys(hass, entry)
+    if minor < ENTRY_MINOR_VERSION:
+        hass.config_entries.async_update_entry(entry, minor_version=ENTRY_MINOR_VERSION)
     return True

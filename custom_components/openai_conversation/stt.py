@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import OpenAIConfigEntry
 from .const import (
-    CONF_MODEL,
+    CONF_CHAT_MODEL,
     CONF_PROMPT,
     RECOMMENDED_STT_MODEL,
     RECOMMENDED_STT_PROMPT,
@@ -54,7 +54,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity."""
-        super().__init__(entry, subentry, subentry.data.get(CONF_MODEL, RECOMMENDED_STT_MODEL))
+        super().__init__(entry, subentry, subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL))
 
     @property
     def supported_languages(self) -> list[str]:
@@ -95,7 +95,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         language = speech_language(metadata.language)
         try:
             result = await self.entry.runtime_data.client.audio.transcriptions.create(
-                model=self.subentry.data.get(CONF_MODEL, RECOMMENDED_STT_MODEL),
+                model=self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
                 file=upload_file(metadata, audio),
                 language=language,
                 prompt=self.subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT),

@@ -32,16 +32,14 @@ from .const import (
     CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
     CONF_IMAGE_MODEL,
-    CONF_INSTRUCTIONS,
     CONF_MAX_TOKENS,
-    CONF_MODEL,
     CONF_PROMPT,
     CONF_REASONING_EFFORT,
     CONF_RECOMMENDED,
-    CONF_SPEED,
     CONF_TEMPERATURE,
     CONF_TIMEOUT,
     CONF_TOP_P,
+    CONF_TTS_SPEED,
     CONF_VERBOSITY,
     CONF_VOICE,
     CONF_WEB_SEARCH,
@@ -356,6 +354,8 @@ class SpeechFlowHandler(BaseSubentryFlow):
     """Add or reconfigure a speech subentry: model first, then what that model takes."""
 
     models: tuple[str, ...]
+    # Keys core's entity reads unconditionally, stored even where the model ignores them.
+    core_defaults: Mapping[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Name and model."""
@@ -365,7 +365,7 @@ class SpeechFlowHandler(BaseSubentryFlow):
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema[vol.Required(CONF_MODEL)] = _select(self.models, custom=True)
+        schema[vol.Required(CONF_CHAT_MODEL)] = _select(self.models, custom=True)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
@@ -379,14 +379,14 @@ class SpeechFlowHandler(BaseSubentryFlow):
     ) -> SubentryFlowResult:
         """What the chosen model takes."""
         if user_input is not None:
-            options = {**self.options, **user_input}
+            options = {**self.core_defaults, **self.options, **user_input}
             title = options.pop(CONF_NAME, None)
             if self._is_new:
                 return self.async_create_entry(title=title or self.default_name, data=options)
             return self.async_update_and_abort(
                 self._get_entry(), self._get_reconfigure_subentry(), data=options
             )
-        schema = vol.Schema(self._settings_fields(self.options[CONF_MODEL]))
+        schema = vol.Schema(self._settings_fields(self.options[CONF_CHAT_MODEL]))
         return self.async_show_form(
             step_id="settings",
             data_schema=self.add_suggested_values_to_schema(schema, self.options),
@@ -414,6 +414,7 @@ class TTSFlowHandler(SpeechFlowHandler):
     default_name = DEFAULT_TTS_NAME
     recommended = RECOMMENDED_TTS_OPTIONS
     models = TTS_MODELS
+    core_defaults = {CONF_PROMPT: ""}
 
     def _settings_fields(self, model: str) -> dict[Any, Any]:
         fields: dict[Any, Any] = {
@@ -425,11 +426,9 @@ class TTSFlowHandler(SpeechFlowHandler):
             ),
         }
         if tts_takes_speed(model):
-            fields[vol.Optional(CONF_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
+            fields[vol.Optional(CONF_TTS_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
                 NumberSelectorConfig(min=0.25, max=4.0, step=0.05)
             )
         if tts_takes_instructions(model):
-            fields[vol.Optional(CONF_INSTRUCTIONS)] = TextSelector(
-                TextSelectorConfig(multiline=True)
-            )
+            fields[vol.Optional(CONF_PROMPT)] = TextSelector(TextSelectorConfig(multiline=True))
         return fields

@@ -19,10 +19,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .client import OpenAIConfigEntry
 from .const import (
     CONF_AUDIO_FORMAT,
-    CONF_INSTRUCTIONS,
-    CONF_MODEL,
-    CONF_SPEED,
+    CONF_CHAT_MODEL,
+    CONF_PROMPT,
+    CONF_TTS_SPEED,
     CONF_VOICE,
+    OPTION_INSTRUCTIONS,
+    OPTION_MODEL,
+    OPTION_SPEED,
     RECOMMENDED_TTS_FORMAT,
     RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_SPEED,
@@ -92,25 +95,25 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
     _attr_has_entity_name = False
     _attr_supported_languages = list(SPEECH_LANGUAGE_CODES)
     _attr_default_language = "en"
-    _attr_supported_options = [CONF_VOICE, CONF_SPEED, CONF_INSTRUCTIONS, CONF_MODEL]
+    _attr_supported_options = [CONF_VOICE, OPTION_SPEED, OPTION_INSTRUCTIONS, OPTION_MODEL]
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity from the subentry's voice settings."""
         data = subentry.data
-        model = data.get(CONF_MODEL, RECOMMENDED_TTS_MODEL)
+        model = data.get(CONF_CHAT_MODEL, RECOMMENDED_TTS_MODEL)
         super().__init__(entry, subentry, model)
         self._attr_name = subentry.title
         self._format: str = data.get(CONF_AUDIO_FORMAT, RECOMMENDED_TTS_FORMAT)
         # Everything that shapes the audio is a default option, so HA's cache key (a hash
         # of the merged options) changes with it: a new voice gives new audio.
         defaults: dict[str, Any] = {
-            CONF_MODEL: model,
+            OPTION_MODEL: model,
             CONF_VOICE: data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE),
-            CONF_SPEED: data.get(CONF_SPEED, RECOMMENDED_TTS_SPEED),
+            OPTION_SPEED: data.get(CONF_TTS_SPEED, RECOMMENDED_TTS_SPEED),
             CONF_AUDIO_FORMAT: self._format,
         }
-        if data.get(CONF_INSTRUCTIONS):
-            defaults[CONF_INSTRUCTIONS] = data[CONF_INSTRUCTIONS]
+        if data.get(CONF_PROMPT):
+            defaults[OPTION_INSTRUCTIONS] = data[CONF_PROMPT]
         self._attr_default_options = defaults
 
     @callback
@@ -119,7 +122,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         return [tts.Voice(voice, voice.title()) for voice in TTS_VOICES]
 
     def _request(self, text: str, options: dict[str, Any]) -> dict[str, Any]:
-        model = options[CONF_MODEL]
+        model = options[OPTION_MODEL]
         request: dict[str, Any] = {
             "model": model,
             "voice": options[CONF_VOICE],
@@ -127,9 +130,9 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
             "response_format": "pcm" if self._format == "wav" else self._format,
         }
         if tts_takes_speed(model):
-            request["speed"] = float(options[CONF_SPEED])
-        if tts_takes_instructions(model) and options.get(CONF_INSTRUCTIONS):
-            request["instructions"] = options[CONF_INSTRUCTIONS]
+            request["speed"] = float(options[OPTION_SPEED])
+        if tts_takes_instructions(model) and options.get(OPTION_INSTRUCTIONS):
+            request["instructions"] = options[OPTION_INSTRUCTIONS]
         return request
 
     async def _audio(self, text: str, options: dict[str, Any]) -> AsyncGenerator[bytes]:

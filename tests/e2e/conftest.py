@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 import socket
 
 import aiohttp
 import pytest
 
-from tools.hass import HassClient, emulator_process, hass_process, prepare_config, wait_until_up
+from tools.hass import (
+    HassClient,
+    Process,
+    emulator_process,
+    hass_process,
+    prepare_config,
+    wait_until_up,
+)
 
 API_KEY = "sk-e2e-key"
 STARTUP_LIMIT = 240  # seconds; a cold CI machine compiles templates and loads the frontend
@@ -39,16 +46,31 @@ class LiveHass:
     base: str
     client: HassClient
     config_dir: Path
-    log: Path
+    process: Process
+    logs: list[Path] = field(default_factory=list)
 
-    def problems(self) -> list[str]:
-        """Return the log's tracebacks and HA's reports of deprecated use by this integration."""
-        lines = self.log.read_text(errors="replace").splitlines()
+    def lines(self, logs: list[Path] | None = None) -> list[str]:
+        """Return the lines of these logs (all of them by default)."""
+        logs = self.logs if logs is None else logs
+        return [line for log in logs for line in log.read_text(errors="replace").splitlines()]
+
+    def problems(self, logs: list[Path] | None = None) -> list[str]:
+        """Return the logs' tracebacks and HA's reports of deprecated use by this integration."""
         return [
             line
-            for line in lines
+            for line in self.lines(logs)
             if "Traceback" in line or ("Detected" in line and "openai_conversation" in line)
         ]
+
+    async def restart(self, while_stopped: Callable[[], None] = lambda: None) -> None:
+        """Stop Home Assistant and start it again on the same configuration, logged anew."""
+        await self.process.stop()
+        while_stopped()
+        self.process.log = self.logs[0].with_name(f"hass-{len(self.logs) + 1}.log")
+        self.logs.append(self.process.log)
+        await self.process.start()
+        await wait_until_up(self.client.session, f"{self.base}/api/onboarding", STARTUP_LIMIT)
+        await self.client.onboard_or_login()
 
 
 @pytest.fixture
@@ -72,7 +94,7 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
             await wait_until_up(session, f"{base}/api/onboarding", STARTUP_LIMIT)
             client = HassClient(session, base)
             await client.onboard_or_login()
-            yield LiveHass(base, client, config_dir, hass_log)
+            yield LiveHass(base, client, config_dir, hass, [hass_log])
     finally:
         await hass.stop()
         await emulator.stop()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+import shutil
+
+from emulator import signature_of
+
 from .conftest import API_KEY, LiveHass
 
 
@@ -33,5 +38,41 @@ async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
         "POST", "/api/tts_get_url", json={"engine_id": "tts.openai_tts", "message": "Hello there."}
     )
     audio = await client.call("GET", tts["path"])
-    assert audio.startswith(b"ID3gpt-4o-mini-tts|coral|")
+    assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
     assert live_hass.problems() == []
+
+
+async def test_built_in_integration_takes_the_entry_back(live_hass: LiveHass) -> None:
+    """Removing this integration hands its entry to the built-in one, which keeps working."""
+    client = live_hass.client
+    await client.ensure_openai_entry(API_KEY)
+    await live_hass.restart(
+        lambda: shutil.rmtree(live_hass.config_dir / "custom_components" / "openai_conversation")
+    )
+
+    entries = await client.call(
+        "GET", "/api/config/config_entries/entry?domain=openai_conversation"
+    )
+    assert [entry["state"] for entry in entries] == ["loaded"]
+    manifest = await client.ws({"type": "manifest/get", "integration": "openai_conversation"})
+    assert manifest["is_built_in"] is True
+    result = await client.call(
+        "POST",
+        "/api/conversation/process",
+        json={"text": "Turn on the kitchen light", "agent_id": "conversation.openai_conversation"},
+    )
+    assert result["response"]["speech"]["plain"]["speech"] == "Done: Kitchen light."
+    assert (await client.call("GET", "/api/states/light.kitchen_light"))["state"] == "on"
+    if find_spec("homeassistant.components.openai_conversation.tts") is not None:
+        # The built-in TTS (HA 2026.10+) speaks with the voice this integration stored.
+        tts = await client.call(
+            "POST",
+            "/api/tts_get_url",
+            json={"engine_id": "tts.openai_tts", "message": "Hello there."},
+        )
+        audio = await client.call("GET", tts["path"])
+        assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
+    assert live_hass.problems(live_hass.logs[:1]) == []
+    # After the hand-over only errors count: the built-in integration's own reports (HA
+    # 2026.11 flags its lazy SDK imports as blocking calls) are core's to fix.
+    assert [line for line in live_hass.lines(live_hass.logs[1:]) if " ERROR (" in line] == []
