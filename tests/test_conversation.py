@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from custom_components.openai_conversation.const import (
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import offered_name
 from homeassistant.components import conversation
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session, intent
 
@@ -304,3 +305,29 @@ async def test_api_key_never_logged(
     await hass.async_block_till_done()
     assert "OpenAI request failed (invalid_auth)" in caplog.text
     assert API_KEY not in caplog.text
+
+
+async def test_agent_answers_under_the_entry_id(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Automations from core's first version use the entry id as agent_id, as core allows."""
+    second = ConfigSubentry(
+        data=MappingProxyType({"recommended": False, "chat_model": "gpt-4.1"}),
+        subentry_type="conversation",
+        title="Second",
+        unique_id=None,
+    )
+    hass.config_entries.async_add_subentry(config_entry, second)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    emulator.queue(Reply([Text("First agent here.")]))
+    result = await hass.async_create_task(
+        conversation.async_converse(hass, "Hi", None, Context(), agent_id=config_entry.entry_id)
+    )
+    assert result.response.speech["plain"]["speech"] == "First agent here."
+    # The entry's first agent answers, not whichever was set up last.
+    assert emulator.requests_to("/v1/responses")[0].body["model"] == "gpt-4o-mini"
+    assert conversation.async_get_agent_info(hass, config_entry.entry_id) is not None
+
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    assert conversation.async_get_agent_info(hass, config_entry.entry_id) is None

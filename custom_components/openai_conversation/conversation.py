@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from homeassistant.components import conversation
+from homeassistant.components.conversation.models import AbstractConversationAgent
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_LLM_HASS_API, MATCH_ALL
 from homeassistant.core import HomeAssistant
@@ -34,6 +35,7 @@ async def async_setup_entry(
 
 class OpenAIConversationEntity(
     conversation.ConversationEntity,
+    AbstractConversationAgent,
     OpenAIBaseLLMEntity,
 ):
     """An Assist agent backed by an OpenAI model."""
@@ -45,6 +47,27 @@ class OpenAIConversationEntity(
         super().__init__(entry, subentry)
         if subentry.data.get(CONF_LLM_HASS_API):
             self._attr_supported_features = conversation.ConversationEntityFeature.CONTROL
+
+    async def async_added_to_hass(self) -> None:
+        """Also answer under the entry's id, which older automations use as agent_id."""
+        await super().async_added_to_hass()
+        if self._is_entry_agent:
+            conversation.async_set_agent(self.hass, self.entry, self)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Stop answering under the entry's id."""
+        if self._is_entry_agent:
+            conversation.async_unset_agent(self.hass, self.entry)
+        await super().async_will_remove_from_hass()
+
+    @property
+    def _is_entry_agent(self) -> bool:
+        """Return whether this is the entry's first agent (a merged version 1 entry's own)."""
+        first = next(
+            (s for s in self.entry.subentries.values() if s.subentry_type == SUBENTRY_CONVERSATION),
+            None,
+        )
+        return first is not None and first.subentry_id == self.subentry.subentry_id
 
     @property
     def supported_languages(self) -> Literal["*"]:
