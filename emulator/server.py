@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .audio_api import speech_audio
 from .chat_api import full_completion, stream_chunks
+from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
@@ -118,6 +119,7 @@ class OpenAIEmulator:
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
         app.router.add_post("/v1/embeddings", self._embeddings)
+        app.router.add_post("/v1/decisions", self._decisions)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
         app.router.add_get("/emulator/requests", self._recorded)
         self._runner = web.AppRunner(app, access_log=None)
@@ -195,6 +197,12 @@ class OpenAIEmulator:
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         return web.json_response(embeddings_response(request["json"] or {}))
+
+    async def _decisions(self, request: web.Request) -> web.Response:
+        body = request["json"] or {}
+        if problem := decision_problem(body):
+            return web.json_response(_error_body(Error(400, problem)), status=400)
+        return web.json_response(decision_response(body))
 
     async def _transcriptions(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -346,18 +354,65 @@ INTEGER_PARAMETERS = ("max_output_tokens", "max_tokens", "max_completion_tokens"
 
 
 # Reasoning models refuse sampling parameters ("Unsupported parameter").
-REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
+PRO_MODE_PREFIXES = ("gpt-5.6", "gpt-5.7", "gpt-5.8", "gpt-5.9", "gpt-6")
+SERVICE_TIERS = ("auto", "default", "flex", "priority", "scale")
+REASONING_SUMMARIES = ("auto", "concise", "detailed")
+REASONING_MODES = ("standard", "pro")
 SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 def _invalid_request(body: dict[str, Any]) -> Error | None:
     """Return the 400 OpenAI would answer this model request with, if any."""
-    return _invalid_type(body) or _unsupported_parameter(body) or _invalid_format(body)
+    return (
+        _invalid_type(body)
+        or _unsupported_parameter(body)
+        or _invalid_option(body)
+        or _invalid_format(body)
+    )
+
+
+def _invalid_value(name: str, value: Any) -> Error:
+    return Error(
+        400, f"Invalid value: '{value}'. Unsupported value for '{name}'.", code="invalid_value"
+    )
+
+
+def _invalid_option(body: dict[str, Any]) -> Error | None:
+    """Check the tier, storage and reasoning options as OpenAI does."""
+    model = str(body.get("model", ""))
+    if "service_tier" in body and body["service_tier"] not in SERVICE_TIERS:
+        return _invalid_value("service_tier", body["service_tier"])
+    if "store" in body and not isinstance(body["store"], bool):
+        return _invalid_value("store", body["store"])
+    reasoning = body.get("reasoning") or {}
+    summary, mode = reasoning.get("summary"), reasoning.get("mode")
+    if summary is not None and summary not in REASONING_SUMMARIES:
+        return _invalid_value("reasoning.summary", summary)
+    # Only the GPT-5 family summarizes concisely (core's 2.7 migration rewrites the rest).
+    if summary == "concise" and not model.startswith("gpt-5"):
+        return _invalid_value("reasoning.summary", summary)
+    if mode is not None and (
+        mode not in REASONING_MODES or (mode == "pro" and not model.startswith(PRO_MODE_PREFIXES))
+    ):
+        return _invalid_value("reasoning.mode", mode)
+    web_search = any(t.get("type") == "web_search" for t in body.get("tools") or [])
+    if web_search and reasoning.get("effort") == "minimal":
+        return Error(
+            400,
+            "The following tools cannot be used with reasoning.effort 'minimal': web_search.",
+            code="invalid_value",
+        )
+    return None
 
 
 def _unsupported_parameter(body: dict[str, Any]) -> Error | None:
     model = str(body.get("model", ""))
     if not model.startswith(REASONING_PREFIXES) or "-chat" in model:
+        return None
+    if (body.get("reasoning") or {}).get("effort") == "none" and model.startswith(
+        ("gpt-5.", "gpt-6")  # GPT-5.1 and newer sample again with reasoning off
+    ):
         return None
     for name in ("temperature", "top_p"):
         if name in body:

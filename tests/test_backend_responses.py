@@ -11,7 +11,7 @@ import pytest
 from custom_components.openai_conversation.backends import TurnRequest
 from custom_components.openai_conversation.backends.responses import build_params, history_to_input
 from custom_components.openai_conversation.compat import vol
-from custom_components.openai_conversation.const import model_capabilities
+from custom_components.openai_conversation.const import NO_CITATIONS_HINT, model_capabilities
 from custom_components.openai_conversation.schema import structured_output_schema
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
@@ -62,6 +62,33 @@ def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversati
         (
             {"chat_model": "gpt-5-pro", "reasoning_effort": "low"},
             {"reasoning": {"effort": "high", "summary": "auto"}},
+            set(),
+        ),
+        # Core's reasoning summary: "concise" only for GPT-5, "off" sends none.
+        (
+            {"chat_model": "gpt-5-mini", "reasoning_summary": "concise"},
+            {"reasoning": {"effort": "low", "summary": "concise"}},
+            set(),
+        ),
+        (
+            {"chat_model": "o3", "reasoning_summary": "concise"},
+            {"reasoning": {"effort": "low", "summary": "auto"}},
+            set(),
+        ),
+        (
+            {"chat_model": "o3", "reasoning_summary": "off"},
+            {"reasoning": {"effort": "low"}},
+            set(),
+        ),
+        # Pro mode where the model has it (GPT-5.6+, GPT-6), and nowhere else.
+        (
+            {"chat_model": "gpt-6-luna", "pro_mode": True, "temperature": 0.3},
+            {"reasoning": {"effort": "low", "summary": "auto", "mode": "pro"}},
+            {"temperature", "top_p"},
+        ),
+        (
+            {"chat_model": "gpt-5-mini", "pro_mode": True},
+            {"reasoning": {"effort": "low", "summary": "auto"}},
             set(),
         ),
     ],
@@ -215,3 +242,32 @@ def test_tool_schemas_are_converted_once_per_content() -> None:
     )
     assert again["parameters"] is first["parameters"]
     assert changed["parameters"]["properties"]["area"]["enum"] == ["kitchen", "attic"]
+
+
+@pytest.mark.parametrize("server_tools", [True, False], ids=["openai", "other server"])
+def test_openai_only_parameters(hass: HomeAssistant, server_tools: bool) -> None:
+    """Storage, tier and cache key go to OpenAI's servers only; others never see them."""
+    options = {
+        "chat_model": "gpt-5-mini",
+        "store_responses": True,
+        "service_tier": "flex",
+        "web_search": True,
+    }
+    request = TurnRequest(options=options, model="gpt-5-mini", cache_key="subentry-1")
+    log = _chat_log(hass, conversation.SystemContent("Be brief."))
+    params = build_params(log, request, server_tools=server_tools)
+    openai_only = {"store": True, "service_tier": "flex", "prompt_cache_key": "subentry-1"}
+    if server_tools:
+        assert params.items() >= openai_only.items()
+        # Citations are off by default (core's inline_citations): the model is told so.
+        assert params["input"][1] == {
+            "type": "message",
+            "role": "developer",
+            "content": NO_CITATIONS_HINT,
+        }
+    else:
+        assert params["store"] is False
+        assert not {"service_tier", "prompt_cache_key"} & params.keys()
+        assert len(params["input"]) == 1
+    options["inline_citations"] = True
+    assert len(build_params(log, request, server_tools=server_tools)["input"]) == 1

@@ -234,22 +234,74 @@ async def test_add_advanced_agent_with_location(
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"chat_model": "gpt-5", "max_tokens": 800}
     )
+    model_options = {
+        "reasoning_effort": "minimal",
+        "verbosity": "low",
+        "web_search": True,
+        "search_context_size": "high",
+        "user_location": True,
+        "code_interpreter": False,
+    }
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], model_options)
+    # OpenAI refuses web search with minimal reasoning: the form says so and keeps the input.
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"web_search": "web_search_minimal_reasoning"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {
-            "reasoning_effort": "minimal",
-            "verbosity": "low",
-            "web_search": True,
-            "search_context_size": "high",
-            "user_location": True,
-            "code_interpreter": False,
-        },
+        result["flow_id"], {**model_options, "reasoning_effort": "low"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["country"] == "NL"
     assert result["data"]["timezone"] == hass.config.time_zone
     assert result["data"]["chat_model"] == "gpt-5"
-    assert result["data"]["reasoning_effort"] == "minimal"
+    assert result["data"]["reasoning_effort"] == "low"
+
+
+async def test_cores_options_are_offered_where_the_model_takes_them(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """Core's tier, storage, summary, pro mode and citation options, per model."""
+    result = await _subentry_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Pro", "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4o-realtime-preview", "max_tokens": 800}
+    )
+    assert result["errors"] == {"chat_model": "model_not_supported"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-6-luna", "max_tokens": 800}
+    )
+    fields = {str(k): k for k in result["data_schema"].schema}
+    assert {"service_tier", "store_responses", "reasoning_summary", "pro_mode"} <= set(fields)
+    assert "temperature" not in fields
+    tiers = result["data_schema"].schema[fields["service_tier"]].config["options"]
+    assert tiers == ["auto", "default", "flex", "priority"]
+    summaries = result["data_schema"].schema[fields["reasoning_summary"]].config["options"]
+    assert summaries == ["auto", "detailed", "off"]  # "concise" is GPT-5 only
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            "reasoning_effort": "low",
+            "reasoning_summary": "off",
+            "service_tier": "flex",
+            "store_responses": True,
+            "pro_mode": True,
+            "web_search": True,
+            "inline_citations": True,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (
+        result["data"].items()
+        >= {
+            "chat_model": "gpt-6-luna",
+            "reasoning_summary": "off",
+            "service_tier": "flex",
+            "store_responses": True,
+            "pro_mode": True,
+            "inline_citations": True,
+        }.items()
+    )
 
 
 async def test_reconfigure_agent_keeps_and_drops_options(

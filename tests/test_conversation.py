@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openai_conversation.const import (
     MAX_TOOL_ITERATIONS,
+    NO_CITATIONS_HINT,
     RECOMMENDED_CONVERSATION_OPTIONS,
 )
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
@@ -22,6 +23,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session, intent
 
 from .conftest import API_KEY
+from .core_entries import core_advanced_agent
 
 AGENT = "conversation.openai_conversation"
 
@@ -331,3 +333,45 @@ async def test_agent_answers_under_the_entry_id(
 
     await hass.config_entries.async_unload(config_entry.entry_id)
     assert conversation.async_get_agent_info(hass, config_entry.entry_id) is None
+
+
+@pytest.mark.parametrize("subentry_options", [core_advanced_agent(8)])
+async def test_cores_options_reach_openai(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """An agent set up in core's form keeps working as configured there."""
+    (agent,) = setup_entry.subentries.values()
+    emulator.fail_next(
+        "/v1/responses",
+        Error(429, "Resource unavailable for Flex processing. Retry later.", "rate_limit_error"),
+    )
+    emulator.queue(
+        Reply([Text("Sunny in Amsterdam ([weather.com](https://weather.com/nl)). Enjoy!", 5)])
+    )
+    result = await ask(hass, "What is the weather?")
+    # Citations cut (inline_citations off), however the deltas split them.
+    assert result.response.speech["plain"]["speech"] == "Sunny in Amsterdam. Enjoy!"
+    flex, default = (r.body for r in emulator.requests_to("/v1/responses"))
+    # Flex capacity ran out: the same request again on the default tier.
+    assert (flex["service_tier"], default["service_tier"]) == ("flex", "default")
+    assert {k: v for k, v in default.items() if k != "service_tier"} == {
+        k: v for k, v in flex.items() if k != "service_tier"
+    }
+    assert default["store"] is True
+    assert default["prompt_cache_key"] == agent.subentry_id
+    assert default["reasoning"] == {"effort": "low", "summary": "concise"}
+    assert default["input"][1]["content"] == NO_CITATIONS_HINT
+    assert default["tools"][-1]["type"] == "web_search"
+
+
+@pytest.mark.parametrize("subentry_options", [core_advanced_agent(8)])
+async def test_flex_retry_only_for_flex_capacity(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Any other rate limit is an error, not a silent second request on another tier."""
+    emulator.fail_next(
+        "/v1/responses", Error(429, "Rate limit reached for requests.", "rate_limit_error")
+    )
+    result = await ask(hass, "Hi")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert len(emulator.requests_to("/v1/responses")) == 1

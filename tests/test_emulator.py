@@ -47,6 +47,14 @@ REFUSED: dict[str, dict[str, Any]] = {
     "a strict schema with an optional property": {
         "text": _format(schema={**STRICT_OBJECT, "required": []})
     },
+    "an unknown service tier": {"service_tier": "fast"},
+    "a concise summary outside GPT-5": {"model": "o3", "reasoning": {"summary": "concise"}},
+    "pro mode before GPT-5.6": {"model": "gpt-5-mini", "reasoning": {"mode": "pro"}},
+    "web search with minimal reasoning": {
+        "model": "gpt-5-mini",
+        "reasoning": {"effort": "minimal"},
+        "tools": [{"type": "web_search"}],
+    },
     "a strict schema allowing extra properties": {
         "text": _format(schema={**STRICT_OBJECT, "additionalProperties": True})
     },
@@ -83,3 +91,62 @@ async def test_chat_completions_checks_the_schema_name(client: openai.AsyncOpenA
                 "json_schema": {"name": "Weather report", "schema": STRICT_OBJECT, "strict": True},
             },
         )
+
+
+DECISION: dict[str, Any] = {
+    "model": "gpt-6-luna",
+    "input": "The package is at the door.",
+    "questions": [
+        {"type": "predicate", "name": "delivered", "instructions": "Has it arrived?"},
+        {
+            "type": "choice",
+            "name": "where",
+            "instructions": "Where is it?",
+            "choices": [{"value": "door"}, {"value": "mailbox"}],
+        },
+    ],
+}
+REFUSED_DECISIONS: dict[str, dict[str, Any]] = {
+    "an unknown field": {"temperature": 0.5},
+    "an assistant message": {
+        "input": [{"role": "assistant", "content": [{"type": "input_text", "text": "hi"}]}]
+    },
+    "an image by URL": {
+        "input": [
+            {
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": "https://example.com/a.png"}],
+            }
+        ]
+    },
+    "a choice with one option": {
+        "questions": [
+            {"type": "choice", "name": "c", "instructions": "x", "choices": [{"value": "a"}]}
+        ]
+    },
+    "duplicate names": {
+        "questions": [
+            {"type": "predicate", "name": "a", "instructions": "x"},
+            {"type": "predicate", "name": "a", "instructions": "y"},
+        ]
+    },
+    "a question field of another type": {
+        "questions": [{"type": "predicate", "name": "a", "instructions": "x", "levels": []}]
+    },
+}
+
+
+@pytest.mark.parametrize("change", REFUSED_DECISIONS.values(), ids=list(REFUSED_DECISIONS))
+async def test_decisions_refused_like_openai(
+    client: openai.AsyncOpenAI, change: dict[str, Any]
+) -> None:
+    with pytest.raises(openai.BadRequestError):
+        await client.post("/decisions", body={**DECISION, **change}, cast_to=object)
+
+
+async def test_decisions_answer_in_question_order(client: openai.AsyncOpenAI) -> None:
+    decision: Any = await client.post("/decisions", body=DECISION, cast_to=object)
+    delivered, where = decision["answers"]
+    assert (delivered["type"], delivered["name"]) == ("predicate", "delivered")
+    assert where["choice"] in ("door", "mailbox")
+    assert sum(p["probability"] for p in where["probabilities"]) == pytest.approx(1)

@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
 import json
 import logging
 import os
@@ -25,7 +27,6 @@ import time
 from typing import Any
 
 import aiohttp
-import httpx
 import openai
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,9 +286,11 @@ async def run(
                     await recorded(session, base, 1)
                     break
                 await asyncio.sleep(0.1)
-            # An httpx client like HA's shared one (openai 3.x types it as httpx2's; it
-            # accepts both at run time).
-            http_client: Any = httpx.AsyncClient()
+            # A client of the library HA's shared one uses (httpx up to HA 2026.10, httpx2
+            # from 2026.11); openai 3.x types it as httpx2's and accepts both at run time.
+            http_client: Any = import_module(
+                "httpx2" if find_spec("httpx") is None else "httpx"
+            ).AsyncClient()
             raw = openai.AsyncOpenAI(api_key=KEY, base_url=f"{base}/v1", http_client=http_client)
             results |= await run_ours(
                 session, base, raw, turns, entity_counts, history_counts, scale_turns

@@ -13,8 +13,15 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import OpenAIConfigEntry
-from .compat import vol
-from .const import CONF_IMAGE_MODEL, DOMAIN, LOGGER, RECOMMENDED_IMAGE_MODEL, SUBENTRY_AI_TASK
+from .compat import EVALUATION, vol
+from .const import (
+    CONF_IMAGE_MODEL,
+    DOMAIN,
+    LOGGER,
+    RECOMMENDED_IMAGE_MODEL,
+    SUBENTRY_AI_TASK,
+    SUBENTRY_EVALUATION,
+)
 from .entity import OpenAIBaseLLMEntity, async_add_subentry_entities
 from .errors import translate_error
 from .images import async_generate_image
@@ -29,10 +36,20 @@ async def async_setup_entry(
     entry: OpenAIConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up one AI Task entity per AI Task subentry."""
+    """Set up one AI Task entity per AI Task subentry, and per evaluation subentry."""
     async_add_subentry_entities(
         entry, async_add_entities, (SUBENTRY_AI_TASK,), lambda e, s: [OpenAITaskEntity(e, s)]
     )
+    # Before HA 2026.11 an evaluation subentry (core writes one) is kept without an entity.
+    if EVALUATION:
+        from .evaluation import OpenAIEvaluationEntity  # noqa: PLC0415 - HA 2026.11+ only
+
+        async_add_subentry_entities(
+            entry,
+            async_add_entities,
+            (SUBENTRY_EVALUATION,),
+            lambda e, s: [OpenAIEvaluationEntity(e, s)],
+        )
 
 
 def _structured_reply(text: str, structure: vol.Schema) -> Any:

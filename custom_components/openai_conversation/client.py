@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import openai
 
 from homeassistant.config_entries import ConfigEntry
@@ -40,6 +39,8 @@ from .const import (
 
 # Every SDK resource the integration calls.
 SDK_RESOURCES = ("audio", "chat", "embeddings", "images", "models", "responses")
+# Resources only newer SDKs have (decisions: openai 3.2x, for ai_task.evaluate).
+OPTIONAL_SDK_RESOURCES = ("decisions",)
 
 
 @dataclass(slots=True)
@@ -97,7 +98,7 @@ def _make_client(data: Mapping[str, Any], http_client: Any) -> openai.AsyncOpenA
     common: dict[str, Any] = {
         # One retry: a voice satellite waits for the whole retry budget.
         "max_retries": 1,
-        "timeout": httpx.Timeout(DEFAULT_REQUEST_TIMEOUT, connect=10.0),
+        "timeout": openai.Timeout(DEFAULT_REQUEST_TIMEOUT, connect=10.0),
         "http_client": http_client,
     }
     key = data.get(CONF_API_KEY) or None
@@ -130,6 +131,8 @@ def _make_client(data: Mapping[str, Any], http_client: Any) -> openai.AsyncOpenA
     # The SDK imports a resource's module on first use; import them here, not in the loop.
     for resource in SDK_RESOURCES:
         getattr(client, resource)
+    for resource in OPTIONAL_SDK_RESOURCES:
+        getattr(client, resource, None)
     return client
 
 

@@ -9,6 +9,7 @@ integration calls these helpers and never checks a version number.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +38,30 @@ TOOL_RESULT_OBJECTS = hasattr(llm, "ToolResult")
 # AI Task can evaluate questions (ai_task.evaluate, HA >= 2026.11).
 EVALUATION = hasattr(ai_task.AITaskEntityFeature, "EVALUATE")
 
+
+def _http_errors(name: str) -> tuple[type[Exception], ...]:
+    """Return an error class of each HTTP library installed, for one except clause.
+
+    The SDK uses httpx (openai 2.x) or httpx2 (3.x); Home Assistant's shared client is
+    httpx up to 2026.10 and httpx2 from 2026.11 on (which aliases `import httpx` to it).
+    """
+    libraries = [import_module(name) for name in ("httpx", "httpx2") if find_spec(name)]
+    return tuple({getattr(library, name) for library in libraries})
+
+
+# A dropped connection or a failed download, whichever library raised it.
+TRANSPORT_ERRORS = _http_errors("TransportError")
+HTTP_ERRORS = _http_errors("HTTPError")
+
 if TYPE_CHECKING:
     from .backends import Delta
 
 __all__ = [
     "EVALUATION",
+    "HTTP_ERRORS",
     "PROBATIO",
     "SINGLE_OWNER_DEVICES",
+    "TRANSPORT_ERRORS",
     "find_device",
     "move_device",
     "schema_to_json",

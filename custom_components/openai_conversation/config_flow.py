@@ -29,7 +29,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .client import async_create_client, normalize_azure, provider
-from .compat import vol
+from .compat import EVALUATION, vol
 from .const import (
     API_MODE_AUTO,
     API_MODE_CHAT,
@@ -55,14 +55,16 @@ from .const import (
     RECOMMENDED_CONVERSATION_OPTIONS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
+    SUBENTRY_EVALUATION,
     SUBENTRY_STT,
     SUBENTRY_TTS,
     VALIDATION_TIMEOUT,
 )
-from .migration import DEFAULT_SUBENTRIES
+from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES
 from .subentry_flows import (
     AITaskFlowHandler,
     ConversationFlowHandler,
+    EvaluationFlowHandler,
     STTFlowHandler,
     TTSFlowHandler,
 )
@@ -217,7 +219,7 @@ def _title(data: Mapping[str, Any]) -> str:
 
 
 def default_subentries(data: Mapping[str, Any]) -> list[ConfigSubentryData]:
-    """Return the subentries a new entry starts with (speech only on OpenAI's servers)."""
+    """Return the subentries a new entry starts with (speech and evaluation: OpenAI only)."""
     chat_only = provider(data) != PROVIDER_OPENAI
     subentries = [
         ConfigSubentryData(
@@ -228,8 +230,10 @@ def default_subentries(data: Mapping[str, Any]) -> list[ConfigSubentryData]:
         )
     ]
     for kind, title, options in DEFAULT_SUBENTRIES:
-        if chat_only and kind in (SUBENTRY_STT, SUBENTRY_TTS):
+        if chat_only and kind in OPENAI_ONLY_SUBENTRIES:
             continue
+        if kind == SUBENTRY_EVALUATION and not EVALUATION:
+            continue  # Home Assistant before 2026.11 cannot evaluate
         subentries.append(
             ConfigSubentryData(subentry_type=kind, data=options, title=title, unique_id=None)
         )
@@ -383,9 +387,12 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Return the subentry types an entry can hold."""
-        return {
+        types: dict[str, type[ConfigSubentryFlow]] = {
             SUBENTRY_CONVERSATION: ConversationFlowHandler,
             SUBENTRY_AI_TASK: AITaskFlowHandler,
             SUBENTRY_STT: STTFlowHandler,
             SUBENTRY_TTS: TTSFlowHandler,
         }
+        if EVALUATION:  # Home Assistant 2026.11+
+            types[SUBENTRY_EVALUATION] = EvaluationFlowHandler
+        return types

@@ -72,6 +72,10 @@ CONF_WEB_SEARCH_CITY: Final = "city"
 CONF_WEB_SEARCH_REGION: Final = "region"
 CONF_WEB_SEARCH_COUNTRY: Final = "country"
 CONF_WEB_SEARCH_TIMEZONE: Final = "timezone"
+CONF_WEB_SEARCH_INLINE_CITATIONS: Final = "inline_citations"
+CONF_STORE_RESPONSES: Final = "store_responses"
+CONF_SERVICE_TIER: Final = "service_tier"
+CONF_PRO_MODE: Final = "pro_mode"
 
 RECOMMENDED_CHAT_MODEL: Final = "gpt-4o-mini"
 # Core 2026.11's choice; OpenAI shut DALL-E down on 2026-05-12 and shuts gpt-image-1-mini
@@ -84,6 +88,7 @@ RECOMMENDED_REASONING_EFFORT: Final = "low"
 RECOMMENDED_REASONING_SUMMARY: Final = "auto"
 # The model of core's evaluation subentry (OpenAI's decisions endpoint).
 RECOMMENDED_DECISION_MODEL: Final = "gpt-6-luna"
+DECISION_MODELS: Final = (RECOMMENDED_DECISION_MODEL,)
 RECOMMENDED_VERBOSITY: Final = "medium"
 RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE: Final = "medium"
 
@@ -112,6 +117,64 @@ DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 CONF_TIMEOUT: Final = "timeout"
 
 VERBOSITY_LEVELS: Final = ("low", "medium", "high")
+REASONING_SUMMARIES: Final = ("auto", "concise", "detailed", "off")
+SERVICE_TIERS: Final = ("auto", "default", "flex", "priority")
+RECOMMENDED_SERVICE_TIER: Final = "auto"
+# Models OpenAI serves without the Flex or without the Priority tier (its pricing page lists
+# the tiers per model); the form offers only the tiers a model has.
+NO_FLEX_MODELS: Final = (
+    "gpt-5.3",
+    "gpt-5.2-chat",
+    "gpt-5.1-chat",
+    "gpt-5-chat",
+    "gpt-5.2-codex",
+    "gpt-5.1-codex",
+    "gpt-5-codex",
+    "gpt-5.2-pro",
+    "gpt-5-pro",
+    "gpt-4",
+    "o1",
+    "o3-pro",
+    "o3-deep-research",
+    "o4-mini-deep-research",
+    "o3-mini",
+    "codex-mini",
+)
+NO_PRIORITY_MODELS: Final = (
+    "gpt-5-nano",
+    "gpt-5.3-chat",
+    "gpt-5.2-chat",
+    "gpt-5.1-chat",
+    "gpt-5.1-codex-mini",
+    "gpt-5-chat",
+    "gpt-5.2-pro",
+    "gpt-5-pro",
+    "o1",
+    "o3-pro",
+    "o3-deep-research",
+    "o4-mini-deep-research",
+    "o3-mini",
+    "codex-mini",
+)
+# Said to the model when web search is on and citations are off; links read aloud are noise.
+NO_CITATIONS_HINT: Final = "When you search the web, do not include source citations or links."
+
+
+def service_tiers(model: str) -> tuple[str, ...]:
+    """Return the processing tiers a model is served in."""
+    return tuple(
+        tier
+        for tier in SERVICE_TIERS
+        if not (tier == "flex" and model.startswith(NO_FLEX_MODELS))
+        and not (tier == "priority" and model.startswith(NO_PRIORITY_MODELS))
+    )
+
+
+def reasoning_summaries(model: str) -> tuple[str, ...]:
+    """Return the reasoning summary levels a model takes ("concise": GPT-5 family only)."""
+    return tuple(s for s in REASONING_SUMMARIES if s != "concise" or model.startswith("gpt-5"))
+
+
 WEB_SEARCH_CONTEXT_SIZES: Final = ("low", "medium", "high")
 
 
@@ -124,6 +187,8 @@ class ModelCapabilities:
     web_search: bool = True
     code_interpreter: bool = True
     supported: bool = True
+    # reasoning.mode "pro": deeper reasoning, GPT-5.6 and newer.
+    pro_mode: bool = False
 
     @property
     def reasoning(self) -> bool:
@@ -141,6 +206,9 @@ class ModelCapabilities:
 _O_SERIES = ModelCapabilities(reasoning_efforts=("low", "medium", "high"))
 _GPT5 = ModelCapabilities(reasoning_efforts=("minimal", "low", "medium", "high"), verbosity=True)
 _GPT5_NEWER = ModelCapabilities(reasoning_efforts=("none", "low", "medium", "high"), verbosity=True)
+_PRO_CAPABLE = ModelCapabilities(
+    reasoning_efforts=("none", "low", "medium", "high"), verbosity=True, pro_mode=True
+)
 
 # First matching prefix wins, so specific prefixes come before general ones.
 MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
@@ -184,7 +252,9 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
             reasoning_efforts=_GPT5.reasoning_efforts, verbosity=True, web_search=False
         ),
     ),
+    *((f"gpt-5.{minor}", _PRO_CAPABLE) for minor in range(6, 10)),
     ("gpt-5.", _GPT5_NEWER),
+    ("gpt-6", _PRO_CAPABLE),
     ("gpt-5", _GPT5),
     ("gpt-4.1-nano", ModelCapabilities(web_search=False)),
     ("gpt-4-turbo", ModelCapabilities(web_search=False)),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 import json
 
-import httpx
 import openai
 
 from homeassistant.components import conversation
@@ -18,10 +17,13 @@ from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TurnRequest
 from .client import OpenAIConfigEntry, resolve_model
-from .compat import vol
+from .compat import TRANSPORT_ERRORS, vol
 from .const import DOMAIN, LOGGER, MAX_TOOL_ITERATIONS
 from .errors import stream_interrupted, translate_error
 from .usage import usage_reporter
+
+# What the SDK lets through from a stream: a dropped connection, or a line of broken JSON.
+STREAM_ERRORS: tuple[type[Exception], ...] = (*TRANSPORT_ERRORS, json.JSONDecodeError)
 
 
 async def _guarded(
@@ -33,8 +35,7 @@ async def _guarded(
             yield delta
     except openai.OpenAIError as err:
         raise translate_error(hass, entry, err) from err
-    except (httpx.TransportError, json.JSONDecodeError) as err:
-        # The SDK lets these through: a dropped connection, or a line of broken JSON.
+    except STREAM_ERRORS as err:
         raise stream_interrupted(err) from err
 
 
@@ -123,6 +124,7 @@ class OpenAIBaseLLMEntity(OpenAISubentryEntity):
             options=self.subentry.data,
             model=model,
             user=chat_log.conversation_id,
+            cache_key=self.subentry.subentry_id,
             structure=structure,
             structure_name=structure_name,
             on_usage=usage_reporter(self.hass, chat_log, self.subentry.subentry_id, model),

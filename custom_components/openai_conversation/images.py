@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 import uuid
 
-import httpx
 import openai
 
 # Re-exported without __all__ since HA 2026.10, which strict mypy counts as private there.
@@ -19,6 +18,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import network
 from homeassistant.helpers.httpx_client import get_async_client
 
+from .compat import HTTP_ERRORS
 from .const import DOMAIN, LOGGER
 
 # Served without authentication under an unguessable name, like HA's /local folder,
@@ -113,7 +113,7 @@ async def _async_download(hass: HomeAssistant, url: str) -> bytes:
     try:
         response = await get_async_client(hass).get(url, timeout=60)
         response.raise_for_status()
-    except httpx.HTTPError as err:
+    except HTTP_ERRORS as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="image_download_failed",

@@ -47,9 +47,10 @@ from .const import (
     SUBENTRY_TTS,
 )
 
-# Default subentries every entry has; each is added only when none of its type exists.
+# The subentries a new entry starts with besides its agent (config_flow picks per provider).
 DEFAULT_SUBENTRIES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
     (SUBENTRY_AI_TASK, DEFAULT_AI_TASK_NAME, RECOMMENDED_AI_TASK_OPTIONS),
+    (SUBENTRY_EVALUATION, DEFAULT_EVALUATION_NAME, RECOMMENDED_EVALUATION_OPTIONS),
     (SUBENTRY_STT, DEFAULT_STT_NAME, RECOMMENDED_STT_OPTIONS),
     (SUBENTRY_TTS, DEFAULT_TTS_NAME, RECOMMENDED_TTS_OPTIONS),
 )

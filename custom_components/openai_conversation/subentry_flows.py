@@ -33,9 +33,13 @@ from .const import (
     CONF_CODE_INTERPRETER,
     CONF_IMAGE_MODEL,
     CONF_MAX_TOKENS,
+    CONF_PRO_MODE,
     CONF_PROMPT,
     CONF_REASONING_EFFORT,
+    CONF_REASONING_SUMMARY,
     CONF_RECOMMENDED,
+    CONF_SERVICE_TIER,
+    CONF_STORE_RESPONSES,
     CONF_TEMPERATURE,
     CONF_TIMEOUT,
     CONF_TOP_P,
@@ -45,10 +49,13 @@ from .const import (
     CONF_WEB_SEARCH,
     CONF_WEB_SEARCH_CONTEXT_SIZE,
     CONF_WEB_SEARCH_COUNTRY,
+    CONF_WEB_SEARCH_INLINE_CITATIONS,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    DECISION_MODELS,
     DEFAULT_AI_TASK_NAME,
     DEFAULT_CONVERSATION_NAME,
+    DEFAULT_EVALUATION_NAME,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_STT_NAME,
     DEFAULT_TTS_NAME,
@@ -57,9 +64,12 @@ from .const import (
     PROVIDER_OPENAI,
     RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_CONVERSATION_OPTIONS,
+    RECOMMENDED_EVALUATION_OPTIONS,
     RECOMMENDED_IMAGE_MODEL,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_REASONING_SUMMARY,
+    RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_STT_OPTIONS,
     RECOMMENDED_STT_PROMPT,
     RECOMMENDED_TEMPERATURE,
@@ -77,7 +87,10 @@ from .const import (
     VALIDATION_TIMEOUT,
     VERBOSITY_LEVELS,
     WEB_SEARCH_CONTEXT_SIZES,
+    ModelCapabilities,
     model_capabilities,
+    reasoning_summaries,
+    service_tiers,
     tts_takes_instructions,
     tts_takes_speed,
     with_integers,
@@ -216,30 +229,45 @@ class ModelFlowHandler(BaseSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Model and token budget."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self.options.update(user_input)
-            return await self.async_step_model()
+            model = user_input.get(CONF_CHAT_MODEL, "")
+            if not model_capabilities(model).supported:
+                errors[CONF_CHAT_MODEL] = "model_not_supported"
+            else:
+                self.options.update(user_input)
+                return await self.async_step_model()
         models = await async_chat_models(self._get_entry())
         return self.async_show_form(
             step_id="advanced",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(self._advanced_fields(models)), self.options
+                vol.Schema(self._advanced_fields(models)), user_input or self.options
             ),
+            errors=errors,
         )
 
     async def async_step_model(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Options the chosen model takes; the others are not offered."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self.options.update(user_input)
-            if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
-                self.options.update(self._home_location())
-            return self._async_finish()
+            if (
+                user_input.get(CONF_WEB_SEARCH)
+                and user_input.get(CONF_REASONING_EFFORT) == "minimal"
+            ):
+                # OpenAI refuses web search with minimal reasoning.
+                errors[CONF_WEB_SEARCH] = "web_search_minimal_reasoning"
+            else:
+                self.options.update(user_input)
+                if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
+                    self.options.update(self._home_location())
+                return self._async_finish()
         schema = vol.Schema(self._model_schema(self.options[CONF_CHAT_MODEL]))
         return self.async_show_form(
             step_id="model",
-            data_schema=self.add_suggested_values_to_schema(schema, self.options),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or self.options),
+            errors=errors,
         )
 
     def _model_schema(self, model: str) -> dict[Any, Any]:
@@ -266,6 +294,12 @@ class ModelFlowHandler(BaseSubentryFlow):
                 VERBOSITY_LEVELS, CONF_VERBOSITY
             )
         openai_server = provider(self._get_entry().data) == PROVIDER_OPENAI
+        if caps.reasoning:
+            schema[vol.Optional(CONF_REASONING_SUMMARY, default=RECOMMENDED_REASONING_SUMMARY)] = (
+                _select(reasoning_summaries(model), CONF_REASONING_SUMMARY)
+            )
+        if openai_server:
+            schema.update(self._openai_fields(model, caps))
         if caps.web_search and openai_server:
             schema[vol.Optional(CONF_WEB_SEARCH, default=False)] = BooleanSelector()
             schema[
@@ -274,9 +308,24 @@ class ModelFlowHandler(BaseSubentryFlow):
                 )
             ] = _select(WEB_SEARCH_CONTEXT_SIZES, CONF_WEB_SEARCH_CONTEXT_SIZE)
             schema[vol.Optional(CONF_WEB_SEARCH_USER_LOCATION, default=False)] = BooleanSelector()
+            schema[vol.Optional(CONF_WEB_SEARCH_INLINE_CITATIONS, default=False)] = (
+                BooleanSelector()
+            )
         if caps.code_interpreter and openai_server:
             schema[vol.Optional(CONF_CODE_INTERPRETER, default=False)] = BooleanSelector()
         return schema
+
+    def _openai_fields(self, model: str, caps: ModelCapabilities) -> dict[Any, Any]:
+        """Return what only OpenAI's own servers take: tier, storage and pro mode."""
+        fields: dict[Any, Any] = {
+            vol.Optional(CONF_SERVICE_TIER, default=RECOMMENDED_SERVICE_TIER): _select(
+                service_tiers(model), CONF_SERVICE_TIER
+            ),
+            vol.Optional(CONF_STORE_RESPONSES, default=False): BooleanSelector(),
+        }
+        if caps.pro_mode:
+            fields[vol.Optional(CONF_PRO_MODE, default=False)] = BooleanSelector()
+        return fields
 
     def _home_location(self) -> dict[str, str]:
         """Approximate location for web search, from Home Assistant's own settings."""
@@ -432,3 +481,29 @@ class TTSFlowHandler(SpeechFlowHandler):
         if tts_takes_instructions(model):
             fields[vol.Optional(CONF_PROMPT)] = TextSelector(TextSelectorConfig(multiline=True))
         return fields
+
+
+class EvaluationFlowHandler(BaseSubentryFlow):
+    """Evaluation (HA 2026.11+): a name and the decision model, in one step."""
+
+    default_name = DEFAULT_EVALUATION_NAME
+    recommended = RECOMMENDED_EVALUATION_OPTIONS
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Name and model."""
+        if user_input is not None:
+            options = {**self.options, **user_input}
+            title = options.pop(CONF_NAME, None)
+            if self._is_new:
+                return self.async_create_entry(title=title or self.default_name, data=options)
+            return self.async_update_and_abort(
+                self._get_entry(), self._get_reconfigure_subentry(), data=options
+            )
+        schema: dict[Any, Any] = {}
+        if self._is_new:
+            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
+        schema[vol.Required(CONF_CHAT_MODEL)] = _select(DECISION_MODELS, custom=True)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
+        )

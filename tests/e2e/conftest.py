@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 import socket
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,6 +22,10 @@ from tools.hass import (
 )
 
 API_KEY = "sk-e2e-key"
+# Tests that need a feature of newer Home Assistant are collected only where it exists.
+collect_ignore = (
+    [] if find_spec("homeassistant.components.ai_task.evaluation") else ["test_evaluation.py"]
+)
 STARTUP_LIMIT = 240  # seconds; a cold CI machine compiles templates and loads the frontend
 
 
@@ -47,6 +53,7 @@ class LiveHass:
     client: HassClient
     config_dir: Path
     process: Process
+    emulator: str
     logs: list[Path] = field(default_factory=list)
 
     def lines(self, logs: list[Path] | None = None) -> list[str]:
@@ -61,6 +68,12 @@ class LiveHass:
             for line in self.lines(logs)
             if "Traceback" in line or ("Detected" in line and "openai_conversation" in line)
         ]
+
+    async def recorded(self, path: str) -> list[Any]:
+        """Return the bodies of the requests the emulator received on a path."""
+        url = f"{self.emulator}/emulator/requests?path={path}&last=1000"
+        async with self.client.session.get(url) as response:
+            return list(await response.json())
 
     async def restart(self, while_stopped: Callable[[], None] = lambda: None) -> None:
         """Stop Home Assistant and start it again on the same configuration, logged anew."""
@@ -94,7 +107,8 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
             await wait_until_up(session, f"{base}/api/onboarding", STARTUP_LIMIT)
             client = HassClient(session, base)
             await client.onboard_or_login()
-            yield LiveHass(base, client, config_dir, hass, [hass_log])
+            emulator_base = f"http://127.0.0.1:{emulator_port}"
+            yield LiveHass(base, client, config_dir, hass, emulator_base, [hass_log])
     finally:
         await hass.stop()
         await emulator.stop()

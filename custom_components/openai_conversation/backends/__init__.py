@@ -42,6 +42,8 @@ class TurnRequest:
     options: Mapping[str, Any]
     model: str = RECOMMENDED_CHAT_MODEL
     user: str | None = None
+    # Requests sharing a key share OpenAI's prompt cache: one per agent (its subentry id).
+    cache_key: str | None = None
     structure: vol.Schema | None = None
     structure_name: str | None = None
     on_usage: Callable[[TokenUsage], None] = field(default=lambda _usage: None)

@@ -18,7 +18,11 @@ from ..compat import tool_result_data
 from ..const import (
     CONF_CODE_INTERPRETER,
     CONF_MAX_TOKENS,
+    CONF_PRO_MODE,
     CONF_REASONING_EFFORT,
+    CONF_REASONING_SUMMARY,
+    CONF_SERVICE_TIER,
+    CONF_STORE_RESPONSES,
     CONF_TEMPERATURE,
     CONF_TOP_P,
     CONF_VERBOSITY,
@@ -26,16 +30,22 @@ from ..const import (
     CONF_WEB_SEARCH_CITY,
     CONF_WEB_SEARCH_CONTEXT_SIZE,
     CONF_WEB_SEARCH_COUNTRY,
+    CONF_WEB_SEARCH_INLINE_CITATIONS,
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    LOGGER,
+    NO_CITATIONS_HINT,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
+    RECOMMENDED_REASONING_SUMMARY,
+    RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_TEMPERATURE,
     RECOMMENDED_TOP_P,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
     model_capabilities,
+    reasoning_summaries,
 )
 from ..errors import response_error
 from ..files import FileCache
@@ -52,9 +62,12 @@ from . import (
     structure_name,
     tool_list,
 )
+from .citations import CitationFilter
 
 # Output items the server runs itself; they are replayed to the model as they came.
 SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
+# How OpenAI says Flex processing has no capacity right now (HTTP 429).
+FLEX_UNAVAILABLE = "resource unavailable"
 
 
 def _message(role: str, text: str) -> dict[str, Any]:
@@ -173,7 +186,16 @@ def _model_params(options: Any, model: str) -> dict[str, Any]:
         if effort not in caps.reasoning_efforts:
             # e.g. "minimal" kept from a previous model: fall back to what this one takes.
             effort = "low" if "low" in caps.reasoning_efforts else caps.reasoning_efforts[0]
-        params["reasoning"] = {"effort": effort, "summary": "auto"}
+        reasoning: dict[str, Any] = {"effort": effort}
+        summary = options.get(CONF_REASONING_SUMMARY, RECOMMENDED_REASONING_SUMMARY)
+        if summary != "off":
+            # "concise" kept from a GPT-5 model: the others take "auto" (core's 2.7 rule).
+            reasoning["summary"] = (
+                summary if summary in reasoning_summaries(model) else RECOMMENDED_REASONING_SUMMARY
+            )
+        if options.get(CONF_PRO_MODE) and caps.pro_mode:
+            reasoning["mode"] = "pro"
+        params["reasoning"] = reasoning
         # Without storage the reasoning must travel with the history, encrypted.
         params["include"] = ["reasoning.encrypted_content"]
     if caps.takes_sampling(effort):
@@ -182,6 +204,27 @@ def _model_params(options: Any, model: str) -> dict[str, Any]:
     if caps.verbosity:
         params["text"] = {"verbosity": options.get(CONF_VERBOSITY, RECOMMENDED_VERBOSITY)}
     return params
+
+
+def _openai_params(options: Any, request: TurnRequest) -> dict[str, Any]:
+    """Return what only OpenAI's own servers take: storage, tier and the cache key."""
+    params: dict[str, Any] = {"store": bool(options.get(CONF_STORE_RESPONSES, False))}
+    if (tier := options.get(CONF_SERVICE_TIER, RECOMMENDED_SERVICE_TIER)) != "auto":
+        params["service_tier"] = tier
+    if request.cache_key:
+        # Requests of one agent share their long prefix; the key keeps them on one cache.
+        params["prompt_cache_key"] = request.cache_key
+    return params
+
+
+def removes_citations(options: Any, model: str, server_tools: bool) -> bool:
+    """Return whether web search citations are to be left out of the reply."""
+    return (
+        server_tools
+        and bool(options.get(CONF_WEB_SEARCH))
+        and model_capabilities(model).web_search
+        and not options.get(CONF_WEB_SEARCH_INLINE_CITATIONS, False)
+    )
 
 
 def build_params(
@@ -205,6 +248,8 @@ def build_params(
     }
     if request.user:
         params["user"] = request.user
+    if server_tools:  # OpenAI's own servers
+        params.update(_openai_params(options, request))
     serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
     tools = [
         {"type": "function", **function_spec(t, serializer), "strict": False}
@@ -212,6 +257,8 @@ def build_params(
     ]
     if server_tools:
         tools += _server_tools(options, model)
+    if removes_citations(options, model, server_tools):
+        params["input"].insert(1, _message("developer", NO_CITATIONS_HINT))
     if tools:
         params["tools"] = tools
     if request.structure is not None:
@@ -232,6 +279,8 @@ class _StreamState:
     tool_names: set[str]
     summary_index: int | None = None
     completed: bool = False
+    # Cuts web search citations from the text (models do not always obey the hint).
+    citations: CitationFilter | None = None
     # A terminal event's error, raised once the stream is read to its end.
     error: HomeAssistantError | None = None
 
@@ -244,7 +293,8 @@ def _on_item_added(state: _StreamState, event: Any) -> Iterable[Delta]:
 
 
 def _on_text_delta(state: _StreamState, event: Any) -> Iterable[Delta]:
-    return ({"content": event.delta},) if event.delta else ()
+    text: str = state.citations.feed(event.delta) if state.citations else event.delta
+    return ({"content": text},) if text else ()
 
 
 def _on_summary_delta(state: _StreamState, event: Any) -> Iterable[Delta]:
@@ -272,6 +322,8 @@ def _on_item_done(state: _StreamState, event: Any) -> Iterable[Delta]:
         )
     if item.type in SERVER_TOOL_ITEMS:
         return ({"role": "assistant", "native": item},)
+    if item.type == "message" and state.citations and (held := state.citations.flush()):
+        return ({"content": held},)
     return ()
 
 
@@ -337,15 +389,40 @@ class ResponsesBackend:
         self._server_tools = server_tools
         self._files = FileCache()
 
+    async def _create(
+        self, params: dict[str, Any], request: TurnRequest
+    ) -> openai.AsyncStream[ResponseStreamEvent]:
+        """Start the streamed response; Flex capacity running out falls back to default."""
+        client = self._client.with_options(timeout=request_timeout(request))
+        flex = params.get("service_tier") == "flex"
+        try:
+            # Flex out of capacity does not come back within the SDK's retry backoff.
+            stream: openai.AsyncStream[ResponseStreamEvent] = await client.with_options(
+                max_retries=0 if flex else client.max_retries
+            ).responses.create(**params)
+        except openai.RateLimitError as err:
+            if not flex or FLEX_UNAVAILABLE not in err.message.lower():
+                raise
+            LOGGER.info("Flex processing is unavailable at the moment; using the default tier")
+            stream = await client.responses.create(**{**params, "service_tier": "default"})
+        return stream
+
     async def stream_turn(
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
         files = await encode_attachments(self._hass, self._files, chat_log)
         params = build_params(chat_log, request, files, server_tools=self._server_tools)
-        state = _StreamState(request, {t.name for t in tool_list(chat_log)})
-        client = self._client.with_options(timeout=request_timeout(request))
-        stream: openai.AsyncStream[ResponseStreamEvent] = await client.responses.create(**params)
+        state = _StreamState(
+            request,
+            {t.name for t in tool_list(chat_log)},
+            citations=(
+                CitationFilter()
+                if removes_citations(request.options, request.model, self._server_tools)
+                else None
+            ),
+        )
+        stream = await self._create(params, request)
         async with stream:
             async for event in stream:
                 if handler := HANDLERS.get(event.type):
