@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 import json
 import re
 import time
@@ -27,6 +28,11 @@ AZURE_DEPLOYMENT = re.compile(r"deployments/([^/]+)(/.+)")
 # Replaced by the send time (time.time(), fixed width) as the event leaves the server.
 SENT_AT = "__SENT_AT_MARKER__"
 DEFAULT_MODELS = (
+    "gpt-6-luna",
+    "gpt-6.1-sol",
+    "gpt-6.1-terra",
+    "gpt-transcribe",
+    "gpt-4o-mini-tts",
     "gpt-4o-mini",
     "gpt-4o",
     "gpt-4.1",
@@ -87,6 +93,12 @@ class OpenAIEmulator:
     speech_latency: float = 0.0
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
+    # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
+    # a model is refused as OpenAI refuses it. The emulator's clock: today.
+    shutdown_dates: dict[str, date] = field(
+        default_factory=lambda: dict.fromkeys(("dall-e-2", "dall-e-3"), date(2026, 5, 12))
+    )
+    today: date = field(default_factory=date.today)
     host: str = "127.0.0.1"
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -162,19 +174,9 @@ class OpenAIEmulator:
         if failures := self.failures.get(request.path):
             failure = failures.popleft()
             return web.json_response(_error_body(failure), status=failure.status)
-        return await handler(request)  # type: ignore[no-any-return]
-
-    async def _models(self, request: web.Request) -> web.Response:
-        if not self.models_api:
-            return web.json_response(_error_body(Error(404, "Not Found")), status=404)
-        data = [
-            {"id": m, "object": "model", "created": 0, "owned_by": "openai"} for m in self.models
-        ]
-        return web.json_response({"object": "list", "data": data})
-
-    async def _images(self, request: web.Request) -> web.Response:
-        body = request["json"] or {}
-        if (model := body.get("model", "dall-e-2")) in SHUT_DOWN_MODELS:
+        default = "dall-e-2" if request.path.endswith("/images/generations") else ""
+        model = body.get("model", default) if isinstance(body, dict) else default
+        if (shutdown := self.shutdown_dates.get(model)) is not None and shutdown <= self.today:
             gone = Error(
                 404,
                 f"The model `{model}` has been deprecated, learn more here: "
@@ -182,6 +184,25 @@ class OpenAIEmulator:
                 code="model_not_found",
             )
             return web.json_response(_error_body(gone), status=404)
+        return await handler(request)  # type: ignore[no-any-return]
+
+    async def _models(self, request: web.Request) -> web.Response:
+        if not self.models_api:
+            return web.json_response(_error_body(Error(404, "Not Found")), status=404)
+        data = [
+            {
+                "id": m,
+                "object": "model",
+                "created": 0,
+                "owned_by": "openai",
+                "shutdown_date": (d := self.shutdown_dates.get(m)) and d.isoformat(),
+            }
+            for m in self.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _images(self, request: web.Request) -> web.Response:
+        body = request["json"] or {}
         if self.image_urls:
             body = {**body, "response_format": "url"}
         return web.json_response(image_response(body, self.base_url))
@@ -347,7 +368,6 @@ def _azure_error(status: int, code: str, message: str) -> web.Response:
 
 
 # Models OpenAI has shut down: a request for one fails (DALL-E on 2026-05-12).
-SHUT_DOWN_MODELS = frozenset({"dall-e-2", "dall-e-3"})
 
 # Parameters OpenAI types as integers: a decimal number (800.0) is refused, not rounded.
 INTEGER_PARAMETERS = ("max_output_tokens", "max_tokens", "max_completion_tokens", "n", "seed")

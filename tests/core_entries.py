@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES
 from custom_components.openai_conversation.const import DOMAIN
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigEntry, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, llm
 
@@ -161,7 +161,7 @@ def add_core_entry(hass: HomeAssistant, minor: int) -> CoreEntry:
     return core
 
 
-def subentry_shapes(entry: MockConfigEntry) -> list[tuple[str, str, dict[str, Any]]]:
+def subentry_shapes(entry: ConfigEntry) -> list[tuple[str, str, dict[str, Any]]]:
     """The entry's subentries without their random ids, in a stable order."""
     return sorted(
         ((s.subentry_type, s.title, dict(s.data)) for s in entry.subentries.values()),

@@ -58,7 +58,7 @@ async def test_streamed_text_reply(
     body = emulator.requests_to("/v1/responses")[0].body
     assert body["stream"] is True
     assert body["store"] is False
-    assert body["model"] == "gpt-4o-mini"
+    assert body["model"] == "gpt-6-luna"
     assert body["input"][0]["role"] == "developer"
     assert body["input"][-1] == {"type": "message", "role": "user", "content": "Hi"}
     assert offered_name("HassTurnOn", body)
@@ -328,7 +328,7 @@ async def test_agent_answers_under_the_entry_id(
     )
     assert result.response.speech["plain"]["speech"] == "First agent here."
     # The entry's first agent answers, not whichever was set up last.
-    assert emulator.requests_to("/v1/responses")[0].body["model"] == "gpt-4o-mini"
+    assert emulator.requests_to("/v1/responses")[0].body["model"] == "gpt-6-luna"
     assert conversation.async_get_agent_info(hass, config_entry.entry_id) is not None
 
     await hass.config_entries.async_unload(config_entry.entry_id)

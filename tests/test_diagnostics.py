@@ -33,6 +33,6 @@ async def test_diagnostics(
     assert API_KEY not in str(diagnostics)
     assert diagnostics["entry"]["data"]["api_key"] == "**REDACTED**"
     assert diagnostics["entry"]["provider"] == "openai"
-    assert diagnostics["models"] == ["gpt-4o-mini"]
+    assert diagnostics["models"] == ["gpt-6-luna"]
     assert diagnostics["usage"]["OpenAI Conversation"]["input_tokens"] == "40"
     assert diagnostics["subentries"][0]["type"] == "conversation"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from emulator import OpenAIEmulator, Reply, Text
 from homeassistant.components import conversation
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import intent
 
 AGENT = "conversation.openai_conversation"
 
@@ -48,6 +51,9 @@ async def test_fifty_concurrent_conversations(
         assert len({u.split()[1] for u in users}) == 1
 
 
+SLOW_REPLY = "a slow reply " * 40
+
+
 async def _streaming_turn(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> tuple[asyncio.Task[Any], asyncio.Event]:
@@ -56,7 +62,7 @@ async def _streaming_turn(
 
     def slow(_body: dict[str, Any]) -> Reply:
         hass.loop.call_soon_threadsafe(started.set)
-        return Reply([Text("a slow reply " * 40, chunk_size=4)], chunk_delay=0.01)
+        return Reply([Text(SLOW_REPLY, chunk_size=4)], chunk_delay=0.01)
 
     emulator.responder = slow
     task = hass.async_create_task(
@@ -68,14 +74,24 @@ async def _streaming_turn(
 
 
 async def test_unload_during_a_streaming_turn(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A turn in flight when the entry unloads finishes with its whole reply.
+
+    The stream belongs to the turn, not to the entity: unloading must neither cut it off
+    (partial text passed off as the answer) nor turn it into an error.
+    """
     task, _ = await _streaming_turn(hass, emulator)
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    assert not task.done()  # the unload did not wait for the turn, nor end it
     result = await asyncio.wait_for(task, 10)
-    # The turn either finished before the unload took effect or ended cleanly; no hang.
-    assert result.response.speech["plain"]["speech"]
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert result.response.speech["plain"]["speech"] == SLOW_REPLY
     assert setup_entry.state is ConfigEntryState.NOT_LOADED
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_reload_during_a_streaming_turn(
@@ -83,7 +99,8 @@ async def test_reload_during_a_streaming_turn(
 ) -> None:
     task, _ = await _streaming_turn(hass, emulator)
     assert await hass.config_entries.async_reload(setup_entry.entry_id)
-    await asyncio.wait_for(task, 10)
+    first = await asyncio.wait_for(task, 10)
+    assert first.response.speech["plain"]["speech"] == SLOW_REPLY
     assert setup_entry.state is ConfigEntryState.LOADED
     emulator.responder = lambda _body: Reply([Text("after reload")])
     result = await conversation.async_converse(hass, "again", None, Context(), agent_id=AGENT)

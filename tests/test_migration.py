@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.openai_conversation import async_migrate_entry
 from custom_components.openai_conversation.compat import EVALUATION
 from custom_components.openai_conversation.const import DOMAIN, SUBENTRY_EVALUATION
+from custom_components.openai_conversation.migration import async_migrate_integration
 from emulator import OpenAIEmulator, Reply, Text
 from homeassistant.components import assist_pipeline, stt
 from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
@@ -98,6 +99,18 @@ async def test_v1_entries_merge_per_key(hass: HomeAssistant, emulator: OpenAIEmu
         assert device.identifiers == {(DOMAIN, subentry.subentry_id)}
         assert device_owners(device) == {first.entry_id: {subentry.subentry_id}}
     assert ent_reg.async_get(other_entity).config_entry_id == other.entry_id
+    # Core's own 2.x steps ran after the merge: the evaluation subentry exists too.
+    assert kinds.count("ai_task_evaluate") == 1
+    assert first.state is ConfigEntryState.LOADED
+
+    # A second start changes nothing.
+    before = [(e.entry_id, subentry_shapes(e), e.minor_version) for e in entries]
+    for entry in entries:
+        assert await hass.config_entries.async_reload(entry.entry_id)
+    await async_migrate_integration(hass)
+    await hass.async_block_till_done()
+    entries = hass.config_entries.async_entries(DOMAIN)
+    assert [(e.entry_id, subentry_shapes(e), e.minor_version) for e in entries] == before
     # The agents answer under their old entity ids.
     assert hass.states.get(first_entity) is not None
     assert hass.states.get(second_entity) is not None

@@ -38,7 +38,8 @@ async def test_usage_adds_up(
     assert hass.states.get(f"{PREFIX}_input_tokens").state == "2000"
     assert hass.states.get(f"{PREFIX}_output_tokens").state == "50"
     cost = float(hass.states.get(f"{PREFIX}_estimated_cost").state)
-    expected = (200 * 0.15 + 1000 * 0.075 + 30 * 0.60 + 800 * 0.15 + 20 * 0.60) / 1_000_000
+    # gpt-6-luna: $0.10 input, $0.01 cached, $0.50 output per million tokens.
+    expected = (200 * 0.10 + 1000 * 0.01 + 30 * 0.50 + 800 * 0.10 + 20 * 0.50) / 1_000_000
     assert cost == pytest.approx(expected)
     assert hass.states.get(f"{PREFIX}_estimated_cost").attributes["unit_of_measurement"] == "USD"
     # Cached tokens are counted, but the sensor is disabled by default.

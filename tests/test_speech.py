@@ -86,7 +86,7 @@ async def test_transcribe_wav(
     assert result.result is stt.SpeechResultState.SUCCESS
     assert result.text == "turn on the kitchen light"
     sent = emulator.requests_to("/v1/audio/transcriptions")[0].body
-    assert sent["model"] == "gpt-4o-mini-transcribe"
+    assert sent["model"] == "gpt-transcribe"
     assert sent["language"] == "nl"
     assert "smart home" in sent["prompt"]
     assert sent["file"]["filename"] == "audio.wav"

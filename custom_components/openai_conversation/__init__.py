@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from functools import partial
+
 import openai
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .client import (
@@ -20,7 +24,9 @@ from .client import (
 )
 from .const import (
     DOMAIN,
+    LOGGER,
     PROVIDER_COMPATIBLE,
+    PROVIDER_OPENAI,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
     VALIDATION_TIMEOUT,
@@ -28,6 +34,7 @@ from .const import (
 )
 from .errors import api_error_message, error_key
 from .images import async_register_image_path
+from .lifecycle import async_check_models, async_note_recommended_move, shutdown_dates
 from .migration import async_migrate_entry, async_migrate_integration
 from .services import async_setup_services
 
@@ -41,6 +48,8 @@ PLATFORMS = (
     Platform.TTS,
 )
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+# How often the model list (and with it, shutdown dates) is read again.
+MODEL_LIST_REFRESH = timedelta(days=1)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -54,8 +63,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bool:
     """Set up an entry: build its client and check the key."""
     client = await async_create_client(hass, entry.data)
+    runtime = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
     try:
-        await client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0).models.list()
+        page = await client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0).models.list()
     except openai.NotFoundError as err:
         # A compatible server without a model list answered: it is up. Elsewhere a 404
         # means a wrong endpoint.
@@ -69,11 +79,48 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
                 translation_placeholders={"message": api_error_message(err)},
             ) from err
         raise _not_ready(err) from err
-    entry.runtime_data = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
+    else:
+        runtime.models = [model.id for model in page.data]
+        runtime.shutdowns = shutdown_dates(page.data)
+    entry.runtime_data = runtime
     _async_check_models(hass, entry)
+    if provider(entry.data) == PROVIDER_OPENAI:
+        _async_check_lifecycle(hass, entry)
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass, partial(_async_refresh_models, hass, entry), MODEL_LIST_REFRESH
+            )
+        )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
+
+
+@callback
+def _async_check_lifecycle(hass: HomeAssistant, entry: OpenAIConfigEntry) -> None:
+    """Raise the shutdown repairs of the entry's models (OpenAI's servers only)."""
+    runtime = entry.runtime_data
+    async_check_models(
+        hass, entry.entry_id, entry.subentries.values(), runtime.models, runtime.shutdowns
+    )
+    async_note_recommended_move(
+        hass, entry.entry_id, entry.created_at.date(), entry.subentries.values()
+    )
+
+
+async def _async_refresh_models(
+    hass: HomeAssistant, entry: OpenAIConfigEntry, _now: datetime
+) -> None:
+    """Read the model list again (OpenAI announces shutdowns at any time)."""
+    client = entry.runtime_data.client.with_options(timeout=VALIDATION_TIMEOUT)
+    try:
+        page = await client.models.list()
+    except openai.OpenAIError as err:
+        LOGGER.debug("Cannot refresh the model list: %s", err)
+        return
+    entry.runtime_data.models = [model.id for model in page.data]
+    entry.runtime_data.shutdowns = shutdown_dates(page.data)
+    _async_check_lifecycle(hass, entry)
 
 
 def _not_ready(err: openai.OpenAIError) -> ConfigEntryNotReady:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -49,6 +50,9 @@ class OpenAIRuntimeData:
 
     client: openai.AsyncOpenAI
     backend: Backend
+    # The server's model list, and the shutdown dates it carries (OpenAI only).
+    models: list[str] = field(default_factory=list)
+    shutdowns: dict[str, date] = field(default_factory=dict)
 
 
 type OpenAIConfigEntry = ConfigEntry[OpenAIRuntimeData]

@@ -13,7 +13,7 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import ai_task, conversation
+from homeassistant.components import ai_task, conversation, repairs
 from homeassistant.helpers import device_registry as dr, llm
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util.json import JsonObjectType
@@ -37,6 +37,13 @@ TOOL_RESULT_OBJECTS = hasattr(llm, "ToolResult")
 
 # AI Task can evaluate questions (ai_task.evaluate, HA >= 2026.11).
 EVALUATION = hasattr(ai_task.AITaskEntityFeature, "EVALUATE")
+
+# Repair flows have a result type of their own (HA 2026.10) or share FlowResult (older).
+REPAIRS_FLOW_RESULT = hasattr(repairs, "RepairsFlowResult")
+if REPAIRS_FLOW_RESULT:
+    from homeassistant.components.repairs import RepairsFlowResult as FixFlowResult
+else:
+    from homeassistant.data_entry_flow import FlowResult as FixFlowResult
 
 
 def _http_errors(name: str) -> tuple[type[Exception], ...]:
@@ -62,6 +69,7 @@ __all__ = [
     "PROBATIO",
     "SINGLE_OWNER_DEVICES",
     "TRANSPORT_ERRORS",
+    "FixFlowResult",
     "find_device",
     "move_device",
     "schema_to_json",

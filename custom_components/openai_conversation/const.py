@@ -77,7 +77,11 @@ CONF_STORE_RESPONSES: Final = "store_responses"
 CONF_SERVICE_TIER: Final = "service_tier"
 CONF_PRO_MODE: Final = "pro_mode"
 
-RECOMMENDED_CHAT_MODEL: Final = "gpt-4o-mini"
+# OpenAI's replacement for GPT-4o mini (core's choice, shut down 2027-01-14): a default must
+# never be a model with a shutdown date (lifecycle.RETIREMENTS, checked by a test).
+RECOMMENDED_CHAT_MODEL: Final = "gpt-6-luna"
+# The recommended model before; agents on "recommended" moved from it by themselves.
+PREVIOUS_RECOMMENDED_CHAT_MODEL: Final = "gpt-4o-mini"
 # Core 2026.11's choice; OpenAI shut DALL-E down on 2026-05-12 and shuts gpt-image-1-mini
 # and gpt-image-1.5 down on 2026-12-01 (its deprecations page).
 RECOMMENDED_IMAGE_MODEL: Final = "gpt-image-2.5-flare"
@@ -105,7 +109,6 @@ IMAGE_MODELS: Final = (
     "gpt-image-2.5-flare",
     "gpt-image-2.5-sunburst",
 )
-SHUT_DOWN_IMAGE_MODELS: Final = frozenset({"dall-e-2", "dall-e-3"})
 
 # Bound on model round trips in one turn, so a model that calls tools forever stops.
 MAX_TOOL_ITERATIONS: Final = 10
@@ -206,8 +209,11 @@ class ModelCapabilities:
 _O_SERIES = ModelCapabilities(reasoning_efforts=("low", "medium", "high"))
 _GPT5 = ModelCapabilities(reasoning_efforts=("minimal", "low", "medium", "high"), verbosity=True)
 _GPT5_NEWER = ModelCapabilities(reasoning_efforts=("none", "low", "medium", "high"), verbosity=True)
+# GPT-5.6 and GPT-6: reasoning from none to max (OpenAI's model pages).
 _PRO_CAPABLE = ModelCapabilities(
-    reasoning_efforts=("none", "low", "medium", "high"), verbosity=True, pro_mode=True
+    reasoning_efforts=("none", "low", "medium", "high", "xhigh", "max"),
+    verbosity=True,
+    pro_mode=True,
 )
 
 # First matching prefix wins, so specific prefixes come before general ones.
@@ -273,7 +279,7 @@ CONF_AUDIO_FORMAT: Final = "audio_format"
 OPTION_MODEL: Final = "model"
 OPTION_SPEED: Final = "speed"
 OPTION_INSTRUCTIONS: Final = "instructions"
-STT_MODELS: Final = ("gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
+STT_MODELS: Final = ("gpt-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
 TTS_MODELS: Final = ("gpt-4o-mini-tts", "tts-1", "tts-1-hd")
 TTS_VOICES: Final = (
     "alloy",
@@ -292,7 +298,8 @@ TTS_VOICES: Final = (
 )
 # Formats HA can play; "wav" streams as PCM behind one WAV header.
 TTS_FORMATS: Final = ("mp3", "wav", "opus", "aac", "flac")
-RECOMMENDED_STT_MODEL: Final = "gpt-4o-mini-transcribe"
+# Whisper and the GPT-4o transcription models shut down on 2027-02-26.
+RECOMMENDED_STT_MODEL: Final = "gpt-transcribe"
 RECOMMENDED_TTS_MODEL: Final = "gpt-4o-mini-tts"
 # Core's default voice, so a taken-over TTS keeps speaking with the same voice.
 RECOMMENDED_TTS_VOICE: Final = "marin"

@@ -13,6 +13,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, LOGGER
+from .lifecycle import retirement
 
 if TYPE_CHECKING:
     from .client import OpenAIConfigEntry
@@ -78,6 +79,17 @@ MODEL_IN_MESSAGE = re.compile(r"model `([^`]+)`")
 ORG_VERIFICATION_URL = "https://platform.openai.com/settings/organization/general"
 
 
+def shut_down_model(err: openai.OpenAIError, message: str) -> tuple[str, str] | None:
+    """Return (model, replacement) when a request failed on a model OpenAI shut down."""
+    if not isinstance(err, openai.NotFoundError):
+        return None
+    if (match := MODEL_IN_MESSAGE.search(message)) is None:
+        return None
+    if (found := retirement(match.group(1))) is None:
+        return None
+    return match.group(1), found.replacement
+
+
 def raise_repairs(hass: HomeAssistant, err: openai.OpenAIError, message: str) -> None:
     """Create a repair issue for errors only the user can fix on OpenAI's side."""
     if "must be verified" in message or "Verify Organization" in message:
@@ -92,6 +104,8 @@ def raise_repairs(hass: HomeAssistant, err: openai.OpenAIError, message: str) ->
             translation_key="organization_verification_required",
             translation_placeholders={"platform_settings": ORG_VERIFICATION_URL},
         )
+    elif shut_down_model(err, message):
+        pass  # the model's shutdown repair (lifecycle) already offers the fix
     elif isinstance(err, openai.NotFoundError) and (match := MODEL_IN_MESSAGE.search(message)):
         model = match.group(1)
         ir.async_create_issue(
@@ -124,6 +138,13 @@ def translate_error(
 ) -> HomeAssistantError:
     """Report an SDK error and return it as a translated Home Assistant error."""
     key, message = report_error(hass, entry, err)
+    if shut_down := shut_down_model(err, message):
+        model, replacement = shut_down
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="model_shut_down",
+            translation_placeholders={"model": model, "replacement": replacement},
+        )
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,

@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, selector
+from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
 from .backends import TurnRequest
@@ -24,13 +25,13 @@ from .const import (
     PROVIDER_OPENAI,
     RECOMMENDED_CONVERSATION_OPTIONS,
     RECOMMENDED_IMAGE_MODEL,
-    SHUT_DOWN_IMAGE_MODELS,
     SUBENTRY_CONVERSATION,
 )
 from .entity import async_run_chat_log
 from .errors import translate_error
 from .files import check_file
 from .images import async_generate_image, async_store_image
+from .lifecycle import retirement
 from .usage import usage_reporter
 
 SERVICE_GENERATE_IMAGE = "generate_image"
@@ -110,12 +111,13 @@ async def _generate_image(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
     model = call.data["model"]
-    if model in SHUT_DOWN_IMAGE_MODELS and provider(entry.data) == PROVIDER_OPENAI:
-        # Automations written for the action's old default keep working.
+    found = retirement(model)
+    if found and found.shutdown <= dt_util.now().date() and provider(entry.data) == PROVIDER_OPENAI:
+        # Automations written for the action's old default (dall-e-3) keep working.
         LOGGER.warning(
-            "%s was shut down by OpenAI; %s draws the image instead", model, RECOMMENDED_IMAGE_MODEL
+            "%s was shut down by OpenAI; %s draws the image instead", model, found.replacement
         )
-        model = RECOMMENDED_IMAGE_MODEL
+        model = found.replacement
     try:
         image = await async_generate_image(
             hass,

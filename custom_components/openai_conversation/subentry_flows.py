@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import openai
@@ -95,19 +96,17 @@ from .const import (
     tts_takes_speed,
     with_integers,
 )
+from .lifecycle import shutdown_dates
 
 # Offered in the model dropdown when the server's list cannot be read.
 SUGGESTED_MODELS = (
-    "gpt-4o-mini",
-    "gpt-4o",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-5",
-    "gpt-5-mini",
-    "gpt-5.1",
-    "gpt-5.2",
-    "o3",
-    "o4-mini",
+    "gpt-6-luna",
+    "gpt-6.1-sol",
+    "gpt-6.1-terra",
+    "gpt-6-sol",
+    "gpt-5.6-sol",
+    "gpt-5.6-terra",
+    "gpt-5.6-luna",
 )
 # Models in OpenAI's list that cannot chat.
 NON_CHAT_MARKERS = (
@@ -128,19 +127,35 @@ NON_CHAT_MARKERS = (
 )
 
 
-async def async_chat_models(entry: OpenAIConfigEntry) -> list[str]:
-    """Return the chat models the entry's server lists (suggestions when it cannot)."""
+async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
+    """Return the chat models the entry's server lists (suggestions when it cannot).
+
+    A model with a published shutdown date shows it next to its name.
+    """
     if entry.state is not ConfigEntryState.LOADED:
-        return list(SUGGESTED_MODELS)
+        return _model_options(SUGGESTED_MODELS, {})
     client = entry.runtime_data.client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
     try:
-        models = sorted([model.id async for model in client.models.list()])
+        listed = [model async for model in client.models.list()]
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot list models, offering suggestions: %s", err)
-        return list(SUGGESTED_MODELS)
+        return _model_options(SUGGESTED_MODELS, {})
+    models = sorted(model.id for model in listed)
     if provider(entry.data) == PROVIDER_OPENAI:
         models = [m for m in models if not any(marker in m for marker in NON_CHAT_MARKERS)]
-    return models or list(SUGGESTED_MODELS)
+    return _model_options(models or SUGGESTED_MODELS, shutdown_dates(listed))
+
+
+def _model_options(models: Iterable[str], shutdowns: Mapping[str, date]) -> list[SelectOptionDict]:
+    return [
+        SelectOptionDict(
+            value=model,
+            label=f"{model} (shuts down {shutdowns[model].isoformat()})"
+            if model in shutdowns
+            else model,
+        )
+        for model in models
+    ]
 
 
 class BaseSubentryFlow(ConfigSubentryFlow):
@@ -187,7 +202,7 @@ class ModelFlowHandler(BaseSubentryFlow):
         """Return the fields of the first step besides name and recommended."""
         return {}
 
-    def _advanced_fields(self, models: list[str]) -> dict[Any, Any]:
+    def _advanced_fields(self, models: list[SelectOptionDict]) -> dict[Any, Any]:
         return {
             vol.Optional(CONF_CHAT_MODEL, default=default_model(self._get_entry().data)): (
                 SelectSelector(
@@ -378,7 +393,7 @@ class AITaskFlowHandler(ModelFlowHandler):
     default_name = DEFAULT_AI_TASK_NAME
     recommended = RECOMMENDED_AI_TASK_OPTIONS
 
-    def _advanced_fields(self, models: list[str]) -> dict[Any, Any]:
+    def _advanced_fields(self, models: list[SelectOptionDict]) -> dict[Any, Any]:
         fields = super()._advanced_fields(models)
         fields[vol.Optional(CONF_IMAGE_MODEL, default=RECOMMENDED_IMAGE_MODEL)] = SelectSelector(
             SelectSelectorConfig(
