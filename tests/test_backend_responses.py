@@ -16,6 +16,7 @@ from custom_components.openai_conversation.schema import structured_output_schem
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
+from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig
 
 from .common import tool_result
 
@@ -271,3 +272,26 @@ def test_openai_only_parameters(hass: HomeAssistant, server_tools: bool) -> None
         assert len(params["input"]) == 1
     options["inline_citations"] = True
     assert len(build_params(log, request, server_tools=server_tools)["input"]) == 1
+
+
+def test_tool_schema_cache_reads_selectors_by_content() -> None:
+    """Script fields use selectors, which print as their address: the cache must look
+    at their config (new objects, same config: reused; changed config: converted anew)."""
+    from custom_components.openai_conversation.backends import function_spec  # noqa: PLC0415
+
+    class Tool(llm.Tool):
+        def __init__(self, maximum: int) -> None:
+            self.name, self.description = "Set", "Set the level"
+            self.parameters = vol.Schema(
+                {vol.Required("level"): NumberSelector(NumberSelectorConfig(min=0, max=maximum))}
+            )
+
+        async def async_call(self, *args: Any) -> Any:
+            raise NotImplementedError
+
+    serializer = llm.selector_serializer  # what the Assist API passes for script fields
+    first = function_spec(Tool(10), serializer)
+    again = function_spec(Tool(10), serializer)
+    changed = function_spec(Tool(20), serializer)
+    assert again["parameters"] is first["parameters"]
+    assert changed["parameters"]["properties"]["level"]["maximum"] == 20

@@ -196,6 +196,8 @@ ERROR_CASES = [
         ),
         "no credit left",
     ),
+    # Some servers (Azure, proxies) send the quota type without a code.
+    (Error(429, "You exceeded your current quota", type="insufficient_quota"), "no credit left"),
     (Error(404, "The model `gpt-x` does not exist", code="model_not_found"), "does not know"),
     (Error(403, "Project does not have access", code="permission"), "may not use"),
     (Error(500, "Internal error", type="server_error"), "server error"),

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import llm
+from homeassistant.helpers import llm, selector
 from homeassistant.util import slugify
 
 from ..compat import schema_to_json, tool_result_delta, vol
@@ -75,9 +75,28 @@ _SPECS: OrderedDict[tuple[str, str | None, str, int], dict[str, Any]] = OrderedD
 _SPECS_SIZE = 256
 
 
+def _content(node: Any) -> Any:
+    """Return a hashable rendering of a schema by what it says, not by object identity.
+
+    Selectors (script fields) print as their address, which a new selector may reuse after
+    the old one is gone; their type and config are what matter.
+    """
+    if isinstance(node, selector.Selector):
+        return ("selector", node.selector_type, _content(dict(node.config)))
+    if isinstance(node, vol.Schema):
+        return ("schema", _content(node.schema))
+    if isinstance(node, dict):
+        return ("dict", tuple(sorted((repr(_content(k)), _content(v)) for k, v in node.items())))
+    if isinstance(node, (list, tuple, set, frozenset)):
+        return (type(node).__name__, tuple(_content(item) for item in node))
+    if (validators := getattr(node, "validators", None)) is not None:  # All, Any ...
+        return (type(node).__name__, _content(list(validators)))
+    return repr(node)
+
+
 def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
     """Return name, description and JSON-schema parameters of an Assist LLM API tool."""
-    key = (tool.name, tool.description, repr(tool.parameters.schema), id(serializer))
+    key = (tool.name, tool.description, repr(_content(tool.parameters)), id(serializer))
     if (spec := _SPECS.get(key)) is None:
         spec = {
             "name": tool.name,
