@@ -156,6 +156,8 @@ def add_core_entry(hass: HomeAssistant, minor: int) -> CoreEntry:
             device_id=device.id,
             suggested_object_id=subentry.title.lower().replace(" ", "_"),
         )
+        # A user's own setting on the entity, which takeover must keep.
+        ent_reg.async_update_entity(entity.entity_id, name=f"{subentry.title} (mine)")
         core.entity_ids[subentry.subentry_id] = entity.entity_id
         core.device_ids[subentry.subentry_id] = device.id
     return core

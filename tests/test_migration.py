@@ -62,6 +62,8 @@ def _v1_agent(
         device_id=device.id,
         suggested_object_id=title.lower().replace(" ", "_"),
     )
+    # What the user set on the entity must survive: a recreated entity would lose it.
+    er.async_get(hass).async_update_entity(entity.entity_id, name=f"{title} (mine)")
     return entry, device.id, entity.entity_id
 
 
@@ -91,6 +93,7 @@ async def test_v1_entries_merge_per_key(hass: HomeAssistant, emulator: OpenAIEmu
         assert dict(subentry.data)["prompt"] == "Speak like a pirate"
         entity = ent_reg.async_get(entity_id)
         assert entity.unique_id == subentry.subentry_id
+        assert entity.name == f"{title} (mine)"
         assert (entity.config_entry_id, entity.config_subentry_id) == (
             first.entry_id,
             subentry.subentry_id,
@@ -150,6 +153,7 @@ def _registry_snapshot(hass: HomeAssistant, core: CoreEntry) -> list[Any]:
                 entity.config_subentry_id,
                 entity.device_id,
                 entity.disabled_by,
+                entity.name,
                 device_owners(device),
                 device.disabled_by,
             )
@@ -193,6 +197,7 @@ async def test_core_entries_are_taken_over(
     assert subentry_shapes(entry) == _expected_after_takeover(minor)
     snapshot = _registry_snapshot(hass, core)
     assert {row[1] for row in snapshot} <= set(entry.subentries)  # unique id = subentry id
+    assert all(row[5].endswith("(mine)") for row in snapshot)  # the user's names are kept
     device = dev_reg.async_get(core.device_ids[butler.subentry_id])
     assert device.disabled_by is (dr.DeviceEntryDisabler.USER if broken else None)
     for subentry_id, entity_id in core.entity_ids.items():
