@@ -35,6 +35,8 @@ def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversati
             {"temperature": 0.2, "top_p": 0.5},
             {"reasoning", "text", "include"},
         ),
+        # Unset sampling is not sent: the server's (or local model's) defaults apply.
+        ({"chat_model": "gpt-4o"}, {}, {"temperature", "top_p"}),
         (
             {"chat_model": "o3", "reasoning_effort": "high", "temperature": 0.2},
             {

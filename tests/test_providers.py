@@ -591,3 +591,16 @@ async def test_compatible_parallel_tool_calls_with_one_index(
         offered_name("HassTurnOn", emulator.requests_to("/v1/chat/completions")[0].body),
         offered_name("HassTurnOff", emulator.requests_to("/v1/chat/completions")[0].body),
     ]
+
+
+async def test_local_model_keeps_its_own_sampling(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A recommended agent sends no temperature/top_p: the local model's tuned defaults apply."""
+    emulator.responses_api = False
+    await _add_compatible(hass, emulator, "llama3.2")
+    emulator.queue(Reply([Text("Hi.")]))
+    await ask(hass, "conversation.openai_conversation", "Hi")
+    body = emulator.requests_to("/v1/chat/completions")[-1].body
+    assert body["model"] == "llama3.2"
+    assert not {"temperature", "top_p"} & body.keys()

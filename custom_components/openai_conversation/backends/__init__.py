@@ -19,7 +19,13 @@ from homeassistant.helpers import llm, selector
 from homeassistant.util import slugify
 
 from ..compat import schema_to_json, tool_result_delta, vol
-from ..const import CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, RECOMMENDED_CHAT_MODEL
+from ..const import (
+    CONF_TEMPERATURE,
+    CONF_TIMEOUT,
+    CONF_TOP_P,
+    DEFAULT_REQUEST_TIMEOUT,
+    RECOMMENDED_CHAT_MODEL,
+)
 from ..files import EncodedFile, FileCache
 
 type Files = Mapping[Path, EncodedFile]
@@ -61,6 +67,17 @@ class Backend(Protocol):
 def structure_name(request: TurnRequest) -> str:
     """Return the structured output's name as OpenAI takes it: [a-zA-Z0-9_-]{1,64}."""
     return slugify(request.structure_name or "")[:64] or "response"
+
+
+def sampling_params(options: Mapping[str, Any], takes_sampling: bool) -> dict[str, float]:
+    """Return temperature and top_p where the agent sets them and the model takes them.
+
+    Unset, they are not sent: OpenAI's defaults are the same values, and a local server
+    keeps the defaults its model was tuned with.
+    """
+    if not takes_sampling:
+        return {}
+    return {key: float(options[key]) for key in (CONF_TEMPERATURE, CONF_TOP_P) if key in options}
 
 
 def request_timeout(request: TurnRequest) -> float:

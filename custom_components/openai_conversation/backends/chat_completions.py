@@ -20,12 +20,8 @@ from ..compat import tool_result_data
 from ..const import (
     CONF_MAX_TOKENS,
     CONF_REASONING_EFFORT,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
-    RECOMMENDED_TEMPERATURE,
-    RECOMMENDED_TOP_P,
     model_capabilities,
 )
 from ..errors import response_error
@@ -40,6 +36,7 @@ from . import (
     function_spec,
     parse_tool_call,
     request_timeout,
+    sampling_params,
     structure_name,
     tool_list,
 )
@@ -250,9 +247,7 @@ class ChatCompletionsBackend:
         if caps.reasoning:
             effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
             params["reasoning_effort"] = effort
-        if caps.takes_sampling(effort):
-            params["temperature"] = options.get(CONF_TEMPERATURE, RECOMMENDED_TEMPERATURE)
-            params["top_p"] = options.get(CONF_TOP_P, RECOMMENDED_TOP_P)
+        params.update(sampling_params(options, caps.takes_sampling(effort)))
         serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
         if tools := tool_list(chat_log):
             params["tools"] = [

@@ -23,8 +23,6 @@ from ..const import (
     CONF_REASONING_SUMMARY,
     CONF_SERVICE_TIER,
     CONF_STORE_RESPONSES,
-    CONF_TEMPERATURE,
-    CONF_TOP_P,
     CONF_VERBOSITY,
     CONF_WEB_SEARCH,
     CONF_WEB_SEARCH_CITY,
@@ -40,8 +38,6 @@ from ..const import (
     RECOMMENDED_REASONING_EFFORT,
     RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_SERVICE_TIER,
-    RECOMMENDED_TEMPERATURE,
-    RECOMMENDED_TOP_P,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
     model_capabilities,
@@ -59,6 +55,7 @@ from . import (
     function_spec,
     parse_tool_call,
     request_timeout,
+    sampling_params,
     structure_name,
     tool_list,
 )
@@ -198,9 +195,7 @@ def _model_params(options: Any, model: str) -> dict[str, Any]:
         params["reasoning"] = reasoning
         # Without storage the reasoning must travel with the history, encrypted.
         params["include"] = ["reasoning.encrypted_content"]
-    if caps.takes_sampling(effort):
-        params["temperature"] = options.get(CONF_TEMPERATURE, RECOMMENDED_TEMPERATURE)
-        params["top_p"] = options.get(CONF_TOP_P, RECOMMENDED_TOP_P)
+    params.update(sampling_params(options, caps.takes_sampling(effort)))
     if caps.verbosity:
         params["text"] = {"verbosity": options.get(CONF_VERBOSITY, RECOMMENDED_VERBOSITY)}
     return params
