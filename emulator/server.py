@@ -23,7 +23,14 @@ from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, defaul
 from .responses_api import full_response, stream_events
 
 # Azure data-plane API versions; True where the version serves /responses.
-AZURE_API_VERSIONS = {"2024-10-21": False, "2025-03-01-preview": True, "2025-04-01-preview": True}
+AZURE_API_VERSIONS = {
+    "2024-06-01": False,
+    "2024-10-21": False,
+    "2025-03-01-preview": True,
+    "2025-04-01-preview": True,
+}
+# Chat Completions arguments Azure refuses in API versions before these dates.
+AZURE_ARGUMENTS_SINCE = {"stream_options": "2024-08-01", "max_completion_tokens": "2024-09-01"}
 AZURE_DEPLOYMENT = re.compile(r"deployments/([^/]+)(/.+)")
 # Replaced by the send time (time.time(), fixed width) as the event leaves the server.
 SENT_AT = "__SENT_AT_MARKER__"
@@ -277,6 +284,13 @@ class OpenAIEmulator:
                     request["json"]["model"] = deployment
             if route == "/responses" and not AZURE_API_VERSIONS[version]:
                 return _azure_error(404, "404", "Resource not found")
+            for argument, since in AZURE_ARGUMENTS_SINCE.items():
+                if argument in (request["json"] or {}) and version < since:
+                    return _azure_error(
+                        400,
+                        "invalid_request_error",
+                        f"Unrecognized request argument supplied: {argument}",
+                    )
         handlers = {
             "/models": self._models,
             "/responses": self._responses,

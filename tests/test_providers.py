@@ -160,6 +160,28 @@ async def test_azure_old_api_version_uses_chat_completions(
     assert sent.body["max_completion_tokens"] == 3000
 
 
+async def test_azure_api_version_before_stream_options(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """Azure 2024-06-01 refuses max_completion_tokens and stream_options: neither is sent."""
+    await _add_entry(
+        hass,
+        "azure",
+        {
+            "endpoint": f"http://127.0.0.1:{emulator.port}",
+            "api_key": API_KEY,
+            "api_version": "2024-06-01",
+            "default_model": "gpt-4o-mini",
+        },
+    )
+    emulator.queue(Reply([Text("Old but fine.")]))
+    result = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert result.response.speech["plain"]["speech"] == "Old but fine."
+    sent = emulator.requests_to("/openai/deployments/gpt-4o-mini/chat/completions")[-1]
+    assert sent.body["max_tokens"] == 3000
+    assert not {"max_completion_tokens", "stream_options"} & sent.body.keys()
+
+
 async def test_azure_v1_route(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
     entry = await _add_entry(
         hass,

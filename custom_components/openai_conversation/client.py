@@ -151,6 +151,11 @@ def create_backend(
     """Return the backend for an entry's provider and API mode."""
     if api_mode(data) == API_MODE_CHAT:
         return ChatCompletionsBackend(
-            hass, client, openai_server=provider(data) != PROVIDER_COMPATIBLE
+            hass,
+            client,
+            openai_server=provider(data) != PROVIDER_COMPATIBLE,
+            azure_api_version=data.get(CONF_API_VERSION)
+            if provider(data) == PROVIDER_AZURE
+            else None,
         )
     return ResponsesBackend(hass, client, server_tools=provider(data) == PROVIDER_OPENAI)

@@ -221,13 +221,25 @@ class ChatCompletionsBackend:
     """Talks to /chat/completions with streaming."""
 
     def __init__(
-        self, hass: HomeAssistant, client: openai.AsyncOpenAI, *, openai_server: bool
+        self,
+        hass: HomeAssistant,
+        client: openai.AsyncOpenAI,
+        *,
+        openai_server: bool,
+        azure_api_version: str | None = None,
     ) -> None:
-        """Initialize; OpenAI's own servers name the token budget differently."""
+        """Initialize; OpenAI's own servers name the token budget differently.
+
+        Azure API versions dated before 2024-09-01 refuse max_completion_tokens, and before
+        2024-08-01 stream_options (so their streams carry no token usage).
+        """
         self._hass = hass
         self._client = client
         self._files = FileCache()
-        self._max_tokens_key = "max_completion_tokens" if openai_server else "max_tokens"
+        dated = azure_api_version if azure_api_version and azure_api_version[:1].isdigit() else ""
+        modern = openai_server and (not dated or dated >= "2024-09-01")
+        self._max_tokens_key = "max_completion_tokens" if modern else "max_tokens"
+        self._stream_usage = not dated or dated >= "2024-08-01"
 
     def build_params(
         self, chat_log: conversation.ChatLog, request: TurnRequest, files: Files | None = None
@@ -240,9 +252,10 @@ class ChatCompletionsBackend:
             "model": model,
             "messages": history_to_messages(chat_log.content, files),
             "stream": True,
-            "stream_options": {"include_usage": True},
             self._max_tokens_key: int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
         }
+        if self._stream_usage:
+            params["stream_options"] = {"include_usage": True}
         effort = None
         if caps.reasoning:
             effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
