@@ -34,7 +34,7 @@ from .const import (
 )
 from .errors import api_error_message, error_key
 from .images import async_register_image_path
-from .lifecycle import async_check_models, async_note_recommended_move, shutdown_dates
+from .lifecycle import async_check_models, async_note_recommended_move
 from .migration import async_migrate_entry, async_migrate_integration
 from .services import async_setup_services
 
@@ -80,8 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
             ) from err
         raise _not_ready(err) from err
     else:
-        runtime.models = [model.id for model in page.data]
-        runtime.shutdowns = shutdown_dates(page.data)
+        runtime.read_model_list(page.data)
     entry.runtime_data = runtime
     _async_check_models(hass, entry)
     if provider(entry.data) == PROVIDER_OPENAI:
@@ -118,8 +117,7 @@ async def _async_refresh_models(
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot refresh the model list: %s", err)
         return
-    entry.runtime_data.models = [model.id for model in page.data]
-    entry.runtime_data.shutdowns = shutdown_dates(page.data)
+    entry.runtime_data.read_model_list(page.data)
     _async_check_lifecycle(hass, entry)
 
 

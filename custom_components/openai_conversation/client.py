@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -37,6 +37,7 @@ from .const import (
     PROVIDER_OPENAI,
     RECOMMENDED_CHAT_MODEL,
 )
+from .lifecycle import shutdown_dates
 
 # Every SDK resource the integration calls.
 SDK_RESOURCES = ("audio", "chat", "embeddings", "images", "models", "responses")
@@ -53,6 +54,12 @@ class OpenAIRuntimeData:
     # The server's model list, and the shutdown dates it carries (OpenAI only).
     models: list[str] = field(default_factory=list)
     shutdowns: dict[str, date] = field(default_factory=dict)
+
+    def read_model_list(self, listed: Iterable[Any]) -> None:
+        """Keep the models a server listed, and the shutdown dates it gave them."""
+        listed = list(listed)
+        self.models = [model.id for model in listed]
+        self.shutdowns = shutdown_dates(listed)
 
 
 type OpenAIConfigEntry = ConfigEntry[OpenAIRuntimeData]

@@ -190,6 +190,16 @@ class BaseSubentryFlow(ConfigSubentryFlow):
         """Show the first step."""
         raise NotImplementedError
 
+    @callback
+    def _save(self, options: dict[str, Any]) -> SubentryFlowResult:
+        """Create the subentry (titled by its name field) or update the one reconfigured."""
+        title = options.pop(CONF_NAME, None)
+        if self._is_new:
+            return self.async_create_entry(title=title or self.default_name, data=options)
+        return self.async_update_and_abort(
+            self._get_entry(), self._get_reconfigure_subentry(), data=options
+        )
+
 
 class ModelFlowHandler(BaseSubentryFlow):
     """Add or reconfigure a model subentry in up to three steps.
@@ -359,12 +369,7 @@ class ModelFlowHandler(BaseSubentryFlow):
                 for k, v in options.items()
                 if k in (CONF_RECOMMENDED, CONF_PROMPT, CONF_LLM_HASS_API, CONF_NAME)
             }
-        title = options.pop(CONF_NAME, None)
-        if self._is_new:
-            return self.async_create_entry(title=title or self.default_name, data=options)
-        return self.async_update_and_abort(
-            self._get_entry(), self._get_reconfigure_subentry(), data=options
-        )
+        return self._save(options)
 
 
 class ConversationFlowHandler(ModelFlowHandler):
@@ -444,12 +449,7 @@ class SpeechFlowHandler(BaseSubentryFlow):
         """What the chosen model takes."""
         if user_input is not None:
             options = {**self.core_defaults, **self.options, **user_input}
-            title = options.pop(CONF_NAME, None)
-            if self._is_new:
-                return self.async_create_entry(title=title or self.default_name, data=options)
-            return self.async_update_and_abort(
-                self._get_entry(), self._get_reconfigure_subentry(), data=options
-            )
+            return self._save(options)
         schema = vol.Schema(self._settings_fields(self.options[CONF_CHAT_MODEL]))
         return self.async_show_form(
             step_id="settings",
@@ -508,12 +508,7 @@ class EvaluationFlowHandler(BaseSubentryFlow):
         """Name and model."""
         if user_input is not None:
             options = {**self.options, **user_input}
-            title = options.pop(CONF_NAME, None)
-            if self._is_new:
-                return self.async_create_entry(title=title or self.default_name, data=options)
-            return self.async_update_and_abort(
-                self._get_entry(), self._get_reconfigure_subentry(), data=options
-            )
+            return self._save(options)
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str

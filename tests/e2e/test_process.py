@@ -6,8 +6,20 @@ from importlib.util import find_spec
 import shutil
 
 from emulator import signature_of
+from tools.hass import HassClient
 
 from .conftest import API_KEY, LiveHass
+
+
+async def _assist_turns_light_on(client: HassClient) -> None:
+    """Ask the agent over REST to turn the kitchen light on, and check that it is on."""
+    result = await client.call(
+        "POST",
+        "/api/conversation/process",
+        json={"text": "Turn on the kitchen light", "agent_id": "conversation.openai_conversation"},
+    )
+    assert result["response"]["speech"]["plain"]["speech"] == "Done: Kitchen light."
+    assert (await client.call("GET", "/api/states/light.kitchen_light"))["state"] == "on"
 
 
 async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
@@ -19,13 +31,7 @@ async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
     assert entries[0]["state"] == "loaded"
 
     assert (await client.call("GET", "/api/states/light.kitchen_light"))["state"] == "off"
-    result = await client.call(
-        "POST",
-        "/api/conversation/process",
-        json={"text": "Turn on the kitchen light", "agent_id": "conversation.openai_conversation"},
-    )
-    assert result["response"]["speech"]["plain"]["speech"] == "Done: Kitchen light."
-    assert (await client.call("GET", "/api/states/light.kitchen_light"))["state"] == "on"
+    await _assist_turns_light_on(client)
 
     content = await client.call(
         "POST",
@@ -56,13 +62,7 @@ async def test_built_in_integration_takes_the_entry_back(live_hass: LiveHass) ->
     assert [entry["state"] for entry in entries] == ["loaded"]
     manifest = await client.ws({"type": "manifest/get", "integration": "openai_conversation"})
     assert manifest["is_built_in"] is True
-    result = await client.call(
-        "POST",
-        "/api/conversation/process",
-        json={"text": "Turn on the kitchen light", "agent_id": "conversation.openai_conversation"},
-    )
-    assert result["response"]["speech"]["plain"]["speech"] == "Done: Kitchen light."
-    assert (await client.call("GET", "/api/states/light.kitchen_light"))["state"] == "on"
+    await _assist_turns_light_on(client)
     if find_spec("homeassistant.components.openai_conversation.tts") is not None:
         # The built-in TTS (HA 2026.10+) speaks with the voice this integration stored.
         tts = await client.call(
