@@ -31,6 +31,10 @@ AZURE_API_VERSIONS = {
 }
 # Chat Completions arguments Azure refuses in API versions before these dates.
 AZURE_ARGUMENTS_SINCE = {"stream_options": "2024-08-01", "max_completion_tokens": "2024-09-01"}
+# Reasoning models refuse older API versions, whatever the request (Azure-Samples/
+# azure-search-openai-demo#2496: "enabled only for api versions 2024-12-01-preview and later").
+AZURE_REASONING = ("o1", "o3", "o4", "gpt-5")
+REASONING_SINCE = "2024-12-01"
 AZURE_DEPLOYMENT = re.compile(r"deployments/([^/]+)(/.+)")
 # Replaced by the send time (time.time(), fixed width) as the event leaves the server.
 SENT_AT = "__SENT_AT_MARKER__"
@@ -84,6 +88,8 @@ class OpenAIEmulator:
     # Answers when the queue is empty; gets the request body.
     responder: Callable[[dict[str, Any]], Scripted] = default_reply
     azure_deployments: set[str] = field(default_factory=lambda: {"gpt-4o-mini"})
+    # The model behind a deployment whose name does not say it (the name otherwise).
+    azure_models: dict[str, str] = field(default_factory=dict)
     # False: /responses answers 404, like servers that only speak Chat Completions.
     responses_api: bool = True
     # Answer image requests with a URL whatever was asked (LocalAI and other compatible
@@ -265,6 +271,12 @@ class OpenAIEmulator:
     async def _azure(self, request: web.Request) -> web.StreamResponse:
         """Azure OpenAI: /openai/... with api-version, deployments in the path, or /openai/v1."""
         tail = request.match_info["tail"]
+        named = (request["json"] or {}).get("model") if isinstance(request["json"], dict) else None
+        if named is not None and named not in self.azure_deployments:
+            # Routes without a deployment in the path name it in the body, as `model`.
+            return _azure_error(
+                404, "DeploymentNotFound", "The API deployment for this resource does not exist."
+            )
         if tail.startswith("v1/"):
             route = "/" + tail.removeprefix("v1/")
         else:
@@ -282,6 +294,14 @@ class OpenAIEmulator:
                     )
                 if request["json"] is not None:
                     request["json"]["model"] = deployment
+            name = str((request["json"] or {}).get("model", ""))
+            model = self.azure_models.get(name, name)
+            if model.startswith(AZURE_REASONING) and version < REASONING_SINCE:
+                return _azure_error(
+                    400,
+                    "BadRequest",
+                    f"Model {model} is enabled only for api versions 2024-12-01-preview and later",
+                )
             if route == "/responses" and not AZURE_API_VERSIONS[version]:
                 return _azure_error(404, "404", "Resource not found")
             for argument, since in AZURE_ARGUMENTS_SINCE.items():

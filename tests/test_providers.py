@@ -38,8 +38,14 @@ async def _flow(hass: HomeAssistant, provider: str, data: dict[str, Any]) -> dic
 
 
 async def _add_entry(
-    hass: HomeAssistant, provider: str, data: dict[str, Any], model: str | None = None
+    hass: HomeAssistant,
+    provider: str,
+    data: dict[str, Any],
+    model: str | None = None,
+    *,
+    emulator: OpenAIEmulator | None = None,
 ) -> ConfigEntry:
+    """Add an entry through the flow; with the emulator, forget the flow's own requests."""
     result = await _flow(hass, provider, data)
     if model is not None:
         assert result["step_id"] == "model"
@@ -48,13 +54,17 @@ async def _add_entry(
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done()
+    if emulator is not None:
+        emulator.requests.clear()
     return result["result"]
 
 
 async def _add_compatible(hass: HomeAssistant, emulator: OpenAIEmulator, model: str) -> ConfigEntry:
     """Add the emulator as a compatible server (with a key) whose agents use this model."""
     base_url = f"http://127.0.0.1:{emulator.port}/v1"
-    return await _add_entry(hass, "compatible", {"base_url": base_url, "api_key": API_KEY}, model)
+    return await _add_entry(
+        hass, "compatible", {"base_url": base_url, "api_key": API_KEY}, model, emulator=emulator
+    )
 
 
 async def ask(hass: HomeAssistant, agent: str, text: str) -> conversation.ConversationResult:
@@ -160,6 +170,39 @@ async def test_azure_old_api_version_uses_chat_completions(
     assert sent.body["max_completion_tokens"] == 3000
 
 
+async def test_azure_flow_refuses_what_every_turn_would_be_refused(
+    hass: HomeAssistant, emulator: OpenAIEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The flow probes with the request agents send, streamed, and reads it to the end.
+
+    An o3-mini deployment named "prod-chat" refuses API versions before 2024-12-01 on every
+    request. The old probe (a one-token, non-streaming call) took that 400 as "the
+    deployment exists" and created an entry whose every turn failed.
+    """
+    emulator.azure_deployments.add("prod-chat")
+    emulator.azure_models["prod-chat"] = "o3-mini"
+    data = {
+        "endpoint": f"http://127.0.0.1:{emulator.port}",
+        "api_key": API_KEY,
+        "api_version": "2024-10-21",
+        "default_model": "prod-chat",
+    }
+    result = await _flow(hass, "azure", data)
+    assert result["errors"] == {"base": "request_refused"}
+    assert "enabled only for api versions 2024-12-01-preview" in caplog.text
+    probe = emulator.requests_to("/openai/deployments/prod-chat/chat/completions")[-1].body
+    assert probe["stream"] is True
+    assert probe["max_completion_tokens"] == 16
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**data, "api_version": "2025-04-01-preview"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    emulator.requests.clear()
+    emulator.queue(Reply([Text("Fine now.")]))
+    answer = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert answer.response.speech["plain"]["speech"] == "Fine now."
+
+
 async def test_azure_api_version_before_stream_options(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
@@ -208,6 +251,7 @@ async def test_compatible_chat_mode_tool_round_trip(
         "compatible",
         {"base_url": f"http://127.0.0.1:{emulator.port}/v1/", "api_key": API_KEY},
         model="llama3.2",
+        emulator=emulator,
     )
     assert entry.data["api_mode"] == "chat_completions"
     assert entry.data["base_url"] == f"http://127.0.0.1:{emulator.port}/v1"
@@ -255,7 +299,11 @@ async def test_compatible_fragmented_tool_calls(
     emulator.responses_api = False
     emulator.api_keys.add("no-key")
     await _add_entry(
-        hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1"}, model="qwen"
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1"},
+        model="qwen",
+        emulator=emulator,
     )
     emulator.queue(reply, Reply([Text("On.")]))
     result = await ask(hass, "conversation.openai_conversation", "Light on")
@@ -277,7 +325,11 @@ async def test_compatible_malformed_arguments_fed_back(
     emulator.responses_api = False
     emulator.api_keys.add("no-key")
     await _add_entry(
-        hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1"}, model="qwen"
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1"},
+        model="qwen",
+        emulator=emulator,
     )
     emulator.queue(
         Reply([ToolCall("HassTurnOn", '{"name": "Kitchen light"}}</tool_call>', call_id="bad")]),
@@ -477,7 +529,10 @@ async def test_compatible_partial_responses_api_gets_chat_completions(
 ) -> None:
     """A /responses that answers but ignores text.format (llama.cpp) is not used."""
     emulator.queue(Reply([Text("pong")]))  # the probe's reply, unconstrained
-    entry = await _add_compatible(hass, emulator, "smollm2")
+    base_url = f"http://127.0.0.1:{emulator.port}/v1"
+    entry = await _add_entry(
+        hass, "compatible", {"base_url": base_url, "api_key": API_KEY}, "smollm2"
+    )
     assert entry.data["api_mode"] == "chat_completions"
     probe = emulator.requests_to("/v1/responses")[0].body
     assert probe["model"] == "smollm2"

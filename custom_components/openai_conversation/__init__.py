@@ -14,6 +14,7 @@ from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
+from .backends.probes import async_list_models
 from .client import (
     OpenAIConfigEntry,
     OpenAIRuntimeData,
@@ -29,7 +30,6 @@ from .const import (
     PROVIDER_OPENAI,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
-    VALIDATION_TIMEOUT,
     model_capabilities,
 )
 from .errors import api_error_message, error_key
@@ -65,7 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
     client = await async_create_client(hass, entry.data)
     runtime = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
     try:
-        page = await client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0).models.list()
+        models = await async_list_models(client)
     except openai.NotFoundError as err:
         # A compatible server without a model list answered: it is up. Elsewhere a 404
         # means a wrong endpoint.
@@ -80,7 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
             ) from err
         raise _not_ready(err) from err
     else:
-        runtime.read_model_list(page.data)
+        runtime.read_model_list(models)
     entry.runtime_data = runtime
     _async_check_models(hass, entry)
     if provider(entry.data) == PROVIDER_OPENAI:
@@ -111,13 +111,12 @@ async def _async_refresh_models(
     hass: HomeAssistant, entry: OpenAIConfigEntry, _now: datetime
 ) -> None:
     """Read the model list again (OpenAI announces shutdowns at any time)."""
-    client = entry.runtime_data.client.with_options(timeout=VALIDATION_TIMEOUT)
     try:
-        page = await client.models.list()
+        models = await async_list_models(entry.runtime_data.client, retry=True)
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot refresh the model list: %s", err)
         return
-    entry.runtime_data.read_model_list(page.data)
+    entry.runtime_data.read_model_list(models)
     _async_check_lifecycle(hass, entry)
 
 

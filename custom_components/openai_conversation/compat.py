@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from openai.types.shared_params import Reasoning
 
 from homeassistant.components import ai_task, conversation, repairs
 from homeassistant.helpers import device_registry as dr, llm
@@ -60,6 +62,9 @@ def _http_errors(name: str) -> tuple[type[Exception], ...]:
 TRANSPORT_ERRORS = _http_errors("TransportError")
 HTTP_ERRORS = _http_errors("HTTPError")
 
+# The SDK's request types know reasoning modes (openai >= 3.x; older SDKs send them untyped).
+REASONING_MODES = "mode" in Reasoning.__optional_keys__ | Reasoning.__required_keys__
+
 if TYPE_CHECKING:
     from .backends import Delta
 
@@ -72,6 +77,7 @@ __all__ = [
     "FixFlowResult",
     "find_device",
     "move_device",
+    "pro_mode",
     "schema_to_json",
     "tool_result_data",
     "tool_result_delta",
@@ -87,6 +93,15 @@ def schema_to_json(schema: vol.Schema, serializer: Callable[[Any], Any] | None) 
     else:
         result = convert(schema, custom_serializer=serializer)
     return result
+
+
+def pro_mode(reasoning: Reasoning) -> Reasoning:
+    """Return reasoning settings that ask for pro mode."""
+    if REASONING_MODES:
+        reasoning["mode"] = "pro"
+    else:
+        reasoning = cast(Reasoning, {**reasoning, "mode": "pro"})
+    return reasoning
 
 
 def tool_result_delta(call_id: str, name: str, data: JsonObjectType, *, error: bool) -> Delta:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-import json
-from typing import Any, Final
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import openai
@@ -28,7 +28,8 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .client import async_create_client, normalize_azure, provider
+from .backends.probes import async_list_models, async_probe_turn, async_speaks_responses
+from .client import async_create_client, create_backend, default_model, normalize_azure, provider
 from .compat import EVALUATION, vol
 from .const import (
     API_MODE_AUTO,
@@ -126,79 +127,33 @@ def _normalize(kind: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-# A reply this schema constrains can only be {"ok": true}; free text almost never is.
-_PROBE_SCHEMA: Final = {
-    "type": "object",
-    "properties": {"ok": {"type": "boolean", "enum": [True]}},
-    "required": ["ok"],
-    "additionalProperties": False,
-}
-
-
-async def _speaks_responses(client: openai.AsyncOpenAI, model: str) -> bool:
-    """Return whether the server's Responses API works in full for this model.
-
-    Local servers (llama.cpp, Ollama, vLLM, LM Studio) answer a partial /responses that may
-    ignore `text.format`; structured AI Task output then fails. So a server counts only if
-    a tiny request constrained by a JSON schema comes back as that schema's one value.
-    """
-    try:
-        response = await client.responses.create(
-            model=model,
-            input="ping",
-            max_output_tokens=16,
-            store=False,
-            text={
-                "format": {
-                    "type": "json_schema",
-                    "name": "probe",
-                    "schema": _PROBE_SCHEMA,
-                    "strict": True,
-                }
-            },
-        )
-    except openai.OpenAIError:
-        return False
-    try:
-        return bool(json.loads(response.output_text) == {"ok": True})
-    except (TypeError, ValueError):  # no output at all, or not JSON
-        return False
-
-
 async def _resolve_api_mode(client: openai.AsyncOpenAI, data: dict[str, Any]) -> None:
     """Resolve "Automatic" with the model agents will use (support varies per model)."""
     if data.get(CONF_API_MODE, API_MODE_AUTO) == API_MODE_AUTO:
-        speaks = await _speaks_responses(client, data[CONF_DEFAULT_MODEL])
+        speaks = await async_speaks_responses(client, data[CONF_DEFAULT_MODEL])
         data[CONF_API_MODE] = API_MODE_RESPONSES if speaks else API_MODE_CHAT
 
 
-async def _check_azure_deployment(client: openai.AsyncOpenAI, deployment: str) -> None:
-    """A minimal request to the deployment: only "not found" matters here."""
+async def _check_turn(
+    hass: HomeAssistant, client: openai.AsyncOpenAI, data: dict[str, Any]
+) -> None:
+    """Probe with the request agents will send: a refused shape fails the flow, not turns."""
     try:
-        await client.chat.completions.create(
-            model=deployment, messages=[{"role": "user", "content": "ping"}], max_tokens=1
-        )
+        await async_probe_turn(hass, create_backend(hass, client, data), default_model(data))
     except openai.NotFoundError as err:
-        raise ValidationError("deployment_not_found") from err
-    except openai.BadRequestError:
-        pass  # the deployment exists; it just dislikes the probe (e.g. a reasoning model)
+        raise ValidationError(
+            "deployment_not_found" if provider(data) == PROVIDER_AZURE else "model_not_found"
+        ) from err
+    except openai.BadRequestError as err:
+        LOGGER.warning("The server refused the request agents send: %s", err)
+        raise ValidationError("request_refused") from err
 
 
-async def async_validate(hass: HomeAssistant, data: dict[str, Any]) -> list[str]:
-    """Check the settings live; return the server's model ids. Sets the API mode."""
-    kind = provider(data)
-    client = await async_create_client(hass, data)
-    client = client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
+@contextmanager
+def _server_errors() -> Iterator[None]:
+    """Turn the server's answers to a check into the form's error keys."""
     try:
-        try:
-            models = [model.id async for model in client.models.list()]
-        except openai.NotFoundError as err:
-            if kind == PROVIDER_AZURE:
-                raise ValidationError("azure_not_found") from err
-            models = []  # some compatible servers have no model list
-        if kind == PROVIDER_AZURE:
-            await _check_azure_deployment(client, data[CONF_DEFAULT_MODEL])
-            await _resolve_api_mode(client, data)
+        yield
     except (openai.AuthenticationError, openai.PermissionDeniedError) as err:
         raise ValidationError("invalid_auth") from err
     except (openai.APIConnectionError, openai.InternalServerError) as err:
@@ -206,7 +161,36 @@ async def async_validate(hass: HomeAssistant, data: dict[str, Any]) -> list[str]
     except openai.OpenAIError as err:
         LOGGER.warning("Unexpected answer while checking the settings: %s", err)
         raise ValidationError("unknown") from err
+
+
+async def _validation_client(hass: HomeAssistant, data: Mapping[str, Any]) -> openai.AsyncOpenAI:
+    client = await async_create_client(hass, data)
+    return client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
+
+
+async def async_validate(hass: HomeAssistant, data: dict[str, Any]) -> list[str]:
+    """Check the settings live; return the server's model ids. Sets the API mode."""
+    kind = provider(data)
+    client = await _validation_client(hass, data)
+    with _server_errors():
+        try:
+            models = [model.id for model in await async_list_models(client)]
+        except openai.NotFoundError as err:
+            if kind == PROVIDER_AZURE:
+                raise ValidationError("azure_not_found") from err
+            models = []  # some compatible servers have no model list
+        if kind == PROVIDER_AZURE:
+            await _resolve_api_mode(client, data)
+            await _check_turn(hass, client, data)
     return models
+
+
+async def async_validate_model(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    """Check a compatible server's model with the request agents send. Sets the API mode."""
+    client = await _validation_client(hass, data)
+    with _server_errors():
+        await _resolve_api_mode(client, data)
+        await _check_turn(hass, client, data)
 
 
 def _title(data: Mapping[str, Any]) -> str:
@@ -303,13 +287,16 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_model(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The model agents of a compatible server use unless they name one."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._data[CONF_DEFAULT_MODEL] = user_input[CONF_DEFAULT_MODEL]
-            client = await async_create_client(self.hass, self._data)
-            await _resolve_api_mode(
-                client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0), self._data
-            )
-            return self._async_finish()
+            data = {**self._data, CONF_DEFAULT_MODEL: user_input[CONF_DEFAULT_MODEL]}
+            try:
+                await async_validate_model(self.hass, data)
+            except ValidationError as err:
+                errors["base"] = err.args[0]
+            else:
+                self._data = data
+                return self._async_finish()
         schema = vol.Schema(
             {
                 vol.Required(CONF_DEFAULT_MODEL): SelectSelector(
@@ -319,11 +306,13 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             }
         )
-        suggested = {
+        suggested = user_input or {
             CONF_DEFAULT_MODEL: self._current_data(PROVIDER_COMPATIBLE).get(CONF_DEFAULT_MODEL)
         }
         return self.async_show_form(
-            step_id="model", data_schema=self.add_suggested_values_to_schema(schema, suggested)
+            step_id="model",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
         )
 
     def _current_data(self, kind: str) -> Mapping[str, Any]:

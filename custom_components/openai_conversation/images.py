@@ -18,6 +18,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import network
 from homeassistant.helpers.httpx_client import get_async_client
 
+from .backends.media import async_create_image, image_request
 from .compat import HTTP_ERRORS
 from .const import DOMAIN, LOGGER
 
@@ -25,12 +26,6 @@ from .const import DOMAIN, LOGGER
 # so a URL given to a notification or a dashboard keeps working.
 IMAGE_URL_PATH = f"/{DOMAIN}/images"
 IMAGE_FOLDER = f"{DOMAIN}/images"
-
-IMAGE_TIMEOUT = 180.0  # seconds
-
-# The action's parameters are DALL-E 3's; GPT image models take their own values.
-GPT_IMAGE_SIZES = {"1024x1024": "1024x1024", "1792x1024": "1536x1024", "1024x1792": "1024x1536"}
-GPT_IMAGE_QUALITY = {"standard": "medium", "hd": "high"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,27 +52,6 @@ async def async_register_image_path(hass: HomeAssistant) -> None:
     )
 
 
-def _request(model: str, prompt: str, size: str, quality: str, style: str) -> dict[str, object]:
-    if model.startswith("dall-e"):
-        return {
-            "model": model,
-            "prompt": prompt,
-            "size": size,
-            "quality": quality,
-            "style": style,
-            "response_format": "b64_json",
-            "n": 1,
-        }
-    # GPT image models always return base64 and take no style.
-    return {
-        "model": model,
-        "prompt": prompt,
-        "n": 1,
-        "size": GPT_IMAGE_SIZES.get(size, size),
-        "quality": GPT_IMAGE_QUALITY.get(quality, quality),
-    }
-
-
 async def async_generate_image(
     hass: HomeAssistant,
     client: openai.AsyncOpenAI,
@@ -89,9 +63,8 @@ async def async_generate_image(
     style: str = "vivid",
 ) -> GeneratedImage:
     """Generate one image; SDK errors are left to the caller's error mapping."""
-    # GPT image models take a minute or two, and each attempt is billed: wait, never retry.
-    client = client.with_options(timeout=IMAGE_TIMEOUT, max_retries=0)
-    response = await client.images.generate(**_request(model, prompt, size, quality, style))  # type: ignore[call-overload]
+    request = image_request(model, prompt, size, quality, style)
+    response = await async_create_image(client, request)
     image = response.data[0] if response.data else None
     if image is not None and image.b64_json:
         data = base64.b64decode(image.b64_json)

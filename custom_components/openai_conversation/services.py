@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
 from .backends import TurnRequest
+from .backends.media import async_embed, embeddings_request
 from .client import OpenAIConfigEntry, provider, resolve_model
 from .compat import vol
 from .const import (
@@ -161,11 +162,11 @@ async def _generate_embeddings(call: ServiceCall) -> ServiceResponse:
     """Return one embedding vector per input text."""
     hass = call.hass
     entry = _loaded_entry(hass, call.data[ATTR_CONFIG_ENTRY])
-    kwargs: dict[str, Any] = {"model": call.data["model"], "input": call.data["input"]}
-    if "dimensions" in call.data:
-        kwargs["dimensions"] = call.data["dimensions"]
+    request = embeddings_request(
+        call.data["model"], call.data["input"], call.data.get("dimensions")
+    )
     try:
-        response = await entry.runtime_data.client.embeddings.create(**kwargs)
+        response = await async_embed(entry.runtime_data.client, request)
     except openai.OpenAIError as err:
         raise translate_error(hass, entry, err) from err
     vectors: list[Any] = [item.embedding for item in sorted(response.data, key=lambda d: d.index)]

@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .backends.media import async_transcribe
 from .client import OpenAIConfigEntry
 from .const import (
     CONF_CHAT_MODEL,
@@ -94,15 +95,15 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         # Always the pipeline's language: auto-detection mistranscribes short commands.
         language = speech_language(metadata.language)
         try:
-            result = await self.entry.runtime_data.client.audio.transcriptions.create(
-                model=self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
-                file=upload_file(metadata, audio),
+            text = await async_transcribe(
+                self.entry.runtime_data.client,
+                self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
+                upload_file(metadata, audio),
                 language=language,
                 prompt=self.subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT),
-                response_format="json",
             )
         except openai.OpenAIError as err:
             # The pipeline gets a failed result instead of an exception.
             report_error(self.hass, self.entry, err)
             return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
-        return stt.SpeechResult(result.text, stt.SpeechResultState.SUCCESS)
+        return stt.SpeechResult(text, stt.SpeechResultState.SUCCESS)

@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
 )
 
+from .backends.probes import async_list_models
 from .client import OpenAIConfigEntry, default_model, provider
 from .compat import vol
 from .const import (
@@ -85,7 +86,6 @@ from .const import (
     TTS_FORMATS,
     TTS_MODELS,
     TTS_VOICES,
-    VALIDATION_TIMEOUT,
     VERBOSITY_LEVELS,
     WEB_SEARCH_CONTEXT_SIZES,
     ModelCapabilities,
@@ -134,9 +134,8 @@ async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
     """
     if entry.state is not ConfigEntryState.LOADED:
         return _model_options(SUGGESTED_MODELS, {})
-    client = entry.runtime_data.client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
     try:
-        listed = [model async for model in client.models.list()]
+        listed = await async_list_models(entry.runtime_data.client)
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot list models, offering suggestions: %s", err)
         return _model_options(SUGGESTED_MODELS, {})

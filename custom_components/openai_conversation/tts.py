@@ -8,6 +8,7 @@ import struct
 from typing import Any
 
 import openai
+from openai.types.audio.speech_create_params import SpeechCreateParams
 
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
@@ -16,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .backends.media import async_stream_speech, speech_request
 from .client import OpenAIConfigEntry
 from .const import (
     CONF_AUDIO_FORMAT,
@@ -33,8 +35,6 @@ from .const import (
     SPEECH_LANGUAGE_CODES,
     SUBENTRY_TTS,
     TTS_VOICES,
-    tts_takes_instructions,
-    tts_takes_speed,
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
@@ -121,29 +121,22 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         """Return the voices; each speaks every supported language."""
         return [tts.Voice(voice, voice.title()) for voice in TTS_VOICES]
 
-    def _request(self, text: str, options: dict[str, Any]) -> dict[str, Any]:
-        model = options[OPTION_MODEL]
-        request: dict[str, Any] = {
-            "model": model,
-            "voice": options[CONF_VOICE],
-            "input": text,
-            "response_format": "pcm" if self._format == "wav" else self._format,
-        }
-        if tts_takes_speed(model):
-            request["speed"] = float(options[OPTION_SPEED])
-        if tts_takes_instructions(model) and options.get(OPTION_INSTRUCTIONS):
-            request["instructions"] = options[OPTION_INSTRUCTIONS]
-        return request
+    def _request(self, text: str, options: dict[str, Any]) -> SpeechCreateParams:
+        return speech_request(
+            options[OPTION_MODEL],
+            options[CONF_VOICE],
+            text,
+            self._format,
+            speed=options.get(OPTION_SPEED),
+            instructions=options.get(OPTION_INSTRUCTIONS),
+        )
 
     async def _audio(self, text: str, options: dict[str, Any]) -> AsyncGenerator[bytes]:
         """Yield audio bytes as OpenAI sends them."""
         client = self.entry.runtime_data.client
         try:
-            async with client.audio.speech.with_streaming_response.create(
-                **self._request(text, options)
-            ) as response:
-                async for chunk in response.iter_bytes():
-                    yield chunk
+            async for chunk in async_stream_speech(client, self._request(text, options)):
+                yield chunk
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err
 

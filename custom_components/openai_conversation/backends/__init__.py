@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
+from openai.types.shared_params import FunctionDefinition
+
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm, selector
@@ -88,7 +90,7 @@ def request_timeout(request: TurnRequest) -> float:
 # Converted tool schemas. The Assist API rebuilds its tools every turn, but from the same
 # content; converting them again cost more than anything else this integration does per
 # turn. Keyed by content, so a tool whose schema changes (a new area, say) converts anew.
-_SPECS: OrderedDict[tuple[str, str | None, str, int], dict[str, Any]] = OrderedDict()
+_SPECS: OrderedDict[tuple[str, str | None, str, int], FunctionDefinition] = OrderedDict()
 _SPECS_SIZE = 256
 
 
@@ -111,21 +113,19 @@ def _content(node: Any) -> Any:
     return repr(node)
 
 
-def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> dict[str, Any]:
+def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> FunctionDefinition:
     """Return name, description and JSON-schema parameters of an Assist LLM API tool."""
     key = (tool.name, tool.description, repr(_content(tool.parameters)), id(serializer))
     if (spec := _SPECS.get(key)) is None:
-        spec = {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": schema_to_json(tool.parameters, serializer),
-        }
+        spec = {"name": tool.name, "parameters": schema_to_json(tool.parameters, serializer)}
+        if tool.description:
+            spec["description"] = tool.description
         _SPECS[key] = spec
         if len(_SPECS) > _SPECS_SIZE:
             _SPECS.popitem(last=False)
     else:
         _SPECS.move_to_end(key)
-    return dict(spec)  # the parameters schema is shared: read-only
+    return spec.copy()  # the parameters schema is shared: read-only
 
 
 def tool_list(chat_log: conversation.ChatLog) -> list[llm.Tool]:

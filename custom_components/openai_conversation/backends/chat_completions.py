@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 import json
-from typing import Any
+from typing import cast
 
 import openai
-from openai.types.chat import ChatCompletionChunk
+from openai.types.chat import (
+    ChatCompletionAssistantMessageParam,
+    ChatCompletionChunk,
+    ChatCompletionContentPartParam,
+    ChatCompletionMessageFunctionToolCallParam,
+    ChatCompletionMessageParam,
+    ChatCompletionToolMessageParam,
+    ChatCompletionUserMessageParam,
+)
 from openai.types.chat.chat_completion_chunk import ChoiceDeltaToolCall
+from openai.types.chat.completion_create_params import CompletionCreateParamsStreaming
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
@@ -44,10 +53,12 @@ from . import (
 NO_RESULT = json_dumps({"error": "No result was recorded"})
 
 
-def _user_message(content: conversation.UserContent, files: Files) -> dict[str, Any]:
+def _user_message(
+    content: conversation.UserContent, files: Files
+) -> ChatCompletionUserMessageParam:
     if not content.attachments:
         return {"role": "user", "content": content.content}
-    parts: list[dict[str, Any]] = [{"type": "text", "text": content.content}]
+    parts: list[ChatCompletionContentPartParam] = [{"type": "text", "text": content.content}]
     for attachment in content.attachments:
         file = files[attachment.path]
         if file.is_image:
@@ -60,13 +71,13 @@ def _user_message(content: conversation.UserContent, files: Files) -> dict[str, 
 
 
 def _append_assistant(
-    messages: list[dict[str, Any]], content: conversation.AssistantContent
+    messages: list[ChatCompletionMessageParam], content: conversation.AssistantContent
 ) -> None:
     """Add assistant content, merged into the previous assistant message when adjacent.
 
     Strict chat templates reject two assistant messages in a row.
     """
-    calls = [
+    calls: list[ChatCompletionMessageFunctionToolCallParam] = [
         {
             "id": call.id,
             "type": "function",
@@ -76,25 +87,35 @@ def _append_assistant(
     ]
     if not content.content and not calls:
         return
-    if messages and messages[-1]["role"] == "assistant":
-        last = messages[-1]
-        last["content"] = (last["content"] or "") + (content.content or "") or None
+    last = messages[-1] if messages else None
+    if last is not None and last["role"] == "assistant":
+        text = cast(str | None, last.get("content"))
+        last["content"] = (text or "") + (content.content or "") or None
         if calls:
-            last.setdefault("tool_calls", []).extend(calls)
+            last["tool_calls"] = [*last.get("tool_calls", ()), *calls]
         return
-    message: dict[str, Any] = {"role": "assistant", "content": content.content}
+    message: ChatCompletionAssistantMessageParam = {
+        "role": "assistant",
+        "content": content.content,
+    }
     if calls:
         message["tool_calls"] = calls
     messages.append(message)
 
 
-def pair_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tool_message(call_id: str, content: str) -> ChatCompletionToolMessageParam:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+def pair_tool_messages(
+    messages: list[ChatCompletionMessageParam],
+) -> list[ChatCompletionMessageParam]:
     """Put each call's tool message right after its assistant message; never an orphan."""
-    paired: list[dict[str, Any]] = []
+    paired: list[ChatCompletionMessageParam] = []
     pending: list[str] = []
 
     def answer_pending() -> None:
-        paired.extend({"role": "tool", "tool_call_id": i, "content": NO_RESULT} for i in pending)
+        paired.extend(_tool_message(call_id, NO_RESULT) for call_id in pending)
         pending.clear()
 
     for message in messages:
@@ -105,25 +126,22 @@ def pair_tool_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         answer_pending()
         paired.append(message)
-        pending.extend(call["id"] for call in message.get("tool_calls", ()))
+        if message["role"] == "assistant":
+            pending.extend(call["id"] for call in message.get("tool_calls", ()))
     answer_pending()
     return paired
 
 
 def history_to_messages(
     chat_content: Iterable[conversation.Content], files: Files | None = None
-) -> list[dict[str, Any]]:
+) -> list[ChatCompletionMessageParam]:
     """Convert the whole chat history to chat messages."""
     files = files or {}
-    messages: list[dict[str, Any]] = []
+    messages: list[ChatCompletionMessageParam] = []
     for content in chat_content:
         if isinstance(content, conversation.ToolResultContent):
             messages.append(
-                {
-                    "role": "tool",
-                    "tool_call_id": content.tool_call_id,
-                    "content": json_dumps(tool_result_data(content)),
-                }
+                _tool_message(content.tool_call_id, json_dumps(tool_result_data(content)))
             )
         elif isinstance(content, conversation.AssistantContent):
             _append_assistant(messages, content)
@@ -141,12 +159,14 @@ class _ToolCallParts:
     arguments: str = ""
 
 
-def _with_schema_hint(messages: list[Any], schema: dict[str, Any]) -> list[Any]:
+def _with_schema_hint(
+    messages: list[ChatCompletionMessageParam], schema: dict[str, object]
+) -> list[ChatCompletionMessageParam]:
     """Return the messages with the structure spelled out in the (first) system message."""
     hint = f"Answer only with a JSON object that fits this JSON schema: {json_dumps(schema)}"
     if messages and messages[0]["role"] == "system":
         first = messages[0]
-        return [{**first, "content": f"{first['content']}\n\n{hint}"}, *messages[1:]]
+        return [{"role": "system", "content": f"{first['content']}\n\n{hint}"}, *messages[1:]]
     return [{"role": "system", "content": hint}, *messages]
 
 
@@ -238,29 +258,36 @@ class ChatCompletionsBackend:
         self._files = FileCache()
         dated = azure_api_version if azure_api_version and azure_api_version[:1].isdigit() else ""
         modern = openai_server and (not dated or dated >= "2024-09-01")
-        self._max_tokens_key = "max_completion_tokens" if modern else "max_tokens"
+        self._max_completion_tokens = modern
         self._stream_usage = not dated or dated >= "2024-08-01"
 
     def build_params(
         self, chat_log: conversation.ChatLog, request: TurnRequest, files: Files | None = None
-    ) -> dict[str, Any]:
+    ) -> CompletionCreateParamsStreaming:
         """Return the arguments of one streaming chat.completions.create call."""
         options = request.options
-        model = request.model
-        caps = model_capabilities(model)
-        params: dict[str, Any] = {
-            "model": model,
+        caps = model_capabilities(request.model)
+        params: CompletionCreateParamsStreaming = {
+            "model": request.model,
             "messages": history_to_messages(chat_log.content, files),
             "stream": True,
-            self._max_tokens_key: int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
         }
+        max_tokens = int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS))
+        if self._max_completion_tokens:
+            params["max_completion_tokens"] = max_tokens
+        else:
+            params["max_tokens"] = max_tokens
         if self._stream_usage:
             params["stream_options"] = {"include_usage": True}
         effort = None
         if caps.reasoning:
             effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
             params["reasoning_effort"] = effort
-        params.update(sampling_params(options, caps.takes_sampling(effort)))
+        sampling = sampling_params(options, caps.takes_sampling(effort))
+        if "temperature" in sampling:
+            params["temperature"] = sampling["temperature"]
+        if "top_p" in sampling:
+            params["top_p"] = sampling["top_p"]
         serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
         if tools := tool_list(chat_log):
             params["tools"] = [
@@ -287,13 +314,14 @@ class ChatCompletionsBackend:
         try:
             stream = await client.chat.completions.create(**params)
         except openai.BadRequestError:
-            if "response_format" not in params:
+            fmt = params.get("response_format")
+            if fmt is None or fmt["type"] != "json_schema":
                 raise
             # Servers without JSON-schema output: ask for plain JSON, and tell the model the
             # structure in words instead; the caller validates the reply.
-            schema = params["response_format"]["json_schema"]["schema"]
+            schema = fmt["json_schema"].get("schema", {})
             params["response_format"] = {"type": "json_object"}
-            params["messages"] = _with_schema_hint(params["messages"], schema)
+            params["messages"] = _with_schema_hint(list(params["messages"]), schema)
             stream = await client.chat.completions.create(**params)
         state = _ChatStream(request, {t.name for t in tool_list(chat_log)})
         yield {"role": "assistant"}

@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 import openai
-from openai.types.responses import ResponseReasoningItem, ResponseStreamEvent
+from openai.types.responses import (
+    EasyInputMessageParam,
+    Response,
+    ResponseCompletedEvent,
+    ResponseErrorEvent,
+    ResponseFailedEvent,
+    ResponseFunctionToolCall,
+    ResponseFunctionToolCallParam,
+    ResponseIncompleteEvent,
+    ResponseInputContentParam,
+    ResponseInputItemParam,
+    ResponseOutputItemAddedEvent,
+    ResponseOutputItemDoneEvent,
+    ResponseOutputMessage,
+    ResponseReasoningItem,
+    ResponseReasoningSummaryTextDeltaEvent,
+    ResponseStreamEvent,
+    ResponseTextDeltaEvent,
+    ToolParam,
+    WebSearchToolParam,
+)
+from openai.types.responses.response_create_params import ResponseCreateParamsStreaming
+from openai.types.responses.response_input_item_param import FunctionCallOutput
+from openai.types.shared_params import Reasoning
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.json import json_dumps
 
-from ..compat import tool_result_data
+from ..compat import pro_mode, tool_result_data
 from ..const import (
     CONF_CODE_INTERPRETER,
     CONF_MAX_TOKENS,
@@ -67,31 +90,37 @@ SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "imag
 FLEX_UNAVAILABLE = "resource unavailable"
 
 
-def _message(role: str, text: str) -> dict[str, Any]:
+def _message(role: Literal["user", "assistant", "developer"], text: str) -> EasyInputMessageParam:
     return {"type": "message", "role": role, "content": text}
 
 
-def _assistant_items(content: conversation.AssistantContent) -> Iterator[dict[str, Any]]:
+def _assistant_items(
+    content: conversation.AssistantContent,
+) -> Iterator[ResponseInputItemParam]:
     native = content.native
     if isinstance(native, openai.BaseModel) and getattr(native, "type", None) in (
         SERVER_TOOL_ITEMS | {"reasoning"}
     ):
-        yield native.to_dict()
+        # Replayed as the server sent it: its output model is also its input shape.
+        yield cast(ResponseInputItemParam, native.to_dict())
     if content.content:
         yield _message("assistant", content.content)
     for call in content.tool_calls or ():
-        yield {
-            "type": "function_call",
-            "call_id": call.id,
-            "name": call.tool_name,
-            "arguments": json_dumps(call.tool_args),
-        }
+        yield _function_call(call.id, call.tool_name, json_dumps(call.tool_args))
 
 
-def _user_message(content: conversation.UserContent, files: Files) -> dict[str, Any]:
+def _function_call(call_id: str, name: str, arguments: str) -> ResponseFunctionToolCallParam:
+    return {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
+
+
+def _function_output(call_id: str, output: str) -> FunctionCallOutput:
+    return {"type": "function_call_output", "call_id": call_id, "output": output}
+
+
+def _user_message(content: conversation.UserContent, files: Files) -> EasyInputMessageParam:
     if not content.attachments:
         return _message("user", content.content)
-    parts: list[dict[str, Any]] = [{"type": "input_text", "text": content.content}]
+    parts: list[ResponseInputContentParam] = [{"type": "input_text", "text": content.content}]
     for attachment in content.attachments:
         file = files[attachment.path]
         if file.is_image:
@@ -101,118 +130,132 @@ def _user_message(content: conversation.UserContent, files: Files) -> dict[str, 
     return {"type": "message", "role": "user", "content": parts}
 
 
-def _content_items(content: conversation.Content, files: Files) -> Iterator[dict[str, Any]]:
+def _content_items(content: conversation.Content, files: Files) -> Iterator[ResponseInputItemParam]:
     """Yield the input items for one piece of chat history."""
     if isinstance(content, conversation.ToolResultContent):
-        yield {
-            "type": "function_call_output",
-            "call_id": content.tool_call_id,
-            "output": json_dumps(tool_result_data(content)),
-        }
+        yield _function_output(content.tool_call_id, json_dumps(tool_result_data(content)))
     elif isinstance(content, conversation.AssistantContent):
         yield from _assistant_items(content)
     elif isinstance(content, conversation.UserContent):
         yield _user_message(content, files)
     elif content.content:
-        yield _message("developer" if content.role == "system" else content.role, content.content)
+        yield _message("developer", content.content)
 
 
-def pair_tool_calls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _call_id(item: ResponseInputItemParam, kind: str) -> str | None:
+    """Return the call id of a function call or output item of that kind."""
+    if item.get("type") != kind:
+        return None
+    return cast(str, item.get("call_id"))
+
+
+def pair_tool_calls(items: list[ResponseInputItemParam]) -> list[ResponseInputItemParam]:
     """Drop outputs without a call and answer calls without an output.
 
     The API rejects either ("No tool output found for function call"); history from an
     interrupted turn or another agent must never make every later turn fail.
     """
-    calls = {i["call_id"] for i in items if i["type"] == "function_call"}
-    outputs = {i["call_id"] for i in items if i["type"] == "function_call_output"}
-    paired: list[dict[str, Any]] = []
+    calls = {_call_id(i, "function_call") for i in items} - {None}
+    outputs = {_call_id(i, "function_call_output") for i in items} - {None}
+    paired: list[ResponseInputItemParam] = []
     for item in items:
-        if item["type"] == "function_call_output" and item["call_id"] not in calls:
+        if (output_id := _call_id(item, "function_call_output")) and output_id not in calls:
             continue
         paired.append(item)
-        if item["type"] == "function_call" and item["call_id"] not in outputs:
+        if (call_id := _call_id(item, "function_call")) and call_id not in outputs:
             paired.append(
-                {
-                    "type": "function_call_output",
-                    "call_id": item["call_id"],
-                    "output": json_dumps({"error": "No result was recorded"}),
-                }
+                _function_output(call_id, json_dumps({"error": "No result was recorded"}))
             )
     return paired
 
 
 def history_to_input(
     chat_content: Iterable[conversation.Content], files: Files | None = None
-) -> list[dict[str, Any]]:
+) -> list[ResponseInputItemParam]:
     """Convert the whole chat history to Responses input items."""
     files = files or {}
     return pair_tool_calls([item for c in chat_content for item in _content_items(c, files)])
 
 
-def _server_tools(options: Any, model: str) -> list[dict[str, Any]]:
-    caps = model_capabilities(model)
-    tools: list[dict[str, Any]] = []
-    if options.get(CONF_WEB_SEARCH) and caps.web_search:
-        web_search: dict[str, Any] = {
-            "type": "web_search",
-            "search_context_size": options.get(
-                CONF_WEB_SEARCH_CONTEXT_SIZE, RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
-            ),
+def _web_search(options: Mapping[str, Any]) -> WebSearchToolParam:
+    tool: WebSearchToolParam = {
+        "type": "web_search",
+        "search_context_size": options.get(
+            CONF_WEB_SEARCH_CONTEXT_SIZE, RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
+        ),
+    }
+    if options.get(CONF_WEB_SEARCH_USER_LOCATION):
+        tool["user_location"] = {
+            "type": "approximate",
+            "city": options.get(CONF_WEB_SEARCH_CITY, ""),
+            "region": options.get(CONF_WEB_SEARCH_REGION, ""),
+            "country": options.get(CONF_WEB_SEARCH_COUNTRY, ""),
+            "timezone": options.get(CONF_WEB_SEARCH_TIMEZONE, ""),
         }
-        if options.get(CONF_WEB_SEARCH_USER_LOCATION):
-            web_search["user_location"] = {
-                "type": "approximate",
-                "city": options.get(CONF_WEB_SEARCH_CITY, ""),
-                "region": options.get(CONF_WEB_SEARCH_REGION, ""),
-                "country": options.get(CONF_WEB_SEARCH_COUNTRY, ""),
-                "timezone": options.get(CONF_WEB_SEARCH_TIMEZONE, ""),
-            }
-        tools.append(web_search)
+    return tool
+
+
+def _server_tools(options: Mapping[str, Any], model: str) -> list[ToolParam]:
+    caps = model_capabilities(model)
+    tools: list[ToolParam] = []
+    if options.get(CONF_WEB_SEARCH) and caps.web_search:
+        tools.append(_web_search(options))
     if options.get(CONF_CODE_INTERPRETER) and caps.code_interpreter:
         tools.append({"type": "code_interpreter", "container": {"type": "auto"}})
     return tools
 
 
-def _model_params(options: Any, model: str) -> dict[str, Any]:
-    """Return the sampling and reasoning parameters the model takes."""
+def _reasoning(options: Mapping[str, Any], model: str) -> Reasoning:
+    """Return the reasoning settings the model takes."""
     caps = model_capabilities(model)
-    params: dict[str, Any] = {}
+    effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
+    if effort not in caps.reasoning_efforts:
+        # e.g. "minimal" kept from a previous model: fall back to what this one takes.
+        effort = "low" if "low" in caps.reasoning_efforts else caps.reasoning_efforts[0]
+    reasoning: Reasoning = {"effort": effort}
+    summary = options.get(CONF_REASONING_SUMMARY, RECOMMENDED_REASONING_SUMMARY)
+    if summary != "off":
+        # "concise" kept from a GPT-5 model: the others take "auto" (core's 2.7 rule).
+        reasoning["summary"] = (
+            summary if summary in reasoning_summaries(model) else RECOMMENDED_REASONING_SUMMARY
+        )
+    if options.get(CONF_PRO_MODE) and caps.pro_mode:
+        reasoning = pro_mode(reasoning)
+    return reasoning
+
+
+def _add_model_params(
+    params: ResponseCreateParamsStreaming, options: Mapping[str, Any], model: str
+) -> None:
+    """Add the sampling and reasoning parameters the model takes."""
+    caps = model_capabilities(model)
     effort = None
     if caps.reasoning:
-        effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
-        if effort not in caps.reasoning_efforts:
-            # e.g. "minimal" kept from a previous model: fall back to what this one takes.
-            effort = "low" if "low" in caps.reasoning_efforts else caps.reasoning_efforts[0]
-        reasoning: dict[str, Any] = {"effort": effort}
-        summary = options.get(CONF_REASONING_SUMMARY, RECOMMENDED_REASONING_SUMMARY)
-        if summary != "off":
-            # "concise" kept from a GPT-5 model: the others take "auto" (core's 2.7 rule).
-            reasoning["summary"] = (
-                summary if summary in reasoning_summaries(model) else RECOMMENDED_REASONING_SUMMARY
-            )
-        if options.get(CONF_PRO_MODE) and caps.pro_mode:
-            reasoning["mode"] = "pro"
-        params["reasoning"] = reasoning
+        params["reasoning"] = reasoning = _reasoning(options, model)
+        effort = reasoning.get("effort")
         # Without storage the reasoning must travel with the history, encrypted.
         params["include"] = ["reasoning.encrypted_content"]
-    params.update(sampling_params(options, caps.takes_sampling(effort)))
+    sampling = sampling_params(options, caps.takes_sampling(effort))
+    if "temperature" in sampling:
+        params["temperature"] = sampling["temperature"]
+    if "top_p" in sampling:
+        params["top_p"] = sampling["top_p"]
     if caps.verbosity:
         params["text"] = {"verbosity": options.get(CONF_VERBOSITY, RECOMMENDED_VERBOSITY)}
-    return params
 
 
-def _openai_params(options: Any, request: TurnRequest) -> dict[str, Any]:
-    """Return what only OpenAI's own servers take: storage, tier and the cache key."""
-    params: dict[str, Any] = {"store": bool(options.get(CONF_STORE_RESPONSES, False))}
+def _add_openai_params(params: ResponseCreateParamsStreaming, request: TurnRequest) -> None:
+    """Add what only OpenAI's own servers take: storage, tier and the cache key."""
+    options = request.options
+    params["store"] = bool(options.get(CONF_STORE_RESPONSES, False))
     if (tier := options.get(CONF_SERVICE_TIER, RECOMMENDED_SERVICE_TIER)) != "auto":
         params["service_tier"] = tier
     if request.cache_key:
         # Requests of one agent share their long prefix; the key keeps them on one cache.
         params["prompt_cache_key"] = request.cache_key
-    return params
 
 
-def removes_citations(options: Any, model: str, server_tools: bool) -> bool:
+def removes_citations(options: Mapping[str, Any], model: str, server_tools: bool) -> bool:
     """Return whether web search citations are to be left out of the reply."""
     return (
         server_tools
@@ -222,41 +265,57 @@ def removes_citations(options: Any, model: str, server_tools: bool) -> bool:
     )
 
 
+def _tools(
+    chat_log: conversation.ChatLog, request: TurnRequest, server_tools: bool
+) -> list[ToolParam]:
+    serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
+    tools: list[ToolParam] = []
+    for tool in tool_list(chat_log):
+        spec = function_spec(tool, serializer)
+        tools.append(
+            {
+                "type": "function",
+                "name": spec["name"],
+                "description": spec.get("description"),
+                "parameters": spec.get("parameters"),
+                "strict": False,
+            }
+        )
+    if server_tools:
+        tools += _server_tools(request.options, request.model)
+    return tools
+
+
 def build_params(
     chat_log: conversation.ChatLog,
     request: TurnRequest,
     files: Files | None = None,
     *,
     server_tools: bool = True,
-) -> dict[str, Any]:
+) -> ResponseCreateParamsStreaming:
     """Return the arguments of one streaming responses.create call."""
     options = request.options
     model = request.model
-    params: dict[str, Any] = {
+    items = history_to_input(chat_log.content, files)
+    if removes_citations(options, model, server_tools):
+        items.insert(1, _message("developer", NO_CITATIONS_HINT))
+    params: ResponseCreateParamsStreaming = {
         "model": model,
-        "input": history_to_input(chat_log.content, files),
+        "input": items,
         # Agents saved by earlier versions hold the selector's float, which HA cannot rewrite.
         "max_output_tokens": int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
         "store": False,
         "stream": True,
-        **_model_params(options, model),
     }
+    _add_model_params(params, options, model)
     if request.user:
         params["user"] = request.user
     if server_tools:  # OpenAI's own servers
-        params.update(_openai_params(options, request))
-    serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
-    tools = [
-        {"type": "function", **function_spec(t, serializer), "strict": False}
-        for t in tool_list(chat_log)
-    ]
-    if server_tools:
-        tools += _server_tools(options, model)
-    if removes_citations(options, model, server_tools):
-        params["input"].insert(1, _message("developer", NO_CITATIONS_HINT))
-    if tools:
+        _add_openai_params(params, request)
+    if tools := _tools(chat_log, request, server_tools):
         params["tools"] = tools
     if request.structure is not None:
+        serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
         params.setdefault("text", {})["format"] = {
             "type": "json_schema",
             "name": structure_name(request),
@@ -280,30 +339,32 @@ class _StreamState:
     error: HomeAssistantError | None = None
 
 
-def _on_item_added(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_item_added(state: _StreamState, event: ResponseOutputItemAddedEvent) -> Iterable[Delta]:
     if event.item.type in ("message", "reasoning", "function_call"):
         state.summary_index = None
         return ({"role": "assistant"},)
     return ()
 
 
-def _on_text_delta(state: _StreamState, event: Any) -> Iterable[Delta]:
-    text: str = state.citations.feed(event.delta) if state.citations else event.delta
+def _on_text_delta(state: _StreamState, event: ResponseTextDeltaEvent) -> Iterable[Delta]:
+    text = state.citations.feed(event.delta) if state.citations else event.delta
     return ({"content": text},) if text else ()
 
 
-def _on_summary_delta(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_summary_delta(
+    state: _StreamState, event: ResponseReasoningSummaryTextDeltaEvent
+) -> Iterable[Delta]:
     # Several summaries of one reasoning item are kept as paragraphs of one thought.
     gap = "\n\n" if state.summary_index not in (None, event.summary_index) else ""
     state.summary_index = event.summary_index
     return ({"thinking_content": gap + event.delta},)
 
 
-def _on_item_done(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_item_done(state: _StreamState, event: ResponseOutputItemDoneEvent) -> Iterable[Delta]:
     item = event.item
-    if item.type == "function_call":
+    if isinstance(item, ResponseFunctionToolCall):
         return parse_tool_call(item.call_id, item.name, item.arguments, state.tool_names)
-    if item.type == "reasoning":
+    if isinstance(item, ResponseReasoningItem):
         # The summary is already in thinking_content; keep the encrypted state only.
         return (
             {
@@ -317,12 +378,16 @@ def _on_item_done(state: _StreamState, event: Any) -> Iterable[Delta]:
         )
     if item.type in SERVER_TOOL_ITEMS:
         return ({"role": "assistant", "native": item},)
-    if item.type == "message" and state.citations and (held := state.citations.flush()):
+    if (
+        isinstance(item, ResponseOutputMessage)
+        and state.citations
+        and (held := state.citations.flush())
+    ):
         return ({"content": held},)
     return ()
 
 
-def _record_usage(state: _StreamState, response: Any) -> None:
+def _record_usage(state: _StreamState, response: Response) -> None:
     if (usage := response.usage) is None:
         return
     details = usage.input_tokens_details
@@ -335,41 +400,51 @@ def _record_usage(state: _StreamState, response: Any) -> None:
     )
 
 
-def _on_completed(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_completed(state: _StreamState, event: ResponseCompletedEvent) -> Iterable[Delta]:
     _record_usage(state, event.response)
     state.completed = True
     return ()
 
 
-def _on_incomplete(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_incomplete(state: _StreamState, event: ResponseIncompleteEvent) -> Iterable[Delta]:
     _record_usage(state, event.response)
     details = event.response.incomplete_details
     state.error = response_error("response_incomplete", (details and details.reason) or "unknown")
     return ()
 
 
-def _on_failed(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_failed(state: _StreamState, event: ResponseFailedEvent) -> Iterable[Delta]:
     _record_usage(state, event.response)
     error = event.response.error
     state.error = response_error("response_failed", error.message if error else "unknown")
     return ()
 
 
-def _on_error(state: _StreamState, event: Any) -> Iterable[Delta]:
+def _on_error(state: _StreamState, event: ResponseErrorEvent) -> Iterable[Delta]:
     state.error = response_error("response_failed", event.message or event.code or "unknown")
     return ()
 
 
-HANDLERS: dict[str, Callable[[_StreamState, Any], Iterable[Delta]]] = {
-    "response.output_item.added": _on_item_added,
-    "response.output_text.delta": _on_text_delta,
-    "response.reasoning_summary_text.delta": _on_summary_delta,
-    "response.output_item.done": _on_item_done,
-    "response.completed": _on_completed,
-    "response.incomplete": _on_incomplete,
-    "response.failed": _on_failed,
-    "error": _on_error,
-}
+def handle_event(state: _StreamState, event: ResponseStreamEvent) -> Iterable[Delta]:
+    """Return the deltas one stream event makes; events not handled here make none."""
+    match event:
+        case ResponseOutputItemAddedEvent():
+            return _on_item_added(state, event)
+        case ResponseTextDeltaEvent():
+            return _on_text_delta(state, event)
+        case ResponseReasoningSummaryTextDeltaEvent():
+            return _on_summary_delta(state, event)
+        case ResponseOutputItemDoneEvent():
+            return _on_item_done(state, event)
+        case ResponseCompletedEvent():
+            return _on_completed(state, event)
+        case ResponseIncompleteEvent():
+            return _on_incomplete(state, event)
+        case ResponseFailedEvent():
+            return _on_failed(state, event)
+        case ResponseErrorEvent():
+            return _on_error(state, event)
+    return ()
 
 
 class ResponsesBackend:
@@ -385,7 +460,7 @@ class ResponsesBackend:
         self._files = FileCache()
 
     async def _create(
-        self, params: dict[str, Any], request: TurnRequest
+        self, params: ResponseCreateParamsStreaming, request: TurnRequest
     ) -> openai.AsyncStream[ResponseStreamEvent]:
         """Start the streamed response; Flex capacity running out falls back to default."""
         client = self._client.with_options(timeout=request_timeout(request))
@@ -399,7 +474,8 @@ class ResponsesBackend:
             if not flex or FLEX_UNAVAILABLE not in err.message.lower():
                 raise
             LOGGER.info("Flex processing is unavailable at the moment; using the default tier")
-            stream = await client.responses.create(**{**params, "service_tier": "default"})
+            default_tier: ResponseCreateParamsStreaming = {**params, "service_tier": "default"}
+            stream = await client.responses.create(**default_tier)
         return stream
 
     async def stream_turn(
@@ -420,9 +496,8 @@ class ResponsesBackend:
         stream = await self._create(params, request)
         async with stream:
             async for event in stream:
-                if handler := HANDLERS.get(event.type):
-                    for delta in handler(state, event):
-                        yield delta
+                for delta in handle_event(state, event):
+                    yield delta
         # Raised only now: an SDK stream left half-read lingers until it is collected.
         if state.error is not None:
             raise state.error
