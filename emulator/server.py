@@ -21,6 +21,7 @@ from .embeddings_api import embeddings_response
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
+from .wire_types import request_problem
 
 # Azure data-plane API versions; True where the version serves /responses.
 AZURE_API_VERSIONS = {
@@ -187,6 +188,11 @@ class OpenAIEmulator:
         if failures := self.failures.get(request.path):
             failure = failures.popleft()
             return web.json_response(_error_body(failure), status=failure.status)
+        # JSON types, names and enums as the SDK's request types give them (a decimal
+        # max_tokens, an unknown key); the model-specific rules follow per route.
+        if problem := request_problem(_route(request.path), body):
+            invalid = Error(400, problem, code="invalid_request_error")
+            return web.json_response(_error_body(invalid), status=400)
         default = "dall-e-2" if request.path.endswith("/images/generations") else ""
         model = body.get("model", default) if isinstance(body, dict) else default
         if (shutdown := self.shutdown_dates.get(model)) is not None and shutdown <= self.today:
@@ -397,14 +403,19 @@ def _chat_sse(reply: Reply, body: dict[str, Any]) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
+def _route(path: str) -> str:
+    """Return the API route of a path (/v1/chat/completions, Azure's: /chat/completions)."""
+    for prefix in ("/v1", "/openai/v1", "/openai"):
+        if path.startswith(prefix + "/"):
+            path = path.removeprefix(prefix)
+            break
+    if match := AZURE_DEPLOYMENT.fullmatch(path.removeprefix("/")):
+        path = match.group(2)
+    return path
+
+
 def _azure_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-# Models OpenAI has shut down: a request for one fails (DALL-E on 2026-05-12).
-
-# Parameters OpenAI types as integers: a decimal number (800.0) is refused, not rounded.
-INTEGER_PARAMETERS = ("max_output_tokens", "max_tokens", "max_completion_tokens", "n", "seed")
 
 
 # Reasoning models refuse sampling parameters ("Unsupported parameter").
@@ -418,12 +429,7 @@ SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 def _invalid_request(body: dict[str, Any]) -> Error | None:
     """Return the 400 OpenAI would answer this model request with, if any."""
-    return (
-        _invalid_type(body)
-        or _unsupported_parameter(body)
-        or _invalid_option(body)
-        or _invalid_format(body)
-    )
+    return _unsupported_parameter(body) or _invalid_option(body) or _invalid_format(body)
 
 
 def _invalid_value(name: str, value: Any) -> Error:
@@ -522,19 +528,6 @@ def _strict_problem(node: dict[str, Any], path: tuple[str, ...]) -> str | None:
         for index, child in enumerate(node.get(key) or []):
             if problem := _strict_problem(child, (*path, key, str(index))):
                 return problem
-    return None
-
-
-def _invalid_type(body: dict[str, Any]) -> Error | None:
-    for name in INTEGER_PARAMETERS:
-        value = body.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            kind = "a decimal number" if isinstance(value, float) else type(value).__name__
-            return Error(
-                400,
-                f"Invalid type for '{name}': expected an integer, but got {kind} instead.",
-                code="invalid_type",
-            )
     return None
 
 

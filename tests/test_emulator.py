@@ -58,6 +58,18 @@ REFUSED: dict[str, dict[str, Any]] = {
     "a strict schema allowing extra properties": {
         "text": _format(schema={**STRICT_OBJECT, "additionalProperties": True})
     },
+    # Checked against the SDK's own request types: names, JSON types and enums.
+    "an unknown parameter": {"extra_body": {"max_tokens": 800}},
+    "an unknown key in an input item": {
+        "input": [{"type": "message", "role": "user", "content": "hi", "name": "me"}]
+    },
+    "an unknown input item type": {"input": [{"type": "note", "text": "hi"}]},
+    "a string for a boolean": {"store": "false"},
+    "an unknown text format": {"text": {"format": {"type": "xml"}}},
+    "a function tool without a name": {"tools": [{"type": "function", "parameters": {}}]},
+    "a decimal in a nested integer": {
+        "tools": [{"type": "web_search", "user_location": {"type": "approximate", "city": 5}}]
+    },
 }
 
 
@@ -72,6 +84,42 @@ async def test_refused_like_openai(client: openai.AsyncOpenAI, change: dict[str,
     with pytest.raises(openai.BadRequestError) as err:
         await client.responses.create(**request)
     assert err.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "top_k": 5}),
+        ("/chat/completions", {"messages": [{"role": "robot", "content": "hi"}]}),
+        ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "n": 1.0}),
+        (
+            "/chat/completions",
+            {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 800.0},
+        ),
+        ("/images/generations", {"prompt": "a cat", "quality": "ultra"}),
+        ("/audio/speech", {"input": "hi", "voice": "marin", "speed": "fast"}),
+        ("/embeddings", {"input": ["hi"], "dimensions": 256.0}),
+        ("/embeddings", {"input": ["hi"], "truncate": True}),
+    ],
+)
+async def test_every_route_checks_the_sdk_types(
+    client: openai.AsyncOpenAI, route: str, body: dict[str, Any]
+) -> None:
+    with pytest.raises(openai.BadRequestError) as err:
+        await client.post(route, body={"model": "gpt-4o-mini", **body}, cast_to=object)
+    assert err.value.status_code == 400
+
+
+async def test_what_the_api_added_after_the_oldest_sdk_is_taken(
+    client: openai.AsyncOpenAI,
+) -> None:
+    """Pro mode and effort "max" (GPT-5.6 on) postdate openai 2.15's types."""
+    response = await client.responses.create(
+        model="gpt-6-luna",
+        input="hi",
+        reasoning={"effort": "max", "mode": "pro"},  # type: ignore[typeddict-unknown-key,typeddict-item,unused-ignore]
+    )
+    assert response.output_text
 
 
 async def test_a_valid_request_is_answered(client: openai.AsyncOpenAI) -> None:

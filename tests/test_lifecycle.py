@@ -68,7 +68,10 @@ async def _streaming_turn(
     task = hass.async_create_task(
         conversation.async_converse(hass, "hi", None, Context(), agent_id=AGENT)
     )
-    await started.wait()
+    # Bounded: a refused request never reaches the responder, and must fail, not hang.
+    waiting = hass.async_create_task(started.wait())
+    await asyncio.wait([task, waiting], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    assert started.is_set(), task.result() if task.done() else "no request reached the server"
     await asyncio.sleep(0.05)
     return task, started
 
