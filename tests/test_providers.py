@@ -125,6 +125,44 @@ async def test_azure_pasted_url_and_turn(
     assert "web_search" not in str(last.body.get("tools"))
 
 
+async def test_azure_dropdown_offers_deployments_not_base_models(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """Azure's /models lists base models (gpt-6-luna ...), which requests cannot name."""
+    emulator.azure_deployments.add("kitchen-gpt")
+    entry = await _add_entry(
+        hass,
+        "azure",
+        {
+            "endpoint": f"http://127.0.0.1:{emulator.port}",
+            "api_key": API_KEY,
+            "api_version": "2025-04-01-preview",
+            "default_model": "gpt-4o-mini",
+        },
+        emulator=emulator,
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Kitchen", "recommended": False}
+    )
+    assert result["step_id"] == "advanced"
+    field = next(k for k in result["data_schema"].schema if k == "chat_model")
+    offered = [o["value"] for o in result["data_schema"].schema[field].config["options"]]
+    assert offered == ["gpt-4o-mini"]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "kitchen-gpt", "max_tokens": 500}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    emulator.queue(Reply([Text("From the kitchen deployment.")]))
+    answer = await ask(hass, "conversation.kitchen", "Hi")
+    assert answer.response.speech["plain"]["speech"] == "From the kitchen deployment."
+    assert emulator.requests_to("/openai/responses")[-1].body["model"] == "kitchen-gpt"
+
+
 @pytest.mark.parametrize(
     ("data", "error"),
     [

@@ -63,6 +63,7 @@ from .const import (
     DEFAULT_TTS_NAME,
     IMAGE_MODELS,
     LOGGER,
+    PROVIDER_AZURE,
     PROVIDER_OPENAI,
     RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_CONVERSATION_OPTIONS,
@@ -83,6 +84,8 @@ from .const import (
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
     STT_MODELS,
+    SUBENTRY_AI_TASK,
+    SUBENTRY_CONVERSATION,
     TTS_FORMATS,
     TTS_MODELS,
     TTS_VOICES,
@@ -134,6 +137,8 @@ async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
     """
     if entry.state is not ConfigEntryState.LOADED:
         return _model_options(SUGGESTED_MODELS, {})
+    if provider(entry.data) == PROVIDER_AZURE:
+        return _model_options(azure_deployments(entry), {})
     try:
         listed = await async_list_models(entry.runtime_data.client)
     except openai.OpenAIError as err:
@@ -143,6 +148,22 @@ async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
     if provider(entry.data) == PROVIDER_OPENAI:
         models = [m for m in models if not any(marker in m for marker in NON_CHAT_MARKERS)]
     return _model_options(models or SUGGESTED_MODELS, shutdown_dates(listed))
+
+
+def azure_deployments(entry: OpenAIConfigEntry) -> list[str]:
+    """Return the deployments an Azure entry's agents and tasks use.
+
+    Azure's /models lists the resource's base models, which requests cannot name; only
+    the management API lists deployments. So the dropdown offers the ones in use, and
+    another deployment is typed in.
+    """
+    used = {default_model(entry.data)} | {
+        subentry.data[CONF_CHAT_MODEL]
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type in (SUBENTRY_CONVERSATION, SUBENTRY_AI_TASK)
+        and subentry.data.get(CONF_CHAT_MODEL)
+    }
+    return sorted(used)
 
 
 def _model_options(models: Iterable[str], shutdowns: Mapping[str, date]) -> list[SelectOptionDict]:
