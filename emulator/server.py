@@ -302,6 +302,8 @@ class OpenAIEmulator:
                     request["json"]["model"] = deployment
             name = str((request["json"] or {}).get("model", ""))
             model = self.azure_models.get(name, name)
+            if model != name:  # the model's own rules apply; the record keeps the name
+                request["json"] = {**request["json"], "model": model}
             if model.startswith(AZURE_REASONING) and version < REASONING_SINCE:
                 return _azure_error(
                     400,

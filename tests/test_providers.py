@@ -10,6 +10,7 @@ import pytest
 from custom_components.openai_conversation.backends.chat_completions import history_to_messages
 from custom_components.openai_conversation.client import normalize_azure
 from custom_components.openai_conversation.compat import vol
+from custom_components.openai_conversation.const import capability_name
 from emulator import Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import offered_name
 from homeassistant import config_entries
@@ -161,6 +162,64 @@ async def test_azure_dropdown_offers_deployments_not_base_models(
     answer = await ask(hass, "conversation.kitchen", "Hi")
     assert answer.response.speech["plain"]["speech"] == "From the kitchen deployment."
     assert emulator.requests_to("/openai/responses")[-1].body["model"] == "kitchen-gpt"
+
+
+async def test_model_family_where_the_name_cannot_tell(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A reasoning model behind the deployment name "prod-chat" gets reasoning settings.
+
+    By its name it looked like a chat model: the agent's temperature went along, and the
+    model refused every turn. The family chosen in the flow decides instead.
+    """
+    emulator.azure_deployments.add("prod-chat")
+    emulator.azure_models["prod-chat"] = "o3-mini"
+    entry = await _add_entry(
+        hass,
+        "azure",
+        {
+            "endpoint": f"http://127.0.0.1:{emulator.port}",
+            "api_key": API_KEY,
+            "api_version": "2025-04-01-preview",
+            "default_model": "gpt-4o-mini",
+        },
+        emulator=emulator,
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Reasoner", "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "prod-chat", "model_family": "o4-mini"}
+    )
+    offered = {str(key) for key in result["data_schema"].schema}
+    assert "reasoning_effort" in offered
+    assert "temperature" not in offered
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"reasoning_effort": "high"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    # A temperature kept from the agent's earlier model must not go along either.
+    subentry = next(s for s in entry.subentries.values() if s.title == "Reasoner")
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, "temperature": 0.7}
+    )
+    await hass.async_block_till_done()
+    emulator.queue(Reply([Text("Thought it through.")]))
+    answer = await ask(hass, "conversation.reasoner", "Hi")
+    assert answer.response.speech["plain"]["speech"] == "Thought it through."
+    sent = emulator.requests_to("/openai/responses")[-1].body
+    assert sent["reasoning"]["effort"] == "high"
+    assert "temperature" not in sent
+
+
+def test_proxy_prefixes_do_not_hide_the_model() -> None:
+    assert capability_name({}, "openai/gpt-5-mini") == "gpt-5-mini"
+    assert capability_name({"model_family": "gpt-6"}, "my-proxy-alias") == "gpt-6"
+    assert capability_name({"model_family": "auto"}, "gpt-4o") == "gpt-4o"
 
 
 @pytest.mark.parametrize(

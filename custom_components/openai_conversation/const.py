@@ -65,6 +65,11 @@ CONF_RECOMMENDED: Final = "recommended"
 CONF_TEMPERATURE: Final = "temperature"
 CONF_TOP_P: Final = "top_p"
 CONF_VERBOSITY: Final = "verbosity"
+# What a model behind an Azure deployment or a proxy name is, where the name cannot tell.
+CONF_MODEL_FAMILY: Final = "model_family"
+MODEL_FAMILY_AUTO: Final = "auto"
+# Each family by a model of it whose name the capability rules know.
+MODEL_FAMILIES: Final = (MODEL_FAMILY_AUTO, "gpt-4.1", "o4-mini", "gpt-5", "gpt-5.1", "gpt-6")
 CONF_WEB_SEARCH: Final = "web_search"
 CONF_WEB_SEARCH_CONTEXT_SIZE: Final = "search_context_size"
 CONF_WEB_SEARCH_USER_LOCATION: Final = "user_location"
@@ -481,6 +486,15 @@ def with_integers(options: Mapping[str, Any]) -> dict[str, Any]:
         key: int(value) if key in INTEGER_OPTIONS and isinstance(value, float) else value
         for key, value in options.items()
     }
+
+
+def capability_name(options: Mapping[str, Any], model: str) -> str:
+    """Return the name that says what a model takes: the agent's family, else the model's.
+
+    A proxy's "openai/gpt-5" is gpt-5; a deployment named "prod-chat" needs the family.
+    """
+    family = options.get(CONF_MODEL_FAMILY, MODEL_FAMILY_AUTO)
+    return str(family) if family != MODEL_FAMILY_AUTO else model.rsplit("/", 1)[-1]
 
 
 def model_capabilities(model: str) -> ModelCapabilities:

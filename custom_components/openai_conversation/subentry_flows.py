@@ -35,6 +35,7 @@ from .const import (
     CONF_CODE_INTERPRETER,
     CONF_IMAGE_MODEL,
     CONF_MAX_TOKENS,
+    CONF_MODEL_FAMILY,
     CONF_PRO_MODE,
     CONF_PROMPT,
     CONF_REASONING_EFFORT,
@@ -63,6 +64,8 @@ from .const import (
     DEFAULT_TTS_NAME,
     IMAGE_MODELS,
     LOGGER,
+    MODEL_FAMILIES,
+    MODEL_FAMILY_AUTO,
     PROVIDER_AZURE,
     PROVIDER_OPENAI,
     RECOMMENDED_AI_TASK_OPTIONS,
@@ -92,6 +95,7 @@ from .const import (
     VERBOSITY_LEVELS,
     WEB_SEARCH_CONTEXT_SIZES,
     ModelCapabilities,
+    capability_name,
     model_capabilities,
     reasoning_summaries,
     service_tiers,
@@ -248,6 +252,17 @@ class ModelFlowHandler(BaseSubentryFlow):
             vol.Optional(CONF_TIMEOUT, default=DEFAULT_REQUEST_TIMEOUT): NumberSelector(
                 NumberSelectorConfig(min=1, max=600, step=1, unit_of_measurement="s")
             ),
+            **self._family_field(),
+        }
+
+    def _family_field(self) -> dict[Any, Any]:
+        """Offer the model family where names are the user's own (deployments, proxies)."""
+        if provider(self._get_entry().data) == PROVIDER_OPENAI:
+            return {}
+        return {
+            vol.Optional(CONF_MODEL_FAMILY, default=MODEL_FAMILY_AUTO): _select(
+                MODEL_FAMILIES, CONF_MODEL_FAMILY
+            )
         }
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -276,7 +291,7 @@ class ModelFlowHandler(BaseSubentryFlow):
         """Model and token budget."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            model = user_input.get(CONF_CHAT_MODEL, "")
+            model = capability_name(user_input, user_input.get(CONF_CHAT_MODEL, ""))
             if not model_capabilities(model).supported:
                 errors[CONF_CHAT_MODEL] = "model_not_supported"
             else:
@@ -308,7 +323,9 @@ class ModelFlowHandler(BaseSubentryFlow):
                 if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
                     self.options.update(self._home_location())
                 return self._async_finish()
-        schema = vol.Schema(self._model_schema(self.options[CONF_CHAT_MODEL]))
+        schema = vol.Schema(
+            self._model_schema(capability_name(self.options, self.options[CONF_CHAT_MODEL]))
+        )
         return self.async_show_form(
             step_id="model",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or self.options),

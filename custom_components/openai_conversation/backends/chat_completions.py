@@ -31,6 +31,7 @@ from ..const import (
     CONF_REASONING_EFFORT,
     RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_EFFORT,
+    capability_name,
     model_capabilities,
 )
 from ..errors import response_error
@@ -266,7 +267,7 @@ class ChatCompletionsBackend:
     ) -> CompletionCreateParamsStreaming:
         """Return the arguments of one streaming chat.completions.create call."""
         options = request.options
-        caps = model_capabilities(request.model)
+        caps = model_capabilities(capability_name(options, request.model))
         params: CompletionCreateParamsStreaming = {
             "model": request.model,
             "messages": history_to_messages(chat_log.content, files),

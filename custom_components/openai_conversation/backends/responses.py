@@ -63,6 +63,7 @@ from ..const import (
     RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    capability_name,
     model_capabilities,
     reasoning_summaries,
 )
@@ -195,8 +196,8 @@ def _web_search(options: Mapping[str, Any]) -> WebSearchToolParam:
     return tool
 
 
-def _server_tools(options: Mapping[str, Any], model: str) -> list[ToolParam]:
-    caps = model_capabilities(model)
+def _server_tools(options: Mapping[str, Any], family: str) -> list[ToolParam]:
+    caps = model_capabilities(family)
     tools: list[ToolParam] = []
     if options.get(CONF_WEB_SEARCH) and caps.web_search:
         tools.append(_web_search(options))
@@ -205,9 +206,9 @@ def _server_tools(options: Mapping[str, Any], model: str) -> list[ToolParam]:
     return tools
 
 
-def _reasoning(options: Mapping[str, Any], model: str) -> Reasoning:
-    """Return the reasoning settings the model takes."""
-    caps = model_capabilities(model)
+def _reasoning(options: Mapping[str, Any], family: str) -> Reasoning:
+    """Return the reasoning settings the model (of this family) takes."""
+    caps = model_capabilities(family)
     effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
     if effort not in caps.reasoning_efforts:
         # e.g. "minimal" kept from a previous model: fall back to what this one takes.
@@ -217,7 +218,7 @@ def _reasoning(options: Mapping[str, Any], model: str) -> Reasoning:
     if summary != "off":
         # "concise" kept from a GPT-5 model: the others take "auto" (core's 2.7 rule).
         reasoning["summary"] = (
-            summary if summary in reasoning_summaries(model) else RECOMMENDED_REASONING_SUMMARY
+            summary if summary in reasoning_summaries(family) else RECOMMENDED_REASONING_SUMMARY
         )
     if options.get(CONF_PRO_MODE) and caps.pro_mode:
         reasoning = pro_mode(reasoning)
@@ -225,13 +226,13 @@ def _reasoning(options: Mapping[str, Any], model: str) -> Reasoning:
 
 
 def _add_model_params(
-    params: ResponseCreateParamsStreaming, options: Mapping[str, Any], model: str
+    params: ResponseCreateParamsStreaming, options: Mapping[str, Any], family: str
 ) -> None:
-    """Add the sampling and reasoning parameters the model takes."""
-    caps = model_capabilities(model)
+    """Add the sampling and reasoning parameters the model (of this family) takes."""
+    caps = model_capabilities(family)
     effort = None
     if caps.reasoning:
-        params["reasoning"] = reasoning = _reasoning(options, model)
+        params["reasoning"] = reasoning = _reasoning(options, family)
         effort = reasoning.get("effort")
         # Without storage the reasoning must travel with the history, encrypted.
         params["include"] = ["reasoning.encrypted_content"]
@@ -255,18 +256,18 @@ def _add_openai_params(params: ResponseCreateParamsStreaming, request: TurnReque
         params["prompt_cache_key"] = request.cache_key
 
 
-def removes_citations(options: Mapping[str, Any], model: str, server_tools: bool) -> bool:
+def removes_citations(options: Mapping[str, Any], family: str, server_tools: bool) -> bool:
     """Return whether web search citations are to be left out of the reply."""
     return (
         server_tools
         and bool(options.get(CONF_WEB_SEARCH))
-        and model_capabilities(model).web_search
+        and model_capabilities(family).web_search
         and not options.get(CONF_WEB_SEARCH_INLINE_CITATIONS, False)
     )
 
 
 def _tools(
-    chat_log: conversation.ChatLog, request: TurnRequest, server_tools: bool
+    chat_log: conversation.ChatLog, request: TurnRequest, family: str, server_tools: bool
 ) -> list[ToolParam]:
     serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
     tools: list[ToolParam] = []
@@ -282,7 +283,7 @@ def _tools(
             }
         )
     if server_tools:
-        tools += _server_tools(request.options, request.model)
+        tools += _server_tools(request.options, family)
     return tools
 
 
@@ -295,24 +296,25 @@ def build_params(
 ) -> ResponseCreateParamsStreaming:
     """Return the arguments of one streaming responses.create call."""
     options = request.options
-    model = request.model
+    # What the model takes is told by its family where its name cannot tell.
+    family = capability_name(options, request.model)
     items = history_to_input(chat_log.content, files)
-    if removes_citations(options, model, server_tools):
+    if removes_citations(options, family, server_tools):
         items.insert(1, _message("developer", NO_CITATIONS_HINT))
     params: ResponseCreateParamsStreaming = {
-        "model": model,
+        "model": request.model,
         "input": items,
         # Agents saved by earlier versions hold the selector's float, which HA cannot rewrite.
         "max_output_tokens": int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
         "store": False,
         "stream": True,
     }
-    _add_model_params(params, options, model)
+    _add_model_params(params, options, family)
     if request.user:
         params["user"] = request.user
     if server_tools:  # OpenAI's own servers
         _add_openai_params(params, request)
-    if tools := _tools(chat_log, request, server_tools):
+    if tools := _tools(chat_log, request, family, server_tools):
         params["tools"] = tools
     if request.structure is not None:
         serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
@@ -489,7 +491,11 @@ class ResponsesBackend:
             {t.name for t in tool_list(chat_log)},
             citations=(
                 CitationFilter()
-                if removes_citations(request.options, request.model, self._server_tools)
+                if removes_citations(
+                    request.options,
+                    capability_name(request.options, request.model),
+                    self._server_tools,
+                )
                 else None
             ),
         )
