@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 
@@ -247,7 +249,7 @@ async def test_azure_errors_explain_and_recover(
 
 
 async def test_azure_old_api_version_uses_chat_completions(
-    hass: HomeAssistant, emulator: OpenAIEmulator
+    hass: HomeAssistant, emulator: OpenAIEmulator, tmp_path: Path
 ) -> None:
     entry = await _add_entry(
         hass,
@@ -265,6 +267,22 @@ async def test_azure_old_api_version_uses_chat_completions(
     assert result.response.speech["plain"]["speech"] == "Hello from a deployment."
     sent = emulator.requests_to("/openai/deployments/gpt-4o-mini/chat/completions")[-1]
     assert sent.body["max_completion_tokens"] == 3000
+    # Azure reads PDFs: sent as a file part.
+    pdf = tmp_path / "b.pdf"
+    pdf.write_bytes(b"%PDF fake")
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    emulator.queue(Reply([Text("A manual.")]))
+    await hass.services.async_call(
+        "openai_conversation",
+        "generate_content",
+        {"config_entry": entry.entry_id, "prompt": "What?", "filenames": [str(pdf)]},
+        blocking=True,
+        return_response=True,
+    )
+    sent = emulator.requests_to("/openai/deployments/gpt-4o-mini/chat/completions")[-1]
+    part = sent.body["messages"][-1]["content"][1]
+    assert part["type"] == "file"
+    assert part["file"]["filename"] == "b.pdf"
 
 
 async def test_azure_flow_refuses_what_every_turn_would_be_refused(
@@ -567,16 +585,13 @@ async def test_compatible_chat_details(
     entry = await _add_compatible(hass, emulator, "o3")
     image = tmp_path / "a.png"
     image.write_bytes(b"\x89PNG fake")
-    pdf = tmp_path / "b.pdf"
-    pdf.write_bytes(b"%PDF fake")
-    emulator.queue(Reply([Reasoning("thinking hard"), Text("Two files.")]))
+    emulator.queue(Reply([Reasoning("thinking hard"), Text("One image.")]))
     chat = conversation.ChatLog(hass, "c")
     chat.async_add_user_content(
         conversation.UserContent(
             "What?",
             attachments=[
                 conversation.Attachment("m://a", "image/png", image),
-                conversation.Attachment("m://b", "application/pdf", pdf),
             ],
         )
     )
@@ -584,7 +599,7 @@ async def test_compatible_chat_details(
     result = await entity._async_generate_data(
         ai_task.GenDataTask(name="t", instructions="What?"), chat
     )
-    assert result.data == "Two files."
+    assert result.data == "One image."
     assert any(
         c.thinking_content == "thinking hard"
         for c in chat.content
@@ -592,8 +607,7 @@ async def test_compatible_chat_details(
     )
     body = emulator.requests_to("/v1/chat/completions")[-1].body
     parts = body["messages"][-1]["content"]
-    assert [p["type"] for p in parts] == ["text", "image_url", "file"]
-    assert parts[2]["file"]["filename"] == "b.pdf"
+    assert [p["type"] for p in parts] == ["text", "image_url"]
     assert body["reasoning_effort"] == "low"
     assert "temperature" not in body
     emulator.queue(Reply([Text("cut")], incomplete="length"))
@@ -778,3 +792,27 @@ async def test_local_model_keeps_its_own_sampling(
     body = emulator.requests_to("/v1/chat/completions")[-1].body
     assert body["model"] == "llama3.2"
     assert not {"temperature", "top_p"} & body.keys()
+
+
+@pytest.mark.parametrize("api_mode", ["chat_completions", "responses"])
+async def test_compatible_server_gets_no_pdf(
+    hass: HomeAssistant, emulator: OpenAIEmulator, tmp_path: Path, api_mode: str
+) -> None:
+    """Local servers read images at most: a PDF is a translated error, not a request the
+    server refuses with its own words (or silently drops)."""
+    emulator.responses_api = api_mode == "responses"
+    entry = await _add_compatible(hass, emulator, "llama3.2")
+    assert entry.data["api_mode"] == api_mode
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    pdf = tmp_path / "manual.pdf"
+    pdf.write_bytes(b"%PDF-1.4 a manual")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "openai_conversation",
+            "generate_content",
+            {"config_entry": entry.entry_id, "prompt": "Summarize", "filenames": [str(pdf)]},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "pdf_not_supported"
+    assert not [r for r in emulator.requests if r.path.endswith(("/responses", "/completions"))]

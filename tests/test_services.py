@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.openai_conversation.files import FileCache
 from emulator import Error, OpenAIEmulator, Reply, Text
 from emulator.images_api import IMAGE_BLOB_PATH, make_png
 from homeassistant.core import HomeAssistant
@@ -204,6 +206,59 @@ async def test_generate_content_path_not_allowed(
             {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(secret)]},
         )
     assert err.value.translation_key == "path_not_allowed"
+
+
+async def test_generate_content_reads_the_file_it_checked(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A symlink switched to a file outside the allowed folder after the check is not
+    followed: the file checked (the link's target then) is the file sent."""
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    hass.config.allowlist_external_dirs = {str(allowed)}
+    (allowed / "photo.png").write_bytes(make_png())
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(make_png() + b"secret")
+    link = allowed / "link.png"
+    link.symlink_to(allowed / "photo.png")
+    encode = FileCache.async_encode
+
+    async def swap_then_encode(self: FileCache, *args: Any) -> Any:
+        link.unlink()
+        link.symlink_to(secret)  # after the check, before the read
+        return await encode(self, *args)
+
+    monkeypatch.setattr(FileCache, "async_encode", swap_then_encode)
+    emulator.queue(Reply([Text("A photo.")]))
+    await call(
+        hass,
+        "generate_content",
+        {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(link)]},
+    )
+    parts = emulator.requests_to("/v1/responses")[0].body["input"][0]["content"]
+    sent = base64.b64decode(parts[1]["image_url"].split(",", 1)[1])
+    assert sent == make_png()
+
+
+async def test_generate_content_file_too_large(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, allowed_dir: Path
+) -> None:
+    big = allowed_dir / "big.png"
+    with big.open("wb") as file:  # sparse: no 33 MB written
+        file.truncate(33 * 1024 * 1024)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "generate_content",
+            {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(big)]},
+        )
+    assert err.value.translation_key == "file_too_large"
+    assert err.value.translation_placeholders == {"file": str(big), "detail": "32"}
+    assert emulator.requests_to("/v1/responses") == []
 
 
 async def test_generate_embeddings(

@@ -165,4 +165,9 @@ def create_backend(
             if provider(data) == PROVIDER_AZURE
             else None,
         )
-    return ResponsesBackend(hass, client, server_tools=provider(data) == PROVIDER_OPENAI)
+    return ResponsesBackend(
+        hass,
+        client,
+        server_tools=provider(data) == PROVIDER_OPENAI,
+        pdfs=provider(data) != PROVIDER_COMPATIBLE,
+    )

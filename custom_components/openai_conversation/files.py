@@ -17,6 +17,9 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 PDF_TYPE = "application/pdf"
 # Encoded files kept between model calls (the tool loop resends the history each time).
 CACHE_SIZE = 8
+# OpenAI's file-input guide allows 32 MB of file content per request; a bigger file is
+# refused here, before it is read into memory and base64-encoded (a third larger).
+MAX_FILE_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +48,46 @@ def check_file(path: Path, mime_type: str | None) -> str:
     """Return the file's MIME type, or raise a translated error naming the file."""
     if not path.is_file():
         raise _file_error("file_not_found", path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise _file_error("file_too_large", path, str(MAX_FILE_BYTES // (1024 * 1024)))
     mime_type = mime_type or guess_file_type(path)[0]
     if mime_type not in IMAGE_TYPES and mime_type != PDF_TYPE:
         raise _file_error("unsupported_file", path, mime_type or "unknown")
     return mime_type
 
 
+def resolve_file(hass: HomeAssistant, name: str) -> tuple[Path, str]:
+    """Resolve a file an action names, once, and check it; runs in the executor.
+
+    The resolved path is the one checked against allowlist_external_dirs and the one
+    read later, so a symlink changed in between cannot lead elsewhere.
+    """
+    try:
+        path = Path(name).resolve(strict=True)
+    except (OSError, RuntimeError) as err:  # missing, or a symlink loop
+        raise _file_error("file_not_found", Path(name)) from err
+    if not hass.config.is_allowed_path(str(path)):
+        raise _file_error("path_not_allowed", Path(name))
+    return path, check_file(path, None)
+
+
 def _encode(path: Path, mime_type: str | None) -> EncodedFile:
     mime_type = check_file(path, mime_type)
-    data = base64.b64encode(path.read_bytes()).decode()
+    with path.open("rb") as file:
+        raw = file.read(MAX_FILE_BYTES + 1)  # the file may have grown since the check
+    if len(raw) > MAX_FILE_BYTES:
+        raise _file_error("file_too_large", path, str(MAX_FILE_BYTES // (1024 * 1024)))
+    data = base64.b64encode(raw).decode()
     return EncodedFile(path.name, mime_type, f"data:{mime_type};base64,{data}")
 
 
 class FileCache:
     """Encodes files in the executor and keeps the last few."""
 
-    def __init__(self) -> None:
-        """Initialize an empty cache."""
+    def __init__(self, *, pdfs: bool = True) -> None:
+        """Initialize an empty cache; pdfs: the server reads PDFs (local servers do not)."""
         self._files: OrderedDict[tuple[Path, int, int], EncodedFile] = OrderedDict()
+        self._pdfs = pdfs
 
     async def async_encode(
         self, hass: HomeAssistant, path: Path, mime_type: str | None
@@ -74,6 +99,8 @@ class FileCache:
             self._files.move_to_end(key)
             return cached
         encoded = await hass.async_add_executor_job(_encode, path, mime_type)
+        if not self._pdfs and not encoded.is_image:
+            raise _file_error("pdf_not_supported", path)
         self._files[key] = encoded
         if len(self._files) > CACHE_SIZE:
             self._files.popitem(last=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -30,7 +29,7 @@ from .const import (
 )
 from .entity import async_run_chat_log
 from .errors import translate_error
-from .files import check_file
+from .files import resolve_file
 from .images import async_generate_image, async_store_image
 from .lifecycle import retirement
 from .usage import usage_reporter
@@ -95,14 +94,7 @@ async def _attachments(hass: HomeAssistant, names: list[str]) -> list[conversati
     """Check each file (allowed, present, a supported type) and describe it."""
     attachments = []
     for name in names:
-        if not hass.config.is_allowed_path(name):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="path_not_allowed",
-                translation_placeholders={"file": name},
-            )
-        path = Path(name)
-        mime_type = await hass.async_add_executor_job(check_file, path, None)
+        path, mime_type = await hass.async_add_executor_job(resolve_file, hass, name)
         attachments.append(conversation.Attachment(f"file://{path}", mime_type, path))
     return attachments
 

@@ -256,7 +256,8 @@ class ChatCompletionsBackend:
         """
         self._hass = hass
         self._client = client
-        self._files = FileCache()
+        # Local servers read images at most; OpenAI's and Azure's read PDFs too.
+        self._files = FileCache(pdfs=openai_server)
         dated = azure_api_version if azure_api_version and azure_api_version[:1].isdigit() else ""
         modern = openai_server and (not dated or dated >= "2024-09-01")
         self._max_completion_tokens = modern

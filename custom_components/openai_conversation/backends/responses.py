@@ -453,13 +453,21 @@ class ResponsesBackend:
     """Talks to /responses with streaming."""
 
     def __init__(
-        self, hass: HomeAssistant, client: openai.AsyncOpenAI, *, server_tools: bool = True
+        self,
+        hass: HomeAssistant,
+        client: openai.AsyncOpenAI,
+        *,
+        server_tools: bool = True,
+        pdfs: bool = True,
     ) -> None:
-        """Initialize; server_tools: the server runs web search and code interpreter."""
+        """Initialize; server_tools: the server runs web search and code interpreter.
+
+        pdfs: the server reads PDF files (OpenAI and Azure; local servers do not).
+        """
         self._hass = hass
         self._client = client
         self._server_tools = server_tools
-        self._files = FileCache()
+        self._files = FileCache(pdfs=pdfs)
 
     async def _create(
         self, params: ResponseCreateParamsStreaming, request: TurnRequest
