@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
+import os
 from pathlib import Path
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -15,6 +18,7 @@ from emulator import Error, OpenAIEmulator, Reply, Text
 from emulator.images_api import IMAGE_BLOB_PATH, make_png
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
 
 DOMAIN = "openai_conversation"
 
@@ -53,12 +57,45 @@ async def test_generate_image_saves_and_serves(
     path = Path(result["path"])
     assert path.read_bytes() == make_png()
     assert path.parent == Path(hass.config.path("openai_conversation/images"))
-    # The URL keeps working without OpenAI (and without logging in, like /local).
+    # The signed URL works without OpenAI and without a login; the bare path does not.
     client = await hass_client_no_auth()
     url = result["url"]
-    response = await client.get(url[url.index("/openai_conversation/") :])
+    signed = url[url.index("/api/openai_conversation/") :]
+    assert "authSig=" in signed
+    response = await client.get(signed)
     assert response.status == 200
     assert await response.read() == make_png()
+    assert (await client.get(signed.split("?")[0])).status == 401
+
+
+async def test_generated_images_expire(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A signed URL lasts a day; an image is kept 30 days; nothing else is served."""
+    first = await call(
+        hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A"}
+    )
+    signed = first["url"][first["url"].index("/api/") :]
+    logged_in = await hass_client()
+    assert (await logged_in.get(signed.split("?")[0])).status == 200
+    for name in ("..%2Fsecret.png", "notes.txt", "0" * 32 + ".png"):
+        response = await logged_in.get(f"/api/openai_conversation/images/{name}")
+        assert response.status in (400, 404)  # HA's filter stops traversal first
+    freezer.tick(timedelta(days=1, minutes=1))
+    assert (await (await hass_client_no_auth()).get(signed)).status == 401
+    old = Path(first["path"])
+    month_ago = (dt_util.utcnow() - timedelta(days=31)).timestamp()
+    os.utime(old, (month_ago, month_ago))
+    second = await call(
+        hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "B"}
+    )
+    assert not old.exists()
+    assert Path(second["path"]).exists()
 
 
 async def test_generate_image_gpt_image_model(

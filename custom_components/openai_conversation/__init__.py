@@ -33,7 +33,7 @@ from .const import (
     model_capabilities,
 )
 from .errors import api_error_message, error_key
-from .images import async_register_image_path
+from .images import async_setup_images
 from .lifecycle import async_check_models, async_note_recommended_move
 from .migration import async_migrate_entry, async_migrate_integration
 from .services import async_setup_services
@@ -56,7 +56,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the integration: merge core's first-version entries, register actions."""
     await async_migrate_integration(hass)
     async_setup_services(hass)
-    await async_register_image_path(hass)
+    await async_setup_images(hass)
     return True
 
 

@@ -1,31 +1,38 @@
-"""Image generation, and storage that outlives OpenAI's expiring URLs."""
+"""Image generation, and storage that outlives OpenAI's expiring URLs (for a while)."""
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import timedelta
+from http import HTTPStatus
 from pathlib import Path
+import re
 import uuid
 
+from aiohttp import web
 import openai
 
-# Re-exported without __all__ since HA 2026.10, which strict mypy counts as private there.
-from homeassistant.components.http import (  # type: ignore[attr-defined,unused-ignore]
-    StaticPathConfig,
-)
+from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import network
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.helpers.httpx_client import get_async_client
+from homeassistant.util import dt as dt_util
 
 from .backends.media import async_create_image, image_request
 from .compat import HTTP_ERRORS
 from .const import DOMAIN, LOGGER
 
-# Served without authentication under an unguessable name, like HA's /local folder,
-# so a URL given to a notification or a dashboard keeps working.
-IMAGE_URL_PATH = f"/{DOMAIN}/images"
+# Served to logged-in users, and to anyone with a signed URL until it expires: the action
+# returns one, so a notification or a dashboard can show the image without a login.
+IMAGE_URL_PATH = f"/api/{DOMAIN}/images"
+IMAGE_URL_VALIDITY = timedelta(days=1)
 IMAGE_FOLDER = f"{DOMAIN}/images"
+IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpeg|webp)")
+# Generated images are deleted this long after they were made.
+IMAGE_RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +50,41 @@ def image_folder(hass: HomeAssistant) -> Path:
     return Path(hass.config.path(IMAGE_FOLDER))
 
 
-async def async_register_image_path(hass: HomeAssistant) -> None:
-    """Serve the image folder (created if missing)."""
+class GeneratedImageView(HomeAssistantView):
+    """Serves generated images; HA's auth checks the login or the URL's signature."""
+
+    url = f"{IMAGE_URL_PATH}/{{name}}"
+    name = f"api:{DOMAIN}:images"
+    requires_auth = True
+
+    def __init__(self, folder: Path) -> None:
+        """Initialize with the image folder."""
+        self._folder = folder
+
+    async def get(self, request: web.Request, name: str) -> web.StreamResponse:
+        """Return one image; names are checked, so no other file can be asked for."""
+        path = self._folder / name
+        if not IMAGE_NAME.fullmatch(name) or not await request.app[KEY_HASS].async_add_executor_job(
+            path.is_file
+        ):
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        return web.FileResponse(path)
+
+
+def _prune(folder: Path, now: float) -> None:
+    """Delete the images older than the retention time (and create the folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = now - IMAGE_RETENTION.total_seconds()
+    for path in folder.iterdir():
+        if IMAGE_NAME.fullmatch(path.name) and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+async def async_setup_images(hass: HomeAssistant) -> None:
+    """Serve the generated images and delete those past their retention time."""
     folder = image_folder(hass)
-    await hass.async_add_executor_job(lambda: folder.mkdir(parents=True, exist_ok=True))
-    await hass.http.async_register_static_paths(
-        [StaticPathConfig(IMAGE_URL_PATH, str(folder), cache_headers=False)]
-    )
+    await hass.async_add_executor_job(_prune, folder, dt_util.utcnow().timestamp())
+    hass.http.register_view(GeneratedImageView(folder))
 
 
 async def async_generate_image(
@@ -96,17 +131,21 @@ async def _async_download(hass: HomeAssistant, url: str) -> bytes:
 
 
 async def async_store_image(hass: HomeAssistant, image: GeneratedImage) -> tuple[Path, str]:
-    """Save an image; return its path and a URL that keeps working."""
+    """Save an image; return its path and a signed URL that works for a day."""
     extension = image.mime_type.removeprefix("image/")
     name = f"{uuid.uuid4().hex}.{extension}"
     path = image_folder(hass) / name
 
+    now = dt_util.utcnow().timestamp()
+
     def write() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _prune(path.parent, now)
         path.write_bytes(image.data)
 
     await hass.async_add_executor_job(write)
-    url = f"{IMAGE_URL_PATH}/{name}"
+    url = async_sign_path(
+        hass, f"{IMAGE_URL_PATH}/{name}", IMAGE_URL_VALIDITY, use_content_user=True
+    )
     try:
         url = network.get_url(hass) + url
     except network.NoURLAvailableError:
