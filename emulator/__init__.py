@@ -1,12 +1,15 @@
 """A protocol-level OpenAI emulator for tests, benchmarks and the offline demo."""
 
 from .audio_api import signature_of
+from .flavours import FLAVOURS, Flavour
 from .replies import Cut, Error, Hang, Reasoning, Reply, Text, ToolCall
 from .server import OpenAIEmulator, RecordedRequest
 
 __all__ = [
+    "FLAVOURS",
     "Cut",
     "Error",
+    "Flavour",
     "Hang",
     "OpenAIEmulator",
     "Reasoning",

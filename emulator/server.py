@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 import json
 import re
@@ -18,6 +18,7 @@ from .audio_api import speech_audio
 from .chat_api import full_completion, stream_chunks
 from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
+from .flavours import Flavour, as_served, flavour_problem
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
@@ -98,6 +99,8 @@ class OpenAIEmulator:
     image_urls: bool = False
     # Some compatible servers have no model list (404), as the Responses API may be missing.
     models_api: bool = True
+    # A compatible server's known departures from OpenAI (see flavours.FLAVOURS).
+    flavour: Flavour | None = None
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -353,18 +356,24 @@ class OpenAIEmulator:
             return web.json_response(_error_body(missing), status=400)
         if (invalid := _invalid_request(body)) is not None:
             return web.json_response(_error_body(invalid), status=400)
+        if self.flavour is not None:
+            if (refused := flavour_problem(self.flavour, self.models, body)) is not None:
+                return web.json_response(_error_body(refused), status=refused.status)
+            body = as_served(self.flavour, body)
         scripted = await self._scripted(body)
         if isinstance(scripted, Error):
             return web.json_response(_error_body(scripted), status=scripted.status)
         reply, cut_after = _unwrap(scripted)
         reply = as_offered(reply, body)
+        if self.flavour is not None and self.flavour.same_tool_index:
+            reply = replace(reply, same_tool_index=True)
         if not body.get("stream"):
             return web.json_response(full(reply, body["model"]))
         events = _maybe_malformed(sse(reply, body), reply)
         return await self._stream(request, events, cut_after, reply.chunk_delay)
 
     async def _responses(self, request: web.Request) -> web.StreamResponse:
-        if not self.responses_api:
+        if not self.responses_api or (self.flavour is not None and not self.flavour.responses_api):
             return web.json_response(_error_body(Error(404, "Not Found")), status=404)
         return await self._reply_to(request, "input", full_response, _responses_sse)
 

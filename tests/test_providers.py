@@ -12,7 +12,7 @@ from custom_components.openai_conversation.backends.chat_completions import hist
 from custom_components.openai_conversation.client import normalize_azure
 from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import capability_name
-from emulator import Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from emulator import FLAVOURS, Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import offered_name
 from homeassistant import config_entries
 from homeassistant.components import ai_task, conversation
@@ -816,3 +816,54 @@ async def test_compatible_server_gets_no_pdf(
         )
     assert err.value.translation_key == "pdf_not_supported"
     assert not [r for r in emulator.requests if r.path.endswith(("/responses", "/completions"))]
+
+
+@pytest.mark.parametrize("name", sorted(FLAVOURS))
+async def test_each_compatible_server_flavour(
+    hass: HomeAssistant, emulator: OpenAIEmulator, name: str
+) -> None:
+    """Through the flow as a user would, then a two-action command and structured output,
+    against each server's documented quirks (emulator/flavours.py names the reports)."""
+    assert await async_setup_component(hass, "intent", {})
+    booleans = {"kitchen_light": {"name": "Kitchen light"}, "fan": {"name": "Fan", "initial": True}}
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": booleans})
+    for boolean in booleans:
+        async_expose_entity(hass, "conversation", f"input_boolean.{boolean}", True)
+    emulator.flavour = FLAVOURS[name]
+    emulator.models = (*emulator.models, "llama3.2")
+    result = await _flow(
+        hass, "compatible", {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY}
+    )
+    if emulator.flavour.known_models_only:  # a typo is caught in the flow, not at each turn
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"default_model": "llama3.3"}
+        )
+        assert result["errors"] == {"base": "model_not_found"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"default_model": "llama3.2"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # A partial /responses (structured output ignored) is not chosen.
+    assert result["result"].data["api_mode"] == "chat_completions"
+    await hass.async_block_till_done()
+    emulator.queue(
+        Reply(
+            [
+                ToolCall("HassTurnOn", {"name": "Kitchen light"}),
+                ToolCall("HassTurnOff", {"name": "Fan"}),
+            ]
+        ),
+        Reply([Text("Both done.")]),
+    )
+    answer = await ask(hass, "conversation.openai_conversation", "Light on, fan off")
+    assert answer.response.speech["plain"]["speech"] == "Both done."
+    assert hass.states.get("input_boolean.kitchen_light").state == "on"
+    assert hass.states.get("input_boolean.fan").state == "off"
+    data = await ai_task.async_generate_data(
+        hass,
+        task_name="Weather report",
+        entity_id="ai_task.openai_ai_task",
+        instructions="Will it rain?",
+        structure=vol.Schema({vol.Required("rain"): bool}),
+    )
+    assert data.data == {"rain": False}
