@@ -477,10 +477,36 @@ def _invalid_option(body: dict[str, Any]) -> Error | None:
     return None
 
 
+# Reasoning efforts per family, first matching prefix (OpenAI's model pages): an effort a
+# model does not take is refused, whichever wire format carries it.
+EFFORTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gpt-5.6", ("none", "low", "medium", "high", "xhigh", "max")),
+    ("gpt-6", ("none", "low", "medium", "high", "xhigh", "max")),
+    ("gpt-5.", ("none", "low", "medium", "high", "xhigh")),
+    ("gpt-5", ("minimal", "low", "medium", "high")),
+    ("o", ("low", "medium", "high")),
+)
+
+
+def _unsupported_effort(model: str, body: dict[str, Any]) -> Error | None:
+    effort = (body.get("reasoning") or {}).get("effort") or body.get("reasoning_effort")
+    efforts = next((e for prefix, e in EFFORTS if model.startswith(prefix)), None)
+    if effort is None or efforts is None or effort in efforts:
+        return None
+    return Error(
+        400,
+        f"Unsupported value: 'reasoning_effort' does not support '{effort}' with this model. "
+        f"Supported values are: {', '.join(repr(e) for e in efforts)}.",
+        code="unsupported_value",
+    )
+
+
 def _unsupported_parameter(body: dict[str, Any]) -> Error | None:
     model = str(body.get("model", ""))
     if not model.startswith(REASONING_PREFIXES) or "-chat" in model:
         return None
+    if refused := _unsupported_effort(model, body):
+        return refused
     if (body.get("reasoning") or {}).get("effort") == "none" and model.startswith(
         ("gpt-5.", "gpt-6")  # GPT-5.1 and newer sample again with reasoning off
     ):

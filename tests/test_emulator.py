@@ -50,6 +50,8 @@ REFUSED: dict[str, dict[str, Any]] = {
     "an unknown service tier": {"service_tier": "fast"},
     "a concise summary outside GPT-5": {"model": "o3", "reasoning": {"summary": "concise"}},
     "pro mode before GPT-5.6": {"model": "gpt-5-mini", "reasoning": {"mode": "pro"}},
+    "minimal effort on o3": {"model": "o3", "reasoning": {"effort": "minimal"}},
+    "max effort on GPT-5.1": {"model": "gpt-5.1", "reasoning": {"effort": "max"}},
     "web search with minimal reasoning": {
         "model": "gpt-5-mini",
         "reasoning": {"effort": "minimal"},

@@ -867,3 +867,22 @@ async def test_each_compatible_server_flavour(
         structure=vol.Schema({vol.Required("rain"): bool}),
     )
     assert data.data == {"rain": False}
+
+
+async def test_chat_completions_corrects_a_kept_reasoning_effort(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """ "minimal", kept from a GPT-5 agent, is refused by o3: both wire formats send "low".
+
+    Only the Responses wire format corrected it before."""
+    emulator.responses_api = False
+    entry = await _add_compatible(hass, emulator, "o3")
+    agent = next(s for s in entry.subentries.values() if s.subentry_type == "conversation")
+    hass.config_entries.async_update_subentry(
+        entry, agent, data={**agent.data, "recommended": False, "reasoning_effort": "minimal"}
+    )
+    await hass.async_block_till_done()
+    emulator.queue(Reply([Text("Low effort.")]))
+    answer = await ask(hass, "conversation.openai_conversation", "Hi")
+    assert answer.response.speech["plain"]["speech"] == "Low effort."
+    assert emulator.requests_to("/v1/chat/completions")[-1].body["reasoning_effort"] == "low"

@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from openai.types.shared import ReasoningEffort
 from openai.types.shared_params import FunctionDefinition
 
 from homeassistant.components import conversation
@@ -22,11 +23,13 @@ from homeassistant.util import slugify
 
 from ..compat import schema_to_json, tool_result_delta, vol
 from ..const import (
+    CONF_REASONING_EFFORT,
     CONF_TEMPERATURE,
     CONF_TIMEOUT,
     CONF_TOP_P,
     DEFAULT_REQUEST_TIMEOUT,
     RECOMMENDED_CHAT_MODEL,
+    RECOMMENDED_REASONING_EFFORT,
 )
 from ..files import EncodedFile, FileCache
 
@@ -80,6 +83,19 @@ def sampling_params(options: Mapping[str, Any], takes_sampling: bool) -> dict[st
     if not takes_sampling:
         return {}
     return {key: float(options[key]) for key in (CONF_TEMPERATURE, CONF_TOP_P) if key in options}
+
+
+def reasoning_effort(options: Mapping[str, Any], efforts: tuple[str, ...]) -> ReasoningEffort:
+    """Return the agent's reasoning effort, or the nearest one the model takes.
+
+    An effort kept from the agent's previous model ("minimal" from GPT-5 on o3, say) would
+    be refused on every turn.
+    """
+    effort = str(options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT))
+    if effort not in efforts:
+        effort = "low" if "low" in efforts else efforts[0]
+    # The model's efforts are the API's values (newer ones than an old SDK's Literal).
+    return cast(ReasoningEffort, effort)
 
 
 def request_timeout(request: TurnRequest) -> float:

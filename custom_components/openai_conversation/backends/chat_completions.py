@@ -26,14 +26,7 @@ from homeassistant.helpers.json import json_dumps
 from homeassistant.util.ulid import ulid_now
 
 from ..compat import tool_result_data
-from ..const import (
-    CONF_MAX_TOKENS,
-    CONF_REASONING_EFFORT,
-    RECOMMENDED_MAX_TOKENS,
-    RECOMMENDED_REASONING_EFFORT,
-    capability_name,
-    model_capabilities,
-)
+from ..const import CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS, capability_name, model_capabilities
 from ..errors import response_error
 from ..files import FileCache
 from ..schema import structured_output_schema
@@ -45,6 +38,7 @@ from . import (
     encode_attachments,
     function_spec,
     parse_tool_call,
+    reasoning_effort,
     request_timeout,
     sampling_params,
     structure_name,
@@ -283,7 +277,7 @@ class ChatCompletionsBackend:
             params["stream_options"] = {"include_usage": True}
         effort = None
         if caps.reasoning:
-            effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
+            effort = reasoning_effort(options, caps.reasoning_efforts)
             params["reasoning_effort"] = effort
         sampling = sampling_params(options, caps.takes_sampling(effort))
         if "temperature" in sampling:

@@ -42,7 +42,6 @@ from ..const import (
     CONF_CODE_INTERPRETER,
     CONF_MAX_TOKENS,
     CONF_PRO_MODE,
-    CONF_REASONING_EFFORT,
     CONF_REASONING_SUMMARY,
     CONF_SERVICE_TIER,
     CONF_STORE_RESPONSES,
@@ -58,7 +57,6 @@ from ..const import (
     LOGGER,
     NO_CITATIONS_HINT,
     RECOMMENDED_MAX_TOKENS,
-    RECOMMENDED_REASONING_EFFORT,
     RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_VERBOSITY,
@@ -78,6 +76,7 @@ from . import (
     encode_attachments,
     function_spec,
     parse_tool_call,
+    reasoning_effort,
     request_timeout,
     sampling_params,
     structure_name,
@@ -209,11 +208,7 @@ def _server_tools(options: Mapping[str, Any], family: str) -> list[ToolParam]:
 def _reasoning(options: Mapping[str, Any], family: str) -> Reasoning:
     """Return the reasoning settings the model (of this family) takes."""
     caps = model_capabilities(family)
-    effort = options.get(CONF_REASONING_EFFORT, RECOMMENDED_REASONING_EFFORT)
-    if effort not in caps.reasoning_efforts:
-        # e.g. "minimal" kept from a previous model: fall back to what this one takes.
-        effort = "low" if "low" in caps.reasoning_efforts else caps.reasoning_efforts[0]
-    reasoning: Reasoning = {"effort": effort}
+    reasoning: Reasoning = {"effort": reasoning_effort(options, caps.reasoning_efforts)}
     summary = options.get(CONF_REASONING_SUMMARY, RECOMMENDED_REASONING_SUMMARY)
     if summary != "off":
         # "concise" kept from a GPT-5 model: the others take "auto" (core's 2.7 rule).
