@@ -26,8 +26,8 @@ class Flavour:
     same_tool_index: bool = False
     # A model name the server does not serve is a 404 (others ignore the name).
     known_models_only: bool = False
-    # Chat messages carry text and images only: a file (PDF) part is a 400.
-    file_parts: bool = False
+    # Chat messages carry text and images only: a file (PDF) part is a 400 saying this.
+    file_part_error: str = "Invalid content part type: file"
     # response_format {"type": "json_object"} is refused (only json_schema or text).
     json_object: bool = True
 
@@ -69,10 +69,11 @@ FLAVOURS: dict[str, Flavour] = {
         Flavour(
             "llamacpp",
             # Seen here with llama.cpp 0.7.0 (Debian forky): /v1/responses took a request
-            # constrained by text.format and answered free text; the same server constrains
-            # response_format json_schema on /v1/chat/completions.
+            # constrained by text.format and answered free text (the same server constrains
+            # response_format json_schema on /v1/chat/completions); a PDF part is a 400.
             ("tests/test_real_server.py",),
             partial_responses=True,
+            file_part_error="unsupported content[].type",
         ),
     )
 }
@@ -88,13 +89,13 @@ def flavour_problem(
     fmt = body.get("response_format") or {}
     if not flavour.json_object and fmt.get("type") == "json_object":
         return Error(400, "'response_format.type' must be 'json_schema' or 'text'")
-    if not flavour.file_parts and any(
+    if any(
         part.get("type") == "file"
         for message in body.get("messages") or ()
         if isinstance(message.get("content"), list)
         for part in message["content"]
     ):
-        return Error(400, "Invalid content part type: file")
+        return Error(400, flavour.file_part_error)
     return None
 
 

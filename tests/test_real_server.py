@@ -21,6 +21,7 @@ from typing import Any
 import urllib.error
 import urllib.request
 
+import openai
 import pytest
 import pytest_socket
 
@@ -30,6 +31,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import intent, llm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,7 @@ MODEL = "/opt/models/smollm2-135m-instruct.gguf"
 # SmolLM2's own template ignores tools; this one adds them in the form llama.cpp parses.
 TEMPLATE = Path(__file__).parent / "llama" / "chatml-tools.jinja"
 ALIAS = "smollm2"
+PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 # Short replies: the model writes about 35 tokens/s on two cores.
 AGENT_OPTIONS = {"recommended": False, "chat_model": ALIAS, "max_tokens": 48, "timeout": 120}
 
@@ -208,3 +211,30 @@ async def test_structured_ai_task_output(
     assert isinstance(result.data["summary"], str)
     assert isinstance(result.data["rain"], bool)
     assert result.data.get("kind", "sunny") in ("sunny", "cloudy", "rainy")
+
+
+async def test_a_pdf_is_refused_before_the_server_sees_it(
+    hass: HomeAssistant, llama_server: str, socket_enabled: None, tmp_path: Path
+) -> None:
+    """llama.cpp answers a PDF part with its own 400; the action says why, and sends none."""
+    client = openai.AsyncOpenAI(api_key="no-key", base_url=llama_server, max_retries=0)
+    part: Any = {"type": "file", "file": {"filename": "a.pdf", "file_data": PDF_DATA_URL}}
+    with pytest.raises(openai.BadRequestError, match=r"unsupported content\[\]\.type"):
+        await client.chat.completions.create(
+            model=ALIAS,
+            messages=[{"role": "user", "content": [{"type": "text", "text": "hi"}, part]}],
+            max_tokens=8,
+        )
+    entry = await _add_entry(hass, llama_server)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    pdf = tmp_path / "manual.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "openai_conversation",
+            "generate_content",
+            {"config_entry": entry.entry_id, "prompt": "Summarize", "filenames": [str(pdf)]},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "pdf_not_supported"
