@@ -20,11 +20,10 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 
-from .common import tool_result
+from .common import ask_about_pdf, pdf_refusal, tool_result
 from .conftest import API_KEY
 
 DOMAIN = "openai_conversation"
@@ -67,6 +66,27 @@ async def _add_compatible(hass: HomeAssistant, emulator: OpenAIEmulator, model: 
     base_url = f"http://127.0.0.1:{emulator.port}/v1"
     return await _add_entry(
         hass, "compatible", {"base_url": base_url, "api_key": API_KEY}, model, emulator=emulator
+    )
+
+
+async def _add_azure(hass: HomeAssistant, emulator: OpenAIEmulator) -> ConfigEntry:
+    """Add the emulator as an Azure resource (deployment gpt-4o-mini, Responses API)."""
+    data = {
+        "endpoint": f"http://127.0.0.1:{emulator.port}",
+        "api_key": API_KEY,
+        "api_version": "2025-04-01-preview",
+        "default_model": "gpt-4o-mini",
+    }
+    return await _add_entry(hass, "azure", data, emulator=emulator)
+
+
+async def _new_agent_flow(hass: HomeAssistant, entry: ConfigEntry, name: str) -> Any:
+    """Start adding a conversation agent; return the form of its advanced step."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": name, "recommended": False}
     )
 
 
@@ -133,23 +153,8 @@ async def test_azure_dropdown_offers_deployments_not_base_models(
 ) -> None:
     """Azure's /models lists base models (gpt-6-luna ...), which requests cannot name."""
     emulator.azure_deployments.add("kitchen-gpt")
-    entry = await _add_entry(
-        hass,
-        "azure",
-        {
-            "endpoint": f"http://127.0.0.1:{emulator.port}",
-            "api_key": API_KEY,
-            "api_version": "2025-04-01-preview",
-            "default_model": "gpt-4o-mini",
-        },
-        emulator=emulator,
-    )
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "conversation"), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Kitchen", "recommended": False}
-    )
+    entry = await _add_azure(hass, emulator)
+    result = await _new_agent_flow(hass, entry, "Kitchen")
     assert result["step_id"] == "advanced"
     field = next(k for k in result["data_schema"].schema if k == "chat_model")
     offered = [o["value"] for o in result["data_schema"].schema[field].config["options"]]
@@ -176,23 +181,8 @@ async def test_model_family_where_the_name_cannot_tell(
     """
     emulator.azure_deployments.add("prod-chat")
     emulator.azure_models["prod-chat"] = "o3-mini"
-    entry = await _add_entry(
-        hass,
-        "azure",
-        {
-            "endpoint": f"http://127.0.0.1:{emulator.port}",
-            "api_key": API_KEY,
-            "api_version": "2025-04-01-preview",
-            "default_model": "gpt-4o-mini",
-        },
-        emulator=emulator,
-    )
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "conversation"), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Reasoner", "recommended": False}
-    )
+    entry = await _add_azure(hass, emulator)
+    result = await _new_agent_flow(hass, entry, "Reasoner")
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"chat_model": "prod-chat", "model_family": "o4-mini"}
     )
@@ -268,21 +258,12 @@ async def test_azure_old_api_version_uses_chat_completions(
     sent = emulator.requests_to("/openai/deployments/gpt-4o-mini/chat/completions")[-1]
     assert sent.body["max_completion_tokens"] == 3000
     # Azure reads PDFs: sent as a file part.
-    pdf = tmp_path / "b.pdf"
-    pdf.write_bytes(b"%PDF fake")
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
     emulator.queue(Reply([Text("A manual.")]))
-    await hass.services.async_call(
-        "openai_conversation",
-        "generate_content",
-        {"config_entry": entry.entry_id, "prompt": "What?", "filenames": [str(pdf)]},
-        blocking=True,
-        return_response=True,
-    )
+    assert await ask_about_pdf(hass, entry, tmp_path) == {"text": "A manual."}
     sent = emulator.requests_to("/openai/deployments/gpt-4o-mini/chat/completions")[-1]
     part = sent.body["messages"][-1]["content"][1]
     assert part["type"] == "file"
-    assert part["file"]["filename"] == "b.pdf"
+    assert part["file"]["filename"] == "manual.pdf"
 
 
 async def test_azure_flow_refuses_what_every_turn_would_be_refused(
@@ -803,18 +784,7 @@ async def test_compatible_server_gets_no_pdf(
     emulator.responses_api = api_mode == "responses"
     entry = await _add_compatible(hass, emulator, "llama3.2")
     assert entry.data["api_mode"] == api_mode
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-    pdf = tmp_path / "manual.pdf"
-    pdf.write_bytes(b"%PDF-1.4 a manual")
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            "openai_conversation",
-            "generate_content",
-            {"config_entry": entry.entry_id, "prompt": "Summarize", "filenames": [str(pdf)]},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "pdf_not_supported"
+    assert (await pdf_refusal(hass, entry, tmp_path)).translation_key == "pdf_not_supported"
     assert not [r for r in emulator.requests if r.path.endswith(("/responses", "/completions"))]
 
 

@@ -31,8 +31,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import intent, llm
+
+from .common import pdf_refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "/opt/models/smollm2-135m-instruct.gguf"
@@ -226,15 +227,4 @@ async def test_a_pdf_is_refused_before_the_server_sees_it(
             max_tokens=8,
         )
     entry = await _add_entry(hass, llama_server)
-    hass.config.allowlist_external_dirs = {str(tmp_path)}
-    pdf = tmp_path / "manual.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            "openai_conversation",
-            "generate_content",
-            {"config_entry": entry.entry_id, "prompt": "Summarize", "filenames": [str(pdf)]},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "pdf_not_supported"
+    assert (await pdf_refusal(hass, entry, tmp_path)).translation_key == "pdf_not_supported"
