@@ -101,6 +101,9 @@ class OpenAIEmulator:
     models_api: bool = True
     # A compatible server's known departures from OpenAI (see flavours.FLAVOURS).
     flavour: Flavour | None = None
+    # A local server's context window (tokens, estimated as 4 characters each): a longer
+    # request is refused as llama.cpp refuses it.
+    context_tokens: int | None = None
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -356,6 +359,16 @@ class OpenAIEmulator:
             return web.json_response(_error_body(missing), status=400)
         if (invalid := _invalid_request(body)) is not None:
             return web.json_response(_error_body(invalid), status=400)
+        if self.context_tokens is not None and (
+            (tokens := len(json.dumps(body[required])) // 4) > self.context_tokens
+        ):
+            too_long = Error(  # llama.cpp's words (seen on the real server)
+                400,
+                f"request ({tokens} tokens) exceeds the available context size "
+                f"({self.context_tokens} tokens), try increasing it",
+                code="exceed_context_size_error",
+            )
+            return web.json_response(_error_body(too_long), status=400)
         if self.flavour is not None:
             if (refused := flavour_problem(self.flavour, self.models, body)) is not None:
                 return web.json_response(_error_body(refused), status=refused.status)

@@ -856,3 +856,43 @@ async def test_chat_completions_corrects_a_kept_reasoning_effort(
     answer = await ask(hass, "conversation.openai_conversation", "Hi")
     assert answer.response.speech["plain"]["speech"] == "Low effort."
     assert emulator.requests_to("/v1/chat/completions")[-1].body["reasoning_effort"] == "low"
+
+
+async def test_history_is_bounded_for_small_local_models(
+    hass: HomeAssistant, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    """A long conversation fits a local server's context: the oldest turns are left out
+    whole, a tool call keeps its result, and the instructions and current turn always go.
+
+    Without the bound the sixth turn overflows the server's 4096-token window."""
+    emulator.responses_api = False
+    emulator.context_tokens = 4096
+    await _add_compatible(hass, emulator, "llama3.2")
+    conversation_id = None
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"}, call_id="on")]),
+        Reply([Text("Light on.")]),
+    )
+    for turn in range(8):
+        if turn:
+            emulator.queue(Reply([Text(f"Answer {turn}.")]))
+        result = await hass.async_create_task(
+            conversation.async_converse(
+                hass,
+                f"Message {turn}: " + "words " * 400,
+                conversation_id,
+                Context(),
+                agent_id="conversation.openai_conversation",
+            )
+        )
+        assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, turn
+        conversation_id = result.conversation_id
+    messages = emulator.requests_to("/v1/chat/completions")[-1].body["messages"]
+    assert messages[0]["role"] == "system"
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    assert users[-1].startswith("Message 7:")
+    assert not any(u.startswith("Message 0:") for u in users)  # dropped, with its tool call
+    calls = [c["id"] for m in messages if m["role"] == "assistant" for c in m.get("tool_calls", ())]
+    results = [m["tool_call_id"] for m in messages if m["role"] == "tool"]
+    assert calls == results
+    assert len(json.dumps(messages)) // 4 <= 4096

@@ -31,7 +31,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import intent, llm
+from homeassistant.helpers import chat_session, intent, llm
 
 from .common import pdf_refusal
 
@@ -45,12 +45,13 @@ PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 AGENT_OPTIONS = {"recommended": False, "chat_model": ALIAS, "max_tokens": 48, "timeout": 120}
 
 
-def _server_command(port: int) -> list[str] | None:
+def _server_command(port: int, context: int) -> list[str] | None:
     """Return how to start llama-server here: directly, or in the forky root."""
     args = [
         "llama-server",
         *("-m", MODEL, "--alias", ALIAS, "--host", "127.0.0.1", "--port", str(port)),
-        *("--jinja", "--chat-template-file", str(TEMPLATE), "-c", "8192", "--threads", "2"),
+        *("--jinja", "--chat-template-file", str(TEMPLATE), "-c", str(context)),
+        *("--threads", "2"),
     ]
     if shutil.which("llama-server") and Path(MODEL).exists():
         return args
@@ -81,16 +82,15 @@ def _wait_until_ready(url: str, process: subprocess.Popen[bytes], limit: float) 
     raise TimeoutError("llama-server did not start")
 
 
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Generator[str]:
-    """Start llama-server for this module; return its OpenAI base URL."""
-    # Each test blocks sockets until it asks for them; this fixture outlives single tests.
+def _serve(tmp_path_factory: pytest.TempPathFactory, context: int) -> Generator[str]:
+    """Start llama-server with this context size; yield its OpenAI base URL."""
+    # Each test blocks sockets until it asks for them; the server outlives single tests.
     pytest_socket.enable_socket()
     try:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = int(sock.getsockname()[1])
-        if (command := _server_command(port)) is None:
+        if (command := _server_command(port, context)) is None:
             _missing("llama-server and its model are not installed")
             return
         log = (tmp_path_factory.mktemp("llama") / "server.log").open("wb")
@@ -107,6 +107,18 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Generator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Generator[str]:
+    """A llama-server with room for the Assist prompt and tools (8192 tokens)."""
+    yield from _serve(tmp_path_factory, 8192)
+
+
+@pytest.fixture(scope="module")
+def small_llama_server(tmp_path_factory: pytest.TempPathFactory) -> Generator[str]:
+    """A llama-server with a small model's small context (2048 tokens)."""
+    yield from _serve(tmp_path_factory, 2048)
 
 
 async def _add_entry(hass: HomeAssistant, base_url: str, api_mode: str = "auto") -> ConfigEntry:
@@ -140,10 +152,12 @@ def _tune(hass: HomeAssistant, entry: ConfigEntry, kind: str, **options: Any) ->
     )
 
 
-async def _ask(hass: HomeAssistant, text: str) -> conversation.ConversationResult:
+async def _ask(
+    hass: HomeAssistant, text: str, conversation_id: str | None = None
+) -> conversation.ConversationResult:
     return await hass.async_create_task(
         conversation.async_converse(
-            hass, text, None, Context(), agent_id="conversation.openai_conversation"
+            hass, text, conversation_id, Context(), agent_id="conversation.openai_conversation"
         )
     )
 
@@ -228,3 +242,33 @@ async def test_a_pdf_is_refused_before_the_server_sees_it(
         )
     entry = await _add_entry(hass, llama_server)
     assert (await pdf_refusal(hass, entry, tmp_path)).translation_key == "pdf_not_supported"
+
+
+async def test_a_long_conversation_fits_the_context(
+    hass: HomeAssistant, small_llama_server: str, socket_enabled: None
+) -> None:
+    """Five earlier exchanges of about 500 tokens outgrow a 2048-token context. Within the
+    agent's history limit the turn is answered; the whole history is what the server
+    itself refuses ("request (… tokens) exceeds the available context size")."""
+    entry = await _add_entry(hass, small_llama_server)
+    options = {CONF_LLM_HASS_API: [], "history_tokens": 1200}
+    _tune(hass, entry, "conversation", **options)
+    await hass.async_block_till_done()
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(hass, session) as chat_log,
+    ):
+        for turn in range(5):  # earlier turns, as the chat log keeps them
+            chat_log.async_add_user_content(
+                conversation.UserContent(f"Note {turn}: " + "the garden needs water " * 120)
+            )
+            chat_log.async_add_assistant_content_without_tools(
+                conversation.AssistantContent("conversation.openai_conversation", "Noted.")
+            )
+        conversation_id = session.conversation_id
+    _assert_clean(await _ask(hass, "What did I note?", conversation_id))
+    _tune(hass, entry, "conversation", **{**options, "history_tokens": 0})
+    await hass.async_block_till_done()
+    result = await _ask(hass, "And now?", conversation_id)
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert "exceeds the available context size" in result.response.speech["plain"]["speech"]

@@ -28,9 +28,11 @@ from .const import (
     CONF_CHAT_MODEL,
     CONF_DEFAULT_MODEL,
     CONF_ENDPOINT,
+    CONF_HISTORY_TOKENS,
     CONF_ORGANIZATION,
     CONF_PROJECT,
     CONF_PROVIDER,
+    DEFAULT_COMPATIBLE_HISTORY_TOKENS,
     DEFAULT_REQUEST_TIMEOUT,
     PROVIDER_AZURE,
     PROVIDER_COMPATIBLE,
@@ -83,6 +85,12 @@ def default_model(data: Mapping[str, Any]) -> str:
 def resolve_model(data: Mapping[str, Any], options: Mapping[str, Any]) -> str:
     """Return the model a subentry uses."""
     return str(options.get(CONF_CHAT_MODEL) or default_model(data))
+
+
+def history_tokens(data: Mapping[str, Any], options: Mapping[str, Any]) -> int:
+    """Return how many tokens of conversation an agent sends (0: all of it)."""
+    default = DEFAULT_COMPATIBLE_HISTORY_TOKENS if provider(data) == PROVIDER_COMPATIBLE else 0
+    return int(options.get(CONF_HISTORY_TOKENS, default))
 
 
 def normalize_azure(url: str) -> tuple[str, str | None, str | None]:

@@ -123,6 +123,11 @@ VALIDATION_TIMEOUT: Final = 10.0
 # satellites "thinking" for minutes when an upstream hangs.
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
 CONF_TIMEOUT: Final = "timeout"
+# How much of the conversation (estimated tokens) an agent sends; 0: all of it.
+CONF_HISTORY_TOKENS: Final = "history_tokens"
+# Small local models run with small context windows (Ollama's default is 4096 tokens); the
+# tools and the reply need room too. OpenAI's and Azure's models take the whole history.
+DEFAULT_COMPATIBLE_HISTORY_TOKENS: Final = 3000
 
 VERBOSITY_LEVELS: Final = ("low", "medium", "high")
 REASONING_SUMMARIES: Final = ("auto", "concise", "detailed", "off")
@@ -477,7 +482,7 @@ def speech_language(code: str) -> str:
 
 # Options the API types as integers; HA's number selector hands over floats (800.0), which
 # OpenAI and servers written in Go refuse.
-INTEGER_OPTIONS: Final = (CONF_MAX_TOKENS,)
+INTEGER_OPTIONS: Final = (CONF_MAX_TOKENS, CONF_HISTORY_TOKENS)
 
 
 def with_integers(options: Mapping[str, Any]) -> dict[str, Any]:

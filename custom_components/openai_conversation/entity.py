@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TurnRequest
-from .client import OpenAIConfigEntry, resolve_model
+from .client import OpenAIConfigEntry, history_tokens, resolve_model
 from .compat import TRANSPORT_ERRORS, vol
 from .const import DOMAIN, LOGGER, MAX_TOOL_ITERATIONS
 from .errors import stream_interrupted, translate_error
@@ -127,6 +127,7 @@ class OpenAIBaseLLMEntity(OpenAISubentryEntity):
             cache_key=self.subentry.subentry_id,
             structure=structure,
             structure_name=structure_name,
+            history_tokens=history_tokens(self.entry.data, self.subentry.data),
             on_usage=usage_reporter(self.hass, chat_log, self.subentry.subentry_id, model),
         )
         await async_run_chat_log(self.hass, self.entry, chat_log, self.entity_id, request)

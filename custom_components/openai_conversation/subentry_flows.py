@@ -27,12 +27,13 @@ from homeassistant.helpers.selector import (
 )
 
 from .backends.probes import async_list_models
-from .client import OpenAIConfigEntry, default_model, provider
+from .client import OpenAIConfigEntry, default_model, history_tokens, provider
 from .compat import vol
 from .const import (
     CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
+    CONF_HISTORY_TOKENS,
     CONF_IMAGE_MODEL,
     CONF_MAX_TOKENS,
     CONF_MODEL_FAMILY,
@@ -427,6 +428,15 @@ class ConversationFlowHandler(ModelFlowHandler):
                 SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
             ),
         }
+
+    def _advanced_fields(self, models: list[SelectOptionDict]) -> dict[Any, Any]:
+        fields = super()._advanced_fields(models)
+        # A conversation grows turn by turn; a small local model's context does not.
+        default = history_tokens(self._get_entry().data, {})
+        fields[vol.Optional(CONF_HISTORY_TOKENS, default=default)] = NumberSelector(
+            NumberSelectorConfig(min=0, max=1_000_000, step=100, mode=NumberSelectorMode.BOX)
+        )
+        return fields
 
 
 class AITaskFlowHandler(ModelFlowHandler):

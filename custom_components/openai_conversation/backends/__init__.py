@@ -7,7 +7,7 @@ back; only the backend modules know a wire format.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
@@ -19,15 +19,17 @@ from openai.types.shared_params import FunctionDefinition
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm, selector
+from homeassistant.helpers.json import json_dumps
 from homeassistant.util import slugify
 
-from ..compat import schema_to_json, tool_result_delta, vol
+from ..compat import schema_to_json, tool_result_data, tool_result_delta, vol
 from ..const import (
     CONF_REASONING_EFFORT,
     CONF_TEMPERATURE,
     CONF_TIMEOUT,
     CONF_TOP_P,
     DEFAULT_REQUEST_TIMEOUT,
+    LOGGER,
     RECOMMENDED_CHAT_MODEL,
     RECOMMENDED_REASONING_EFFORT,
 )
@@ -57,6 +59,8 @@ class TurnRequest:
     cache_key: str | None = None
     structure: vol.Schema | None = None
     structure_name: str | None = None
+    # Estimated tokens of conversation to send; older turns beyond it are left out (0: all).
+    history_tokens: int = 0
     on_usage: Callable[[TokenUsage], None] = field(default=lambda _usage: None)
 
 
@@ -67,6 +71,59 @@ class Backend(Protocol):
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the chat history once and yield the reply as HA deltas."""
+
+
+# OpenAI's rule of thumb for English text; an image counts as a small tile's worth.
+CHARS_PER_TOKEN = 4
+ATTACHMENT_TOKENS = 800
+MESSAGE_TOKENS = 4  # each message's own framing
+
+
+def estimate_tokens(content: conversation.Content) -> int:
+    """Return a rough token count of one piece of chat history."""
+    attachments = 0
+    if isinstance(content, conversation.ToolResultContent):
+        chars = len(json_dumps(tool_result_data(content)))
+    else:
+        chars = len(content.content or "")
+    if isinstance(content, conversation.AssistantContent):
+        chars += sum(
+            len(c.tool_name) + len(json_dumps(c.tool_args)) for c in content.tool_calls or ()
+        )
+    elif isinstance(content, conversation.UserContent):
+        attachments = len(content.attachments or ())
+    return chars // CHARS_PER_TOKEN + attachments * ATTACHMENT_TOKENS + MESSAGE_TOKENS
+
+
+def bounded_history(
+    content: Sequence[conversation.Content], limit: int
+) -> list[conversation.Content]:
+    """Return the history to send: within the limit, dropping the oldest turns whole.
+
+    The system prompt and the current turn are always sent. A turn starts at a user
+    message and holds every tool call and result after it, so a call never loses its result.
+    """
+    if limit <= 0:
+        return list(content)
+    head = (
+        list(content[:1]) if content and isinstance(content[0], conversation.SystemContent) else []
+    )
+    turns: list[list[conversation.Content]] = []
+    for item in content[len(head) :]:
+        if isinstance(item, conversation.UserContent) or not turns:
+            turns.append([])
+        turns[-1].append(item)
+    budget = limit - sum(map(estimate_tokens, head))
+    kept: list[list[conversation.Content]] = []
+    for turn in reversed(turns):
+        cost = sum(map(estimate_tokens, turn))
+        if kept and cost > budget:
+            break
+        kept.append(turn)
+        budget -= cost
+    if len(kept) < len(turns):
+        LOGGER.debug("Sending the last %d of %d turns (history limit)", len(kept), len(turns))
+    return head + [item for turn in reversed(kept) for item in turn]
 
 
 def structure_name(request: TurnRequest) -> str:

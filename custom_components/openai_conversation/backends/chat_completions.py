@@ -35,6 +35,7 @@ from . import (
     Files,
     TokenUsage,
     TurnRequest,
+    bounded_history,
     encode_attachments,
     function_spec,
     parse_tool_call,
@@ -265,7 +266,9 @@ class ChatCompletionsBackend:
         caps = model_capabilities(capability_name(options, request.model))
         params: CompletionCreateParamsStreaming = {
             "model": request.model,
-            "messages": history_to_messages(chat_log.content, files),
+            "messages": history_to_messages(
+                bounded_history(chat_log.content, request.history_tokens), files
+            ),
             "stream": True,
         }
         max_tokens = int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS))

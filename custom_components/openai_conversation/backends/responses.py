@@ -73,6 +73,7 @@ from . import (
     Files,
     TokenUsage,
     TurnRequest,
+    bounded_history,
     encode_attachments,
     function_spec,
     parse_tool_call,
@@ -293,7 +294,7 @@ def build_params(
     options = request.options
     # What the model takes is told by its family where its name cannot tell.
     family = capability_name(options, request.model)
-    items = history_to_input(chat_log.content, files)
+    items = history_to_input(bounded_history(chat_log.content, request.history_tokens), files)
     if removes_citations(options, family, server_tools):
         items.insert(1, _message("developer", NO_CITATIONS_HINT))
     params: ResponseCreateParamsStreaming = {
