@@ -20,6 +20,7 @@ from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
 from .flavours import Flavour, as_served, flavour_problem
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
+from .prompt_cache import PromptCache
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 from .wire_types import request_problem
@@ -104,6 +105,9 @@ class OpenAIEmulator:
     # A local server's context window (tokens, estimated as 4 characters each): a longer
     # request is refused as llama.cpp refuses it.
     context_tokens: int | None = None
+    # Count input tokens, and the cached prefix, as OpenAI bills them (else: the reply's).
+    count_tokens: bool = False
+    prompt_cache: PromptCache = field(default_factory=PromptCache)
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -380,6 +384,8 @@ class OpenAIEmulator:
         reply = as_offered(reply, body)
         if self.flavour is not None and self.flavour.same_tool_index:
             reply = replace(reply, same_tool_index=True)
+        if self.count_tokens:
+            reply = replace(reply, usage=self.prompt_cache.usage(body, reply.usage[1]))
         if not body.get("stream"):
             return web.json_response(full(reply, body["model"]))
         events = _maybe_malformed(sse(reply, body), reply)

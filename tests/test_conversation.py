@@ -16,11 +16,14 @@ from custom_components.openai_conversation.const import (
     RECOMMENDED_CONVERSATION_OPTIONS,
 )
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from emulator.prompt_cache import PromptCache
 from emulator.replies import offered_name
 from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session, intent
+from homeassistant.setup import async_setup_component
 
 from .conftest import API_KEY
 from .core_entries import core_advanced_agent
@@ -377,3 +380,29 @@ async def test_flex_retry_only_for_flex_capacity(
     result = await ask(hass, "Hi")
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert len(emulator.requests_to("/v1/responses")) == 1
+
+
+async def test_turns_reuse_the_prompt_cache(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """With 50 exposed entities, from the second turn on at least 90% of the input tokens
+    are a prefix OpenAI has cached (counted as OpenAI bills it): nothing that changes from
+    turn to turn comes before the history, and one agent keeps one cache key."""
+    assert await async_setup_component(hass, "intent", {})
+    booleans = {f"device_{n}": {"name": f"Device {n}"} for n in range(50)}
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": booleans})
+    for name in booleans:
+        async_expose_entity(hass, "conversation", f"input_boolean.{name}", True)
+    emulator.count_tokens = True
+    conversation_id = None
+    for turn in range(5):
+        emulator.queue(Reply([Text(f"Reply number {turn}.")]))
+        result = await ask(hass, f"Question number {turn}?", conversation_id)
+        conversation_id = result.conversation_id
+    requests = emulator.requests_to("/v1/responses")
+    cache = PromptCache()  # the emulator's count, replayed request by request
+    counts = [cache.usage(request.body, 0) for request in requests]
+    shares = [cached / tokens for tokens, _, cached in counts[1:]]
+    assert min(shares) >= 0.9, shares
+    agent = next(s for s in setup_entry.subentries.values() if s.subentry_type == "conversation")
+    assert {r.body["prompt_cache_key"] for r in requests} == {agent.subentry_id}

@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from emulator import OpenAIEmulator
+from emulator.prompt_cache import cached_tokens
 
 from .conftest import API_KEY
 
@@ -200,3 +201,11 @@ async def test_decisions_answer_in_question_order(client: openai.AsyncOpenAI) ->
     assert (delivered["type"], delivered["name"]) == ("predicate", "delivered")
     assert where["choice"] in ("door", "mailbox")
     assert sum(p["probability"] for p in where["probabilities"]) == pytest.approx(1)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "cached"), [(1023, 0), (1024, 1024), (1151, 1024), (1152, 1152), (5000, 4992)]
+)
+def test_prompt_cache_counts_as_openai_bills(tokens: int, cached: int) -> None:
+    """From 1,024 shared tokens on, in steps of 128."""
+    assert cached_tokens(tokens * 4) == cached
