@@ -62,12 +62,21 @@ class LiveHass:
         return [line for log in logs for line in log.read_text(errors="replace").splitlines()]
 
     def problems(self, logs: list[Path] | None = None) -> list[str]:
-        """Return the logs' tracebacks and HA's reports of deprecated use by this integration."""
-        return [
-            line
-            for line in self.lines(logs)
-            if "Traceback" in line or ("Detected" in line and "openai_conversation" in line)
-        ]
+        """Return the logs' tracebacks (whole, so a failure shows them) and HA's reports of
+        deprecated use by this integration."""
+        found: list[str] = []
+        lines = self.lines(logs)
+        for number, line in enumerate(lines):
+            if "Traceback" in line:
+                block = [line]
+                for following in lines[number + 1 : number + 40]:
+                    block.append(following)
+                    if not following.startswith((" ", "\t")):
+                        break  # the exception line ends a traceback
+                found.append("\n".join(block))
+            elif "Detected" in line and "openai_conversation" in line:
+                found.append(line)
+        return found
 
     async def recorded(self, path: str) -> list[Any]:
         """Return the bodies of the requests the emulator received on a path."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from importlib.util import find_spec
+from pathlib import Path
 import shutil
 
 from emulator import signature_of
 from tools.hass import HassClient
 
 from .conftest import API_KEY, LiveHass
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _assist_turns_light_on(client: HassClient) -> None:
@@ -45,6 +48,15 @@ async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
     )
     audio = await client.call("GET", tts["path"])
     assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
+    if find_spec("homeassistant.components.brands"):
+        # Home Assistant serves the integration's own icon, without a trip to the brands
+        # CDN (which, unreachable, left a core traceback in the log), dark variant included.
+        icon = ROOT / "custom_components" / "openai_conversation" / "brand" / "icon.png"
+        for image in ("icon.png", "dark_icon.png", "logo.png"):
+            served = await client.call(
+                "GET", f"/api/brands/integration/openai_conversation/{image}"
+            )
+            assert served == icon.read_bytes()
     assert live_hass.problems() == []
 
 
