@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import json
 import logging
 from types import MappingProxyType
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -406,3 +408,36 @@ async def test_turns_reuse_the_prompt_cache(
     assert min(shares) >= 0.9, shares
     agent = next(s for s in setup_entry.subentries.values() if s.subentry_type == "conversation")
     assert {r.body["prompt_cache_key"] for r in requests} == {agent.subentry_id}
+
+
+async def test_the_clock_goes_after_the_conversation(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An agent without an LLM API gets Home Assistant's clock in its instructions; sent
+    there it changes the prompt's start every turn, and OpenAI's cache stops at it. Sent
+    last, each turn reuses the instructions and every earlier turn."""
+    agent = next(s for s in setup_entry.subentries.values() if s.subentry_type == "conversation")
+    data = {k: v for k, v in agent.data.items() if k != "llm_hass_api"}
+    hass.config_entries.async_update_subentry(
+        setup_entry, agent, data={**data, "prompt": "Be a kind helper. " * 300}
+    )
+    await hass.async_block_till_done()
+    emulator.count_tokens = True
+    conversation_id = None
+    for turn in range(3):
+        emulator.queue(Reply([Text(f"Answer {turn}: " + "fine " * 120)]))
+        result = await ask(hass, f"Question {turn}: " + "please " * 100, conversation_id)
+        conversation_id = result.conversation_id
+        freezer.tick(timedelta(seconds=7))
+    requests = emulator.requests_to("/v1/responses")
+    items = requests[-1].body["input"]
+    assert "Current time is" not in items[0]["content"]
+    assert items[-1]["role"] == "developer"
+    assert items[-1]["content"].startswith("Current time is")
+    cache = PromptCache()
+    counts = [cache.usage(request.body, 0) for request in requests]
+    # The third request reuses the second's whole prefix: its first exchange too.
+    assert counts[2][2] - counts[1][2] >= 256, counts

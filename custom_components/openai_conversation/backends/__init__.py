@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import json
 from pathlib import Path
+import re
 from typing import Any, Protocol, cast
 
 from openai.types.shared import ReasoningEffort
@@ -124,6 +125,27 @@ def bounded_history(
     if len(kept) < len(turns):
         LOGGER.debug("Sending the last %d of %d turns (history limit)", len(kept), len(turns))
     return head + [item for turn in reversed(kept) for item in turn]
+
+
+# The clock Home Assistant puts in the instructions of agents without a GetDateTime tool
+# (llm.DATE_TIME_PROMPT). It changes every turn, so where it stands the prompt cache ends.
+CLOCK = re.compile(r"Current time is \d{2}:\d{2}:\d{2}\. Today's date is \d{4}-\d{2}-\d{2}\.\n?")
+
+
+def clock_last(
+    history: list[conversation.Content],
+) -> tuple[list[conversation.Content], str | None]:
+    """Return the history with the clock taken out of the instructions, and the clock.
+
+    Sent after the conversation instead, it leaves the instructions and every earlier turn
+    a prefix the server has cached.
+    """
+    if not history or not isinstance(first := history[0], conversation.SystemContent):
+        return history, None
+    if (match := CLOCK.search(first.content)) is None:
+        return history, None
+    stable = first.content[: match.start()] + first.content[match.end() :]
+    return [replace(first, content=stable.strip()), *history[1:]], match.group().strip()
 
 
 def structure_name(request: TurnRequest) -> str:

@@ -74,6 +74,7 @@ from . import (
     TokenUsage,
     TurnRequest,
     bounded_history,
+    clock_last,
     encode_attachments,
     function_spec,
     parse_tool_call,
@@ -294,9 +295,15 @@ def build_params(
     options = request.options
     # What the model takes is told by its family where its name cannot tell.
     family = capability_name(options, request.model)
-    items = history_to_input(bounded_history(chat_log.content, request.history_tokens), files)
+    history = bounded_history(chat_log.content, request.history_tokens)
+    clock = None
+    if server_tools:  # OpenAI's servers cache prompt prefixes per agent (prompt_cache_key)
+        history, clock = clock_last(history)
+    items = history_to_input(history, files)
     if removes_citations(options, family, server_tools):
         items.insert(1, _message("developer", NO_CITATIONS_HINT))
+    if clock:
+        items.append(_message("developer", clock))
     params: ResponseCreateParamsStreaming = {
         "model": request.model,
         "input": items,
