@@ -159,3 +159,31 @@ async def test_generate_image_error(
         await ai_task.async_generate_image(
             hass, task_name="Art", entity_id=ENTITY, instructions="x"
         )
+
+
+async def test_attachments_of_dropped_turns_are_not_read(
+    hass: HomeAssistant, emulator: OpenAIEmulator, tmp_path: Path
+) -> None:
+    """Only the files of turns the history limit sends are read: an earlier turn's photo,
+    deleted since, must not fail a turn that would leave it out anyway."""
+    options = {**RECOMMENDED_AI_TASK_OPTIONS, "history_tokens": 200}
+    entry = add_entry(hass, {"ai_task_data": options})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    photo = tmp_path / "door.jpg"
+    emulator.queue(Reply([Text("Nobody is there now.")]))
+    chat = conversation.ChatLog(hass, "x")
+    chat.async_add_user_content(
+        conversation.UserContent(
+            "Who is at the door?",
+            attachments=[conversation.Attachment("media-source://a", "image/jpeg", photo)],
+        )
+    )
+    chat.content.append(conversation.AssistantContent(ENTITY, "A courier."))
+    chat.async_add_user_content(conversation.UserContent("And now?"))
+    entity = hass.data[ai_task.DATA_COMPONENT].get_entity(ENTITY)
+    result = await entity._async_generate_data(
+        ai_task.GenDataTask(name="t", instructions="And now?"), chat
+    )
+    assert result.data == "Nobody is there now."
+    sent = emulator.requests_to("/v1/responses")[0].body["input"]
+    assert [item.get("content") for item in sent] == ["And now?"]

@@ -262,12 +262,16 @@ def parse_tool_call(
 
 
 async def encode_attachments(
-    hass: HomeAssistant, cache: FileCache, chat_log: conversation.ChatLog
+    hass: HomeAssistant, cache: FileCache, chat_log: conversation.ChatLog, request: TurnRequest
 ) -> dict[Path, EncodedFile]:
-    """Encode the files attached to the chat's user messages (checked, off the loop)."""
+    """Encode the files of the user messages sent this turn (checked, off the loop).
+
+    Only turns within the history limit are read: a file of a turn left out, perhaps
+    deleted since, must not fail the turn.
+    """
     return {
         attachment.path: await cache.async_encode(hass, attachment.path, attachment.mime_type)
-        for content in chat_log.content
+        for content in bounded_history(chat_log.content, request.history_tokens)
         if isinstance(content, conversation.UserContent)
         for attachment in content.attachments or ()
     }

@@ -307,7 +307,7 @@ class ChatCompletionsBackend:
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
-        files = await encode_attachments(self._hass, self._files, chat_log)
+        files = await encode_attachments(self._hass, self._files, chat_log, request)
         params = self.build_params(chat_log, request, files)
         client = self._client.with_options(timeout=request_timeout(request))
         try:

@@ -495,7 +495,7 @@ class ResponsesBackend:
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
-        files = await encode_attachments(self._hass, self._files, chat_log)
+        files = await encode_attachments(self._hass, self._files, chat_log, request)
         params = build_params(chat_log, request, files, server_tools=self._server_tools)
         state = _StreamState(
             request,
