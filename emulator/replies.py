@@ -47,6 +47,7 @@ class Reply:
     chunk_delay: float = 0.0
     # End the response with response.failed / response.incomplete / an error event.
     fail: str | None = None
+    fail_code: str = "server_error"  # the response.failed error's code
     incomplete: str | None = None
     error_event: str | None = None
     # Send a line of broken JSON after this many events (a misbehaving proxy or server).

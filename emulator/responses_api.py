@@ -188,7 +188,7 @@ def stream_events(reply: Reply, model: str) -> Iterator[tuple[str, dict[str, Any
         return
     final = response_body(response_id, model, "completed", output, usage_body(reply))
     if reply.fail:
-        final |= {"status": "failed", "error": {"code": "server_error", "message": reply.fail}}
+        final |= {"status": "failed", "error": {"code": reply.fail_code, "message": reply.fail}}
         yield "response.failed", {"response": final}
     elif reply.incomplete:
         final |= {"status": "incomplete", "incomplete_details": {"reason": reply.incomplete}}

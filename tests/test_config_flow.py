@@ -339,6 +339,39 @@ async def test_reconfigure_agent_keeps_and_drops_options(
     }
 
 
+async def test_fallback_model_is_set_checked_and_cleared(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """The fallback model is chosen in the model step, must be usable, and can be removed."""
+    subentry = next(iter(setup_entry.subentries.values()))
+
+    async def advanced(model_input: dict[str, Any]) -> Any:
+        result = await _subentry_flow(hass, setup_entry, "reconfigure", subentry.subentry_id)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_LLM_HASS_API: [], "recommended": False}
+        )
+        assert "fallback_model" in {str(k) for k in result["data_schema"].schema}
+        return await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"chat_model": "gpt-5-mini", "max_tokens": 100, **model_input}
+        )
+
+    result = await advanced({"fallback_model": "gpt-4o-realtime-preview"})
+    assert result["errors"] == {"fallback_model": "model_not_supported"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"chat_model": "gpt-5-mini", "max_tokens": 100, "fallback_model": "gpt-4.1-mini"},
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.subentries[subentry.subentry_id].data["fallback_model"] == "gpt-4.1-mini"
+    await hass.async_block_till_done()
+    # A cleared field is left out of the form's input: the saved fallback must go with it.
+    result = await advanced({})
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["reason"] == "reconfigure_successful"
+    assert "fallback_model" not in setup_entry.subentries[subentry.subentry_id].data
+
+
 async def test_ai_task_subentry_flow(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
     result = await hass.config_entries.subentries.async_init(
         (setup_entry.entry_id, "ai_task_data"), context={"source": "user"}

@@ -120,6 +120,22 @@ def raise_repairs(hass: HomeAssistant, err: openai.OpenAIError, message: str) ->
         )
 
 
+# Failures another model may not share: this model's limits, quota or capacity, or its
+# slowness. A refused request (400), key (401) or missing model (404) would fail again.
+FALLBACK_KEYS = frozenset({"timeout", "rate_limited", "insufficient_quota", "server_error"})
+# The same, reported inside a response stream that had begun (response.failed, error).
+FALLBACK_CODES = frozenset({"server_error", "rate_limit_exceeded", "insufficient_quota"})
+
+
+def fallback_reason(entry: OpenAIConfigEntry, err: Exception) -> str | None:
+    """Return why a failed request should go to the fallback model (key scrubbed), or None."""
+    if isinstance(err, ResponseFailedError):
+        return f"{err.code}: {err}" if err.code in FALLBACK_CODES else None
+    if not isinstance(err, openai.OpenAIError) or error_key(err) not in FALLBACK_KEYS:
+        return None
+    return f"{error_key(err)}: {scrub(api_error_message(err), entry.data.get(CONF_API_KEY))}"
+
+
 def report_error(
     hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
 ) -> tuple[str, str]:
@@ -159,3 +175,16 @@ def response_error(key: str, message: str) -> HomeAssistantError:
         translation_key=key,
         translation_placeholders={"message": message},
     )
+
+
+class ResponseFailedError(HomeAssistantError):
+    """A streamed response the server ended as failed, with OpenAI's error code."""
+
+    def __init__(self, message: str, code: str | None) -> None:
+        """Initialize the translated error and keep the code."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="response_failed",
+            translation_placeholders={"message": message},
+        )
+        self.code = code

@@ -17,18 +17,17 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .backends import TokenUsage
 from .client import OpenAIConfigEntry, resolve_model
 from .const import SUBENTRY_AI_TASK, SUBENTRY_CONVERSATION
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
-from .usage import usage_signal
+from .usage import UsageReport, usage_signal
 
 
 @dataclass(frozen=True, kw_only=True)
 class UsageSensorDescription(SensorEntityDescription):
     """A running total of one figure of usage."""
 
-    amount: Callable[[TokenUsage, float | None], float | None]
+    amount: Callable[[UsageReport], float | None]
 
 
 SENSORS = (
@@ -37,14 +36,14 @@ SENSORS = (
         translation_key="input_tokens",
         native_unit_of_measurement="tokens",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        amount=lambda usage, _cost: usage.input_tokens,
+        amount=lambda report: report.usage.input_tokens,
     ),
     UsageSensorDescription(
         key="output_tokens",
         translation_key="output_tokens",
         native_unit_of_measurement="tokens",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        amount=lambda usage, _cost: usage.output_tokens,
+        amount=lambda report: report.usage.output_tokens,
     ),
     UsageSensorDescription(
         key="cached_input_tokens",
@@ -52,7 +51,7 @@ SENSORS = (
         native_unit_of_measurement="tokens",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_registry_enabled_default=False,
-        amount=lambda usage, _cost: usage.cached_tokens,
+        amount=lambda report: report.usage.cached_tokens,
     ),
     UsageSensorDescription(
         key="cost",
@@ -61,7 +60,14 @@ SENSORS = (
         device_class=SensorDeviceClass.MONETARY,
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=4,
-        amount=lambda _usage, cost: cost,
+        amount=lambda report: report.cost,
+    ),
+    # Requests answered by the fallback model because the agent's own failed.
+    UsageSensorDescription(
+        key="fallbacks",
+        translation_key="fallbacks",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        amount=lambda report: report.fallbacks,
     ),
 )
 
@@ -115,9 +121,9 @@ class UsageSensor(RestoreSensor, OpenAISubentryEntity):
         )
 
     @callback
-    def _async_add(self, usage: TokenUsage, cost: float | None) -> None:
-        if (amount := self.entity_description.amount(usage, cost)) is None:
-            return
+    def _async_add(self, report: UsageReport) -> None:
+        if not (amount := self.entity_description.amount(report)):
+            return  # nothing to add (or no price for the model)
         self._total += amount
         self.async_write_ha_state()
 

@@ -32,7 +32,7 @@ from .errors import translate_error
 from .files import resolve_file
 from .images import async_generate_image, async_store_image
 from .lifecycle import retirement
-from .usage import usage_reporter
+from .usage import TurnReporter
 
 SERVICE_GENERATE_IMAGE = "generate_image"
 SERVICE_GENERATE_CONTENT = "generate_content"
@@ -143,9 +143,11 @@ async def _generate_content(call: ServiceCall) -> ServiceResponse:
         conversation.UserContent(call.data[CONF_PROMPT], attachments=attachments or None)
     )
     request = TurnRequest(options=options, model=model, user=call.context.user_id)
-    if agent is not None:  # its usage sensors count what the action used
-        request.on_usage = usage_reporter(hass, chat_log, agent.subentry_id, model)
-    await async_run_chat_log(hass, entry, chat_log, f"{DOMAIN}.{SERVICE_GENERATE_CONTENT}", request)
+    # The agent's usage sensors count what the action used.
+    reporter = TurnReporter(hass, chat_log, agent.subentry_id if agent else None)
+    await async_run_chat_log(
+        hass, entry, chat_log, f"{DOMAIN}.{SERVICE_GENERATE_CONTENT}", request, reporter
+    )
     last = chat_log.content[-1]
     return {"text": last.content if isinstance(last, conversation.AssistantContent) else ""}
 

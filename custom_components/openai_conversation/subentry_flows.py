@@ -33,6 +33,7 @@ from .const import (
     CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
+    CONF_FALLBACK_MODEL,
     CONF_HISTORY_TOKENS,
     CONF_IMAGE_MODEL,
     CONF_MAX_TOKENS,
@@ -254,6 +255,12 @@ class ModelFlowHandler(BaseSubentryFlow):
                 NumberSelectorConfig(min=1, max=600, step=1, unit_of_measurement="s")
             ),
             **self._family_field(),
+            # Optional: asked once, instead, when the model is rate limited or failing.
+            vol.Optional(CONF_FALLBACK_MODEL): SelectSelector(
+                SelectSelectorConfig(
+                    options=models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            ),
         }
 
     def _family_field(self) -> dict[Any, Any]:
@@ -293,9 +300,15 @@ class ModelFlowHandler(BaseSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             model = capability_name(user_input, user_input.get(CONF_CHAT_MODEL, ""))
+            fallback = user_input.get(CONF_FALLBACK_MODEL, "")
             if not model_capabilities(model).supported:
                 errors[CONF_CHAT_MODEL] = "model_not_supported"
+            elif fallback and not model_capabilities(capability_name({}, fallback)).supported:
+                errors[CONF_FALLBACK_MODEL] = "model_not_supported"
             else:
+                if not fallback:  # a cleared field is left out of the input, not emptied
+                    user_input.pop(CONF_FALLBACK_MODEL, None)
+                    self.options.pop(CONF_FALLBACK_MODEL, None)
                 self.options.update(user_input)
                 return await self.async_step_model()
         models = await async_chat_models(self._get_entry())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant, callback
@@ -49,22 +50,53 @@ def cost_usd(model: str, usage: TokenUsage) -> float | None:
     return (total + usage.output_tokens * price_out) / 1_000_000
 
 
-def usage_reporter(
-    hass: HomeAssistant, chat_log: conversation.ChatLog, subentry_id: str, model: str
-) -> Callable[[TokenUsage], None]:
-    """Return the callback a turn reports usage to: the trace, and the sensors."""
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """What an agent's sensors add up from one response, or one fallback."""
+
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    cost: float | None = None
+    fallbacks: int = 0
+
+
+class TurnReporter:
+    """Reports a turn's usage and fallbacks to its trace and to its agent's sensors."""
+
+    def __init__(
+        self, hass: HomeAssistant, chat_log: conversation.ChatLog, subentry_id: str | None
+    ) -> None:
+        """Initialize; without a subentry there are no sensors, only the trace."""
+        self._hass = hass
+        self._chat_log = chat_log
+        self._subentry_id = subentry_id
 
     @callback
-    def report(usage: TokenUsage) -> None:
-        chat_log.async_trace(
-            {
-                "stats": {
-                    "input_tokens": usage.input_tokens,
-                    "output_tokens": usage.output_tokens,
-                    "cached_input_tokens": usage.cached_tokens,
-                }
-            }
-        )
-        async_dispatcher_send(hass, usage_signal(subentry_id), usage, cost_usd(model, usage))
+    def _send(self, report: UsageReport) -> None:
+        if self._subentry_id is not None:
+            async_dispatcher_send(self._hass, usage_signal(self._subentry_id), report)
 
-    return report
+    def usage(self, model: str) -> Callable[[TokenUsage], None]:
+        """Return the callback a request to the model reports its usage to."""
+
+        @callback
+        def report(usage: TokenUsage) -> None:
+            self._chat_log.async_trace(
+                {
+                    "stats": {
+                        "input_tokens": usage.input_tokens,
+                        "output_tokens": usage.output_tokens,
+                        "cached_input_tokens": usage.cached_tokens,
+                    }
+                }
+            )
+            self._send(UsageReport(usage, cost_usd(model, usage)))
+
+        return report
+
+    @callback
+    def fallback(self, failed: str, fallback: str, reason: str) -> None:
+        """Record that the turn moved from one model to its fallback, and why."""
+        self._chat_log.async_trace(
+            {"fallback": {"model": failed, "fallback_model": fallback, "reason": reason}}
+        )
+        self._send(UsageReport(fallbacks=1))

@@ -14,6 +14,7 @@ from pathlib import Path
 import re
 from typing import Any, Protocol, cast
 
+import openai
 from openai.types.shared import ReasoningEffort
 from openai.types.shared_params import FunctionDefinition
 
@@ -62,6 +63,9 @@ class TurnRequest:
     structure_name: str | None = None
     # Estimated tokens of conversation to send; older turns beyond it are left out (0: all).
     history_tokens: int = 0
+    # Automatic retries of this request; None keeps the client's. An agent with a fallback
+    # model asks each model once, so a rate limit does not become a storm of requests.
+    max_retries: int | None = None
     on_usage: Callable[[TokenUsage], None] = field(default=lambda _usage: None)
 
 
@@ -177,9 +181,12 @@ def reasoning_effort(options: Mapping[str, Any], efforts: tuple[str, ...]) -> Re
     return cast(ReasoningEffort, effort)
 
 
-def request_timeout(request: TurnRequest) -> float:
-    """Return the agent's request timeout in seconds."""
-    return float(request.options.get(CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT))
+def request_client(client: openai.AsyncOpenAI, request: TurnRequest) -> openai.AsyncOpenAI:
+    """Return the client with the agent's timeout and the request's retry budget."""
+    return client.with_options(
+        timeout=float(request.options.get(CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
+        max_retries=client.max_retries if request.max_retries is None else request.max_retries,
+    )
 
 
 # Converted tool schemas. The Assist API rebuilds its tools every turn, but from the same

@@ -40,7 +40,7 @@ from . import (
     function_spec,
     parse_tool_call,
     reasoning_effort,
-    request_timeout,
+    request_client,
     sampling_params,
     structure_name,
     tool_list,
@@ -309,7 +309,7 @@ class ChatCompletionsBackend:
         """Send the history once and yield the streamed reply as HA deltas."""
         files = await encode_attachments(self._hass, self._files, chat_log, request)
         params = self.build_params(chat_log, request, files)
-        client = self._client.with_options(timeout=request_timeout(request))
+        client = request_client(self._client, request)
         try:
             stream = await client.chat.completions.create(**params)
         except openai.BadRequestError:

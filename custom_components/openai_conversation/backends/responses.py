@@ -65,7 +65,7 @@ from ..const import (
     model_capabilities,
     reasoning_summaries,
 )
-from ..errors import response_error
+from ..errors import ResponseFailedError, response_error
 from ..files import FileCache
 from ..schema import structured_output_schema
 from . import (
@@ -79,7 +79,7 @@ from . import (
     function_spec,
     parse_tool_call,
     reasoning_effort,
-    request_timeout,
+    request_client,
     sampling_params,
     structure_name,
     tool_list,
@@ -421,12 +421,14 @@ def _on_incomplete(state: _StreamState, event: ResponseIncompleteEvent) -> Itera
 def _on_failed(state: _StreamState, event: ResponseFailedEvent) -> Iterable[Delta]:
     _record_usage(state, event.response)
     error = event.response.error
-    state.error = response_error("response_failed", error.message if error else "unknown")
+    state.error = ResponseFailedError(
+        error.message if error else "unknown", str(error.code) if error else None
+    )
     return ()
 
 
 def _on_error(state: _StreamState, event: ResponseErrorEvent) -> Iterable[Delta]:
-    state.error = response_error("response_failed", event.message or event.code or "unknown")
+    state.error = ResponseFailedError(event.message or event.code or "unknown", event.code)
     return ()
 
 
@@ -476,7 +478,7 @@ class ResponsesBackend:
         self, params: ResponseCreateParamsStreaming, request: TurnRequest
     ) -> openai.AsyncStream[ResponseStreamEvent]:
         """Start the streamed response; Flex capacity running out falls back to default."""
-        client = self._client.with_options(timeout=request_timeout(request))
+        client = request_client(self._client, request)
         flex = params.get("service_tier") == "flex"
         try:
             # Flex out of capacity does not come back within the SDK's retry backoff.

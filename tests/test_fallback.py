@@ -1,0 +1,171 @@
+"""Fallback model: asked once, instead, when the agent's model fails before it answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.openai_conversation.const import RECOMMENDED_CONVERSATION_OPTIONS
+from emulator import Cut, Error, Hang, OpenAIEmulator, Reply, Text, ToolCall
+from homeassistant.components import conversation
+from homeassistant.components.conversation import trace
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import intent
+
+AGENT = "conversation.openai_conversation"
+FALLBACKS = "sensor.openai_conversation_fallback_requests"
+AGENT_OPTIONS = {
+    **RECOMMENDED_CONVERSATION_OPTIONS,
+    "recommended": False,
+    "chat_model": "gpt-5-mini",
+    "reasoning_effort": "minimal",
+    "fallback_model": "gpt-4.1-mini",
+    "timeout": 1,
+}
+RATE_LIMITED = Error(429, "Rate limit reached for gpt-5-mini.", "requests", "rate_limit_exceeded")
+
+
+@pytest.fixture
+def subentry_options() -> dict[str, Any]:
+    """An agent with a fallback model."""
+    return AGENT_OPTIONS
+
+
+async def ask(hass: HomeAssistant, text: str) -> conversation.ConversationResult:
+    """Send one message in a task of its own, as Assist does."""
+    return await hass.async_create_task(
+        conversation.async_converse(hass, text, None, Context(), agent_id=AGENT)
+    )
+
+
+def models(emulator: OpenAIEmulator) -> list[str]:
+    """Return the model of each recorded /responses request, in order."""
+    return [r.body["model"] for r in emulator.requests_to("/v1/responses")]
+
+
+def fallback_trace() -> list[dict[str, Any]]:
+    """Return the fallback details of the last conversation's debug trace."""
+    events = trace.async_get_traces()[-1].as_dict()["events"]
+    return [e["data"]["fallback"] for e in events if "fallback" in e.get("data", {})]
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (RATE_LIMITED, "rate_limited"),
+        (
+            Error(
+                429, "You exceeded your current quota.", "insufficient_quota", "insufficient_quota"
+            ),
+            "insufficient_quota",
+        ),
+        (Error(500, "The server had an error.", "server_error"), "server_error"),
+        (Error(503, "The engine is currently overloaded.", "server_error"), "server_error"),
+        (Hang(5), "timeout"),
+        # A response that began, then failed before its first word.
+        (Reply([], fail="The server had an error processing your request."), "server_error"),
+    ],
+    ids=["rate limit", "quota", "500", "503", "timeout", "response.failed"],
+)
+async def test_fallback_model_answers(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    failure: Error | Hang,
+    reason: str,
+) -> None:
+    """The fallback answers the turn; the switch shows in the trace and the counter, and
+    each model got exactly one request (no SDK retries)."""
+    emulator.queue(failure, Reply([Text("Answered by the fallback.")]))
+    result = await ask(hass, "Hi")
+    assert result.response.speech["plain"]["speech"] == "Answered by the fallback."
+    assert models(emulator) == ["gpt-5-mini", "gpt-4.1-mini"]
+    fallback = emulator.requests_to("/v1/responses")[1].body
+    # What the fallback takes is its own: GPT-4.1 has no reasoning effort.
+    assert "reasoning" not in fallback
+    (detail,) = fallback_trace()
+    assert detail["model"] == "gpt-5-mini"
+    assert detail["fallback_model"] == "gpt-4.1-mini"
+    assert detail["reason"].startswith(reason)
+    assert hass.states.get(FALLBACKS).state == "1"
+    # The next turn asks the agent's own model first again.
+    emulator.queue(Reply([Text("Back to normal.")]))
+    await ask(hass, "Again")
+    assert models(emulator)[2:] == ["gpt-5-mini"]
+    assert hass.states.get(FALLBACKS).state == "1"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Error(400, "Unsupported parameter: 'x'.", "invalid_request_error"),
+        Error(404, "The model `gpt-5-mini` does not exist.", "invalid_request_error"),
+        Cut(Reply([Text("A reply cut off in the middle of a sentence")]), after_events=4),
+        Reply([Text("A reply that failed after its first words")], fail="The server had an error."),
+        Reply(
+            [],
+            fail="Invalid prompt: flagged as potentially violating our policy.",
+            fail_code="invalid_prompt",
+        ),
+    ],
+    ids=[
+        "400",
+        "404",
+        "cut after the first words",
+        "failed after the first words",
+        "invalid prompt",
+    ],
+)
+async def test_no_fallback_for_what_it_cannot_mend(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, failure: Any
+) -> None:
+    """A refused request would be refused again, and a reply already begun cannot be
+    taken back: the error is the agent's own, and the fallback is not asked."""
+    emulator.queue(failure, Reply([Text("Never sent.")]))
+    result = await ask(hass, "Hi")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert models(emulator) == ["gpt-5-mini"]
+    assert fallback_trace() == []
+    assert hass.states.get(FALLBACKS).state == "0"
+
+
+async def test_both_failing_is_one_request_each(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """No retry storm: two 5xx answers cost two requests, and the user hears the error."""
+    emulator.queue(*[Error(500, "The server had an error.", "server_error")] * 4)
+    result = await ask(hass, "Hi")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert "server" in result.response.speech["plain"]["speech"].lower()
+    assert models(emulator) == ["gpt-5-mini", "gpt-4.1-mini"]
+
+
+async def test_a_turn_that_fell_back_stays_there(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    """After a tool call, the turn's next round trip goes to the model that made it."""
+    emulator.queue(
+        RATE_LIMITED,
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})]),
+        Reply([Text("The kitchen light is on.")]),
+    )
+    result = await ask(hass, "Turn on the kitchen light")
+    assert result.response.speech["plain"]["speech"] == "The kitchen light is on."
+    assert hass.states.get(kitchen_light).state == "on"
+    assert models(emulator) == ["gpt-5-mini", "gpt-4.1-mini", "gpt-4.1-mini"]
+    assert hass.states.get(FALLBACKS).state == "1"
+
+
+@pytest.mark.parametrize(
+    "subentry_options", [{**AGENT_OPTIONS, "fallback_model": None}], ids=["no fallback"]
+)
+async def test_without_a_fallback_the_client_retries(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """An agent without a fallback keeps the client's one retry."""
+    emulator.queue(Error(500, "The server had an error.", "server_error"), Reply([Text("Ok")]))
+    result = await ask(hass, "Hi")
+    assert result.response.speech["plain"]["speech"] == "Ok"
+    assert models(emulator) == ["gpt-5-mini", "gpt-5-mini"]
