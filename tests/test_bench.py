@@ -17,8 +17,12 @@ def test_bench_runs(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "tools.bench",
-            "--turns",
+            "--block",
             "2",
+            "--rounds",
+            "2",
+            "--budget",
+            "0",
             "--scale-turns",
             "1",
             "--entities",
@@ -37,5 +41,8 @@ def test_bench_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ours / raw" in result.stdout
     data = json.loads(out.read_text())
-    assert {"raw", "ours", "builtin", "tts", "scaling_entities", "scaling_history"} <= data.keys()
+    assert {"interleaved", "cache", "tts", "scaling_entities", "scaling_history"} <= data.keys()
+    assert data["interleaved"]["rounds"] == 2
     assert data["tts"]["streaming_s"] > 0
+    # The conversation's later turns reuse the prompt cache (counted from the requests).
+    assert min(data["cache"]["Assist/ours"][1:]) > 0.5
