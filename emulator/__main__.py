@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from functools import partial
 
 from .demo import demo_reply
 from .server import OpenAIEmulator
@@ -16,9 +17,12 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         speech_latency=args.speech_latency,
         speech_chunk_delay=args.speech_chunk_delay,
+        first_token=args.first_token,
+        tokens_per_second=args.tokens_per_second,
+        transcription_latency=args.transcription_latency,
     )
     if args.demo:
-        emulator.responder = demo_reply
+        emulator.responder = partial(demo_reply, after_tool=args.after_tool)
     await emulator.start()
     print(f"OpenAI emulator listening on {emulator.base_url}", flush=True)  # noqa: T201
     try:
@@ -35,6 +39,14 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="answer like a small model")
     parser.add_argument("--speech-latency", type=float, default=0.0, help="s to first audio byte")
     parser.add_argument("--speech-chunk-delay", type=float, default=0.0, help="s per 1 kB chunk")
+    parser.add_argument("--first-token", type=float, default=0.0, help="s to a model's first token")
+    parser.add_argument("--tokens-per-second", type=float, default=0.0, help="a model's pace")
+    parser.add_argument(
+        "--transcription-latency", type=float, default=0.0, help="s from upload to transcript"
+    )
+    parser.add_argument(
+        "--after-tool", default="Done: {done}.", help="demo answer once a tool ran ({done})"
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

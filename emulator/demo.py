@@ -18,8 +18,13 @@ COMMAND = re.compile(r"\bturn (on|off) (?:the )?(.+?)[.!?]*$", re.IGNORECASE)
 
 
 def _last(body: dict[str, Any]) -> tuple[str, str]:
-    """Return (kind, text) of the last item: ("tool", output) or ("user", text)."""
+    """Return (kind, text) of the last item: ("tool", output) or ("user", text).
+
+    Instructions sent after the conversation (the clock) are not what the user said.
+    """
     items = body.get("input") or body.get("messages") or []
+    if isinstance(items, list):
+        items = [i for i in items if i.get("role") not in ("developer", "system")]
     last = items[-1] if isinstance(items, list) and items else {}
     if last.get("type") == "function_call_output" or last.get("role") == "tool":
         return "tool", str(last.get("output") or last.get("content") or "")
@@ -29,8 +34,11 @@ def _last(body: dict[str, Any]) -> tuple[str, str]:
     return "user", str(content or items)
 
 
-def demo_reply(body: dict[str, Any]) -> Scripted:
-    """Answer one request like a (very small) model would."""
+def demo_reply(body: dict[str, Any], after_tool: str = "Done: {done}.") -> Scripted:
+    """Answer one request like a (very small) model would.
+
+    after_tool: the answer once a tool did something ({done}: the names it reports).
+    """
     if (schema := schema_of(body)) is not None:
         return Reply([Text(json.dumps(value_fitting(schema)))])
     kind, text = _last(body)
@@ -47,7 +55,7 @@ def demo_reply(body: dict[str, Any]) -> Scripted:
                 [Text(f"Sorry, that did not work: {result.get('error_text', result['error'])}")]
             )
         done = [t.get("name") for t in (result.get("data") or {}).get("success", [])]
-        return Reply([Text(f"Done: {', '.join(done) or 'nothing matched'}.")])
+        return Reply([Text(after_tool.format(done=", ".join(done) or "nothing matched"))])
     if "timestamp" in text:  # for benchmarks: the first delta carries its send time
         return Reply(
             [Text(SENT_AT + " is when this reply left the emulator.", chunk_size=len(SENT_AT))]

@@ -115,6 +115,12 @@ class OpenAIEmulator:
     speech_chunk_delay: float = 0.0
     # Time before the first audio byte: a speech model's time to start speaking.
     speech_latency: float = 0.0
+    # Service times for benchmarks: a model's time to its first token, then its pace (each
+    # streamed delta waits for its tokens, at 4 characters a token), and a transcription's
+    # time from the end of the upload to its answer.
+    first_token: float = 0.0
+    tokens_per_second: float = 0.0
+    transcription_latency: float = 0.0
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
@@ -264,6 +270,8 @@ class OpenAIEmulator:
             "data": upload.file.read(),  # type: ignore[union-attr]
         }
         self.requests[-1].body = fields
+        if self.transcription_latency:
+            await asyncio.sleep(self.transcription_latency)
         text = self.transcripts.popleft() if self.transcripts else self.default_transcript
         return web.json_response({"text": text})
 
@@ -409,6 +417,10 @@ class OpenAIEmulator:
                 # Drop the connection mid-stream, as a failing proxy would.
                 request.transport.close()  # type: ignore[union-attr]
                 return response
+            if number == 0 and self.first_token:
+                await asyncio.sleep(self.first_token)
+            if self.tokens_per_second and (chars := delta_chars(event)):
+                await asyncio.sleep(chars / 4 / self.tokens_per_second)
             if SENT_AT in event:  # lets a benchmark see when this delta left the server
                 event = event.replace(
                     SENT_AT, f"{time.time():.6f}".ljust(len(SENT_AT))[: len(SENT_AT)]
@@ -418,6 +430,23 @@ class OpenAIEmulator:
                 await asyncio.sleep(delay)
         await response.write_eof()
         return response
+
+
+def delta_chars(event: str) -> int:
+    """Return how many characters of text or arguments an SSE event streams."""
+    data = event[event.find("data: ") + 6 :].strip()
+    if not data.startswith("{"):
+        return 0
+    payload = json.loads(data)
+    if isinstance(delta := payload.get("delta"), str):  # Responses: text and argument deltas
+        return len(delta)
+    total = 0
+    for choice in payload.get("choices") or ():  # Chat Completions
+        delta = choice.get("delta") or {}
+        total += len(delta.get("content") or "")
+        for call in delta.get("tool_calls") or ():
+            total += len((call.get("function") or {}).get("arguments") or "")
+    return total
 
 
 def _responses_sse(reply: Reply, body: dict[str, Any]) -> Iterator[str]:

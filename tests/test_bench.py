@@ -7,6 +7,8 @@ from pathlib import Path
 import subprocess
 import sys
 
+from tools.bench_voice import has_builtin_voice
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +25,8 @@ def test_bench_runs(tmp_path: Path) -> None:
             "2",
             "--budget",
             "0",
+            "--voice-block",
+            "1",
             "--scale-turns",
             "1",
             "--entities",
@@ -46,3 +50,9 @@ def test_bench_runs(tmp_path: Path) -> None:
     assert data["tts"]["streaming_s"] > 0
     # The conversation's later turns reuse the prompt cache (counted from the requests).
     assert min(data["cache"]["Assist/ours"][1:]) > 0.5
+    if has_builtin_voice():  # HA 2026.10 and newer: the whole voice turn, both pipelines
+        voice = data["voice"]
+        assert set(voice["first_audio_ms"]) == {"ours", "builtin"}
+        assert voice["stages_ms"]["ours"]["tool call"] > 0
+    else:
+        assert "Whole voice turn: needs" in result.stdout

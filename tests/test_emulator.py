@@ -3,13 +3,16 @@ a test here. Sent with the openai SDK over real HTTP, as the integration sends t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import openai
 import pytest
 
-from emulator import OpenAIEmulator
+from emulator import OpenAIEmulator, Reply, Text, ToolCall
+from emulator.demo import demo_reply
 from emulator.prompt_cache import cached_tokens
+from emulator.server import delta_chars
 
 from .conftest import API_KEY
 
@@ -209,3 +212,73 @@ async def test_decisions_answer_in_question_order(client: openai.AsyncOpenAI) ->
 def test_prompt_cache_counts_as_openai_bills(tokens: int, cached: int) -> None:
     """From 1,024 shared tokens on, in steps of 128."""
     assert cached_tokens(tokens * 4) == cached
+
+
+async def test_service_times_pace_a_stream(
+    emulator: OpenAIEmulator, client: openai.AsyncOpenAI
+) -> None:
+    """A benchmark's model: the first token after its delay, then its tokens at its pace."""
+    emulator.first_token, emulator.tokens_per_second = 0.2, 40.0
+    emulator.queue(Reply([Text("x" * 40, chunk_size=8)]))  # 10 tokens: 0.25 s at 40/s
+    start = time.perf_counter()
+    stream = await client.responses.create(model="gpt-4o-mini", input="hi", stream=True)
+    seen = [
+        time.perf_counter() - start
+        async for event in stream
+        if event.type == "response.output_text.delta"
+    ]
+    # Lower bounds only: the emulator waits at least this long (no timing of our code).
+    assert seen[0] >= 0.2 + 0.05 - 0.01
+    assert seen[-1] - seen[0] >= 0.2 - 0.01
+
+
+def test_delta_chars_counts_text_and_arguments() -> None:
+    responses_event = 'event: x\ndata: {"type": "response.output_text.delta", "delta": "hello"}\n\n'
+    chat_chunk = (
+        'data: {"choices": [{"delta": {"content": "ab", "tool_calls": '
+        '[{"function": {"arguments": "{}"}}]}}]}\n\n'
+    )
+    assert delta_chars(responses_event) == 5
+    assert delta_chars(chat_chunk) == 4
+    assert delta_chars("data: [DONE]\n\n") == 0
+
+
+async def test_transcription_waits_its_service_time(
+    emulator: OpenAIEmulator, client: openai.AsyncOpenAI
+) -> None:
+    emulator.transcription_latency = 0.2
+    start = time.perf_counter()
+    result = await client.audio.transcriptions.create(
+        model="gpt-transcribe", file=("a.wav", b"RIFF0000WAVE", "audio/wav")
+    )
+    assert result.text == "turn on the kitchen light"
+    assert time.perf_counter() - start >= 0.2
+
+
+def test_demo_answers_the_user_not_the_clock() -> None:
+    """The clock sent after the conversation is an instruction, not what the user said."""
+    body = {
+        "input": [
+            {"type": "message", "role": "user", "content": "turn on the hall light"},
+            {"type": "message", "role": "developer", "content": "Current time is 10:00:00."},
+        ],
+        "tools": [{"type": "function", "name": "HassTurnOn"}],
+    }
+    reply = demo_reply(body)
+    assert isinstance(reply, Reply)
+    assert reply.items == [ToolCall("HassTurnOn", {"name": "hall light"})]
+
+
+def test_demo_says_what_it_is_told_after_a_tool() -> None:
+    body = {
+        "input": [
+            {
+                "type": "function_call_output",
+                "call_id": "c",
+                "output": '{"data": {"success": [{"name": "Hall light"}]}}',
+            }
+        ]
+    }
+    reply = demo_reply(body, after_tool="{done} is on now. Anything else?")
+    assert isinstance(reply, Reply)
+    assert reply.items == [Text("Hall light is on now. Anything else?")]

@@ -11,15 +11,10 @@ Debian 12) it runs in the forky root; without it the tests skip, and under CI th
 from __future__ import annotations
 
 from collections.abc import Generator
+from contextlib import ExitStack
 import os
 from pathlib import Path
-import shutil
-import socket
-import subprocess
-import time
 from typing import Any
-import urllib.error
-import urllib.request
 
 import openai
 import pytest
@@ -32,33 +27,13 @@ from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import chat_session, intent, llm
+from tools.llama import ALIAS, free_port, serve, server_command
 
 from .common import pdf_refusal
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = "/opt/models/smollm2-135m-instruct.gguf"
-# SmolLM2's own template ignores tools; this one adds them in the form llama.cpp parses.
-TEMPLATE = Path(__file__).parent / "llama" / "chatml-tools.jinja"
-ALIAS = "smollm2"
 PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 # Short replies: the model writes about 35 tokens/s on two cores.
 AGENT_OPTIONS = {"recommended": False, "chat_model": ALIAS, "max_tokens": 48, "timeout": 120}
-
-
-def _server_command(port: int, context: int) -> list[str] | None:
-    """Return how to start llama-server here: directly, or in the forky root."""
-    args = [
-        "llama-server",
-        *("-m", MODEL, "--alias", ALIAS, "--host", "127.0.0.1", "--port", str(port)),
-        *("--jinja", "--chat-template-file", str(TEMPLATE), "-c", str(context)),
-        *("--threads", "2"),
-    ]
-    if shutil.which("llama-server") and Path(MODEL).exists():
-        return args
-    cache = Path(os.environ.get("OPENAI_HA_CACHE", Path.home() / ".cache" / "openai-ha"))
-    if (cache / "forky" / MODEL.lstrip("/")).exists():
-        return [str(ROOT / "scripts" / "in-root"), "none", *args]
-    return None
 
 
 def _missing(reason: str) -> None:
@@ -67,46 +42,20 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes], limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama-server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("llama-server did not start")
-
-
 def _serve(tmp_path_factory: pytest.TempPathFactory, context: int) -> Generator[str]:
     """Start llama-server with this context size; yield its OpenAI base URL."""
-    # Each test blocks sockets until it asks for them; the server outlives single tests.
-    pytest_socket.enable_socket()
-    try:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if (command := _server_command(port, context)) is None:
-            _missing("llama-server and its model are not installed")
-            return
-        log = (tmp_path_factory.mktemp("llama") / "server.log").open("wb")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        _wait_until_ready(f"http://127.0.0.1:{port}/health", process, 120)
-    finally:
-        pytest_socket.disable_socket(allow_unix_socket=True)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
+    with ExitStack() as stack:
+        # Each test blocks sockets until it asks for them; the server outlives single tests.
+        pytest_socket.enable_socket()
         try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            port = free_port()
+            if (command := server_command(port, context)) is None:
+                _missing("llama-server and its model are not installed")
+            log = tmp_path_factory.mktemp("llama") / "server.log"
+            url = stack.enter_context(serve(command, port, log))
+        finally:
+            pytest_socket.disable_socket(allow_unix_socket=True)
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from pathlib import Path
 import socket
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -31,26 +30,19 @@ import openai
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from pytest_homeassistant_custom_component.common import (  # noqa: E402
-    MockConfigEntry,
-    async_test_home_assistant,
-)
 
 import custom_components  # noqa: E402, F401 - ours, not the test package's folder of that name
 from emulator.prompt_cache import PromptCache  # noqa: E402
-from homeassistant import loader  # noqa: E402
 from homeassistant.components import conversation  # noqa: E402
-from homeassistant.components.homeassistant.exposed_entities import (  # noqa: E402
-    async_expose_entity,
-)
 from homeassistant.core import Context, HomeAssistant  # noqa: E402
 from homeassistant.helpers import chat_session  # noqa: E402
 from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
-from homeassistant.setup import async_setup_component  # noqa: E402
+from tools import bench_home  # noqa: E402
+from tools.bench_home import KEY, subentry  # noqa: E402
 from tools.bench_stats import Ratio, Turn, interleave  # noqa: E402
-from tools.hass import emulator_process  # noqa: E402
+from tools.bench_voice import ServiceTimes, has_builtin_voice, voice_turns  # noqa: E402
+from tools.hass import emulator_process, wait_until_up  # noqa: E402
 
-KEY = "sk-bench"
 AGENT = "conversation.openai_conversation"
 TURN = "turn on the kitchen light"
 SPEECH_LATENCY = 0.1  # emulated time for a speech model to start speaking
@@ -130,54 +122,12 @@ async def home_assistant(
     custom: bool, base_url: str, entities: int, options: dict[str, Any] = OPTIONS
 ) -> AsyncGenerator[HomeAssistant]:
     """An in-process HA with our integration (custom) or the built-in one, and a light."""
-    # HA may still write its storage as it stops; the folder outlives it.
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as config_dir:
-        async with async_test_home_assistant(config_dir=config_dir) as hass:
-            if custom:
-                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-            os.environ["OPENAI_BASE_URL"] = base_url
-            for domain in ("homeassistant", "intent"):
-                assert await async_setup_component(hass, domain, {})
-            assert await async_setup_component(
-                hass,
-                "input_boolean",
-                {"input_boolean": {"kitchen_light": {"name": "Kitchen light"}}},
-            )
-            async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
-            for i in range(entities - 1):  # lights are exposed to Assist by default
-                hass.states.async_set(
-                    f"light.bench_{i}", "off", {"friendly_name": f"Bench light {i}"}
-                )
-            entry = MockConfigEntry(
-                domain="openai_conversation",
-                data={"api_key": KEY},
-                version=2,
-                minor_version=9 if custom else 4,
-                subentries_data=[
-                    {
-                        "data": options,
-                        "subentry_type": "conversation",
-                        "title": "OpenAI Conversation",
-                        "unique_id": None,
-                    },
-                    *(
-                        [
-                            {
-                                "data": TTS_OPTIONS,
-                                "subentry_type": "tts",
-                                "title": "OpenAI TTS",
-                                "unique_id": None,
-                            }
-                        ]
-                        if custom
-                        else []
-                    ),
-                ],
-            )
-            entry.add_to_hass(hass)
-            assert await hass.config_entries.async_setup(entry.entry_id)
-            await hass.async_block_till_done()
-            yield hass
+    os.environ["OPENAI_BASE_URL"] = base_url
+    subentries = [subentry("conversation", "OpenAI Conversation", options)]
+    if custom:
+        subentries.append(subentry("tts", "OpenAI TTS", TTS_OPTIONS))
+    async with bench_home.home_assistant(custom, subentries, entities=entities) as (hass, _):
+        yield hass
 
 
 def converse(
@@ -319,7 +269,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results |= await bench.scaling(args)
     finally:
         await emulator.stop()
+    if has_builtin_voice():
+        results["voice"] = await voice(args)
     return results
+
+
+async def voice(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole voice turn, ours against the built-in, with OpenAI-like service times."""
+    times = ServiceTimes()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    emulator = emulator_process(port, KEY, None, *times.emulator_args())
+    await emulator.start()
+    os.environ["OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_until_up(session, f"http://127.0.0.1:{port}/emulator/requests", 30)
+        return await voice_turns(times, args.voice_block, args.budget, args.rounds)
+    finally:
+        await emulator.stop()
 
 
 PAIRS = (("ours", "raw"), ("builtin", "raw"), ("ours", "builtin"))
@@ -507,10 +476,45 @@ def cache_table(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def voice_table(r: dict[str, Any]) -> list[str]:
+    """The whole voice turn: first audio, ours beside the built-in and the physical limit."""
+    if "voice" not in r:
+        return ["Whole voice turn: needs the built-in's STT and TTS (scripts/bench --ha newest)"]
+    v, t = r["voice"], r["voice"]["service_times"]
+    verdict = "interval within ±5%" if v["converged"] else "TIME BUDGET SPENT before ±5%"
+    limit = float(v["physical_limit_ms"])
+    ours, builtin = (float(v["first_audio_ms"][n]) for n in ("ours", "builtin"))
+    lines = [
+        "Whole voice turn, end of speech to the first audio byte at the player: Assist pipeline "
+        "STT -> agent (tool call) -> TTS;",
+        f"emulated services: transcript {t['transcription'] * 1000:.0f} ms after the upload, "
+        f"model first token {t['first_token'] * 1000:.0f} ms then "
+        f"{t['tokens_per_second']:.0f} tokens/s, speech first byte "
+        f"{t['speech_first_byte'] * 1000:.0f} ms; {v['rounds']} interleaved rounds of "
+        f"{v['block']} turns in {v['seconds']:.0f} s ({verdict})",
+        "| pipeline | first audio (ms, median of rounds) | above the physical limit (ms) |",
+        "|---|---|---|",
+        f"| physical limit | {limit:.0f} | 0 |",
+        f"| ours | {ours:.0f} | {ours - limit:.0f} |",
+        f"| built-in | {builtin:.0f} | {builtin - limit:.0f} |",
+        f"| ours / built-in | {Ratio(**v['ratio'])} | |",
+        "",
+        "Where the time goes (ms, median per turn; each stage ends at the moment named):",
+        "| stage | ours | built-in |",
+        "|---|---|---|",
+    ]
+    stages = v["stages_ms"]
+    lines += [
+        f"| {stage} | {stages['ours'].get(stage, 0):.0f} | {stages['builtin'].get(stage, 0):.0f} |"
+        for stage in stages["ours"]
+    ]
+    return lines
+
+
 def table(r: dict[str, Any]) -> str:
     """Format every figure of a run."""
     tts = r["tts"]
-    lines = [*per_turn_table(r), "", *cache_table(r)]
+    lines = [*per_turn_table(r), "", *voice_table(r), "", *cache_table(r)]
     lines += [
         "",
         f"TTS, first audio byte of a {len(TTS_TEXT)}-character reply (emulated speech model: "
@@ -552,6 +556,7 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=10, help="turns per interleaved block")
     parser.add_argument("--rounds", type=int, default=6, help="fewest interleaved rounds")
     parser.add_argument("--budget", type=float, default=300, help="seconds for more rounds")
+    parser.add_argument("--voice-block", type=int, default=3, help="voice turns per block")
     parser.add_argument("--scale-turns", type=int, default=20)
     parser.add_argument("--entities", type=_counts, default=[10, 100, 500])
     parser.add_argument("--history", type=_counts, default=[1, 10, 50])

@@ -85,14 +85,18 @@ class Interleaved:
 
 
 async def _block(turn: Turn, turns: int) -> tuple[float, float]:
-    """Run one block after a warm-up turn; return its median wall and CPU per turn."""
+    """Run one block after a warm-up turn; return its median time and CPU per turn.
+
+    A turn's time is its wall time, unless it returns a time of its own (seconds), as a
+    voice turn returns the delay to its first audio.
+    """
     await turn()
     walls = []
     cpu = time.process_time()
     for _ in range(turns):
         start = time.perf_counter()
-        await turn()
-        walls.append(time.perf_counter() - start)
+        own = await turn()
+        walls.append(own if isinstance(own, float) else time.perf_counter() - start)
     return statistics.median(walls), (time.process_time() - cpu) / turns
 
 
