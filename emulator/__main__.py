@@ -20,6 +20,7 @@ async def _serve(args: argparse.Namespace) -> None:
         first_token=args.first_token,
         tokens_per_second=args.tokens_per_second,
         transcription_latency=args.transcription_latency,
+        live_transcription_latency=args.live_transcription_latency,
     )
     if args.demo:
         emulator.responder = partial(demo_reply, after_tool=args.after_tool)
@@ -43,6 +44,12 @@ def main() -> None:
     parser.add_argument("--tokens-per-second", type=float, default=0.0, help="a model's pace")
     parser.add_argument(
         "--transcription-latency", type=float, default=0.0, help="s from upload to transcript"
+    )
+    parser.add_argument(
+        "--live-transcription-latency",
+        type=float,
+        default=0.0,
+        help="s from a realtime session's commit to its transcript",
     )
     parser.add_argument(
         "--after-tool", default="Done: {done}.", help="demo answer once a tool ran ({done})"

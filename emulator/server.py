@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 import json
 import re
 import time
@@ -21,6 +22,7 @@ from .embeddings_api import embeddings_response
 from .flavours import Flavour, as_served, flavour_problem
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .prompt_cache import PromptCache
+from .realtime_api import LiveSession, serve_live
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 from .wire_types import request_problem
@@ -121,6 +123,11 @@ class OpenAIEmulator:
     first_token: float = 0.0
     tokens_per_second: float = 0.0
     transcription_latency: float = 0.0
+    # Realtime transcription sessions: each one's events and audio; the time from a commit
+    # to its transcript; an error to answer commits with instead (a failing session).
+    live_sessions: list[LiveSession] = field(default_factory=list)
+    live_transcription_latency: float = 0.0
+    live_failure: str | None = None
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
@@ -160,6 +167,7 @@ class OpenAIEmulator:
         app.router.add_get(IMAGE_BLOB_PATH, self._image_file)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
+        app.router.add_get("/v1/realtime", partial(serve_live, self))
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/v1/decisions", self._decisions)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)

@@ -30,6 +30,13 @@ from openai.types.audio.speech_create_params import SpeechCreateParams
 from openai.types.chat import completion_create_params as chat
 from openai.types.embedding_create_params import EmbeddingCreateParams
 from openai.types.image_generate_params import ImageGenerateParams
+from openai.types.realtime.input_audio_buffer_append_event_param import (
+    InputAudioBufferAppendEventParam,
+)
+from openai.types.realtime.input_audio_buffer_commit_event_param import (
+    InputAudioBufferCommitEventParam,
+)
+from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 from openai.types.responses import response_create_params as responses
 
 # The SDK's TypedDicts are typing_extensions', which typing.is_typeddict does not see.
@@ -57,6 +64,25 @@ _REQUEST_TYPES: dict[str, tuple[Any, Any]] = {
     "/audio/speech": (SpeechCreateParams, SpeechCreateParams),
     "/embeddings": (EmbeddingCreateParams, EmbeddingCreateParams),
 }
+
+
+# The Realtime API's client events a transcription session takes, by their type.
+_REALTIME_EVENTS: dict[str, Any] = {
+    "session.update": SessionUpdateEventParam,
+    "input_audio_buffer.append": InputAudioBufferAppendEventParam,
+    "input_audio_buffer.commit": InputAudioBufferCommitEventParam,
+}
+
+
+def realtime_event_problem(event: Any) -> str | None:
+    """Return OpenAI's complaint about a Realtime client event, or None."""
+    if not isinstance(event, dict):
+        return "The event must be a JSON object."
+    if (kind := _REALTIME_EVENTS.get(str(event.get("type")))) is None:
+        return (
+            f"Invalid value: {event.get('type')!r}. Supported values are: {list(_REALTIME_EVENTS)}."
+        )
+    return _problem(kind, event, "")
 
 
 def request_problem(route: str, body: Any) -> str | None:

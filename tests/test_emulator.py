@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import aiohttp
 import openai
+from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
 import pytest
 
 from emulator import OpenAIEmulator, Reply, Text, ToolCall
@@ -282,3 +284,56 @@ def test_demo_says_what_it_is_told_after_a_tool() -> None:
     reply = demo_reply(body, after_tool="{done} is on now. Anything else?")
     assert isinstance(reply, Reply)
     assert reply.items == [Text("Hall light is on now. Anything else?")]
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        # The Realtime API takes PCM at 24 kHz only; 16 kHz is refused.
+        (
+            [
+                {
+                    "type": "session.update",
+                    "session": {
+                        "type": "transcription",
+                        "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}},
+                    },
+                }
+            ],
+            "Invalid value",
+        ),
+        ([{"type": "input_audio_buffer.commit"}], "buffer is empty"),
+        ([{"type": "input_audio_buffer.append", "audio": "AAA"}], "not base64"),
+        ([{"type": "input_audio_buffer.append", "audio": "AA==", "extra": 1}], "Unknown parameter"),
+        ([{"type": "response.create"}], "Invalid value"),
+    ],
+    ids=["16 kHz", "empty commit", "bad base64", "unknown key", "conversation event"],
+)
+async def test_realtime_transcription_refused_like_openai(
+    emulator: OpenAIEmulator, events: list[dict[str, Any]], expected: str
+) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            f"{emulator.base_url}/realtime?intent=transcription".replace("http", "ws", 1),
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        ) as ws,
+    ):
+        assert (await ws.receive_json())["type"] == "session.created"
+        for event in events:
+            await ws.send_json(event)
+        error = await ws.receive_json()
+    assert error["type"] == "error"
+    assert expected in error["error"]["message"]
+    RealtimeErrorEvent.model_validate(error)
+
+
+async def test_realtime_needs_the_key_and_the_intent(emulator: OpenAIEmulator) -> None:
+    url = f"{emulator.base_url}/realtime".replace("http", "ws", 1)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url + "?intent=transcription")
+        assert refused.value.status == 401
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url, headers={"Authorization": f"Bearer {API_KEY}"})
+        assert refused.value.status == 400

@@ -44,8 +44,12 @@ type Setup = Callable[[OpenAIEmulator], Any]
 def http_error(
     status: int, message: str, code: str, kind: str = "invalid_request_error", times: int = 2
 ) -> Setup:
-    """Every endpoint answers with this error (twice: the SDK retries once)."""
-    paths = ("/v1/responses", "/v1/audio/transcriptions", "/v1/audio/speech")
+    """Every endpoint answers with this error (twice: the SDK retries once).
+
+    The Realtime session's handshake too: live transcription then falls back to the upload,
+    which meets the same error.
+    """
+    paths = ("/v1/responses", "/v1/realtime", "/v1/audio/transcriptions", "/v1/audio/speech")
 
     def setup(emulator: OpenAIEmulator) -> None:
         for path in paths:

@@ -74,7 +74,9 @@ async def test_voice_pipeline_turns_light_on(
         == "The kitchen light is on."
     )
     assert hass.states.get("input_boolean.kitchen_light").state == "on"
-    assert emulator.requests_to("/v1/audio/transcriptions")[0].body["language"] == "en"
+    # The speech went up while it was captured, to a Realtime transcription session.
+    assert emulator.live_sessions[0].transcription["language"] == "en"
+    assert emulator.requests_to("/v1/audio/transcriptions") == []
     # The spoken reply: fetch it as a media player would.
     url = by_type["tts-end"]["tts_output"]["url"]
     client = await hass_client()

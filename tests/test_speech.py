@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 import asyncio
 from collections.abc import AsyncGenerator
 import io
@@ -14,8 +15,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.openai_conversation.backends.realtime import LIVE_RATE
 from custom_components.openai_conversation.const import SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
+from custom_components.openai_conversation.stt import Resampler
 from custom_components.openai_conversation.tts import sentences
 from emulator import Error, OpenAIEmulator, signature_of
 from homeassistant.components import stt, tts
@@ -78,6 +81,10 @@ def config_entry(hass: HomeAssistant, subentries: dict[str, dict[str, Any]]) -> 
     return add_entry(hass, subentries)
 
 
+UPLOAD_ONLY = {"stt": {"live_transcription": False}, "tts": {}}
+
+
+@pytest.mark.parametrize("subentries", [UPLOAD_ONLY], ids=["upload"])
 async def test_transcribe_wav(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
@@ -95,6 +102,90 @@ async def test_transcribe_wav(
         assert wav.readframes(wav.getnframes()) == pcm
 
 
+async def test_transcribe_while_speaking(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """PCM goes to a Realtime transcription session as it arrives, at 24 kHz; nothing is
+    uploaded."""
+    pcm = tone(1.0)
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.result is stt.SpeechResultState.SUCCESS
+    assert result.text == "turn on the kitchen light"
+    assert emulator.requests_to("/v1/audio/transcriptions") == []
+    (session,) = emulator.live_sessions
+    assert session.transcription["model"] == "gpt-transcribe"
+    assert session.transcription["language"] == "nl"
+    assert "smart home" in session.transcription["prompt"]
+    kinds = [e["type"] for e in session.events]
+    assert kinds[0] == "session.update"
+    assert kinds[-1] == "input_audio_buffer.commit"
+    assert kinds.count("input_audio_buffer.append") == len(pcm) // 640
+    # 16 kHz in, 24 kHz out: one and a half times the samples (less the last fraction).
+    assert abs(len(session.audio) // 2 - len(pcm) // 2 * 3 // 2) <= 1
+    assert session.commits == 1
+
+
+@pytest.mark.parametrize(("status", "sessions_asked"), [(404, 1), (403, 2)])
+async def test_live_session_refused_uploads_instead(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    sessions_asked: int,
+) -> None:
+    """A refused session: the whole recording is uploaded. A server without the Realtime
+    API (404) is not asked again; another refusal may pass, so the next turn asks."""
+    emulator.fail_next("/v1/realtime", Error(status, "Refused"))
+    pcm = tone(0.5)
+    entity = stt_entity(hass)
+    result = await entity.async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.text == "turn on the kitchen light"
+    _assert_uploaded(emulator, pcm)
+    assert "Live transcription failed" in caplog.text
+    await entity.async_process_audio_stream(metadata(), chunks(pcm))
+    assert len(emulator.requests_to("/v1/realtime")) == sessions_asked
+    assert len(emulator.requests_to("/v1/audio/transcriptions")) == 3 - sessions_asked
+
+
+async def test_live_session_failing_uploads_the_whole_recording(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The session failed after the audio was sent: nothing is lost, the recording goes up,
+    and the next turn tries a session again."""
+    emulator.live_failure = "The server had an error while processing your request."
+    pcm = tone(0.5)
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.text == "turn on the kitchen light"
+    _assert_uploaded(emulator, pcm)
+    emulator.live_failure = None
+    again = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert again.text == "turn on the kitchen light"
+    assert len(emulator.live_sessions) == 2
+    assert len(emulator.requests_to("/v1/audio/transcriptions")) == 1
+
+
+def _assert_uploaded(emulator: OpenAIEmulator, pcm: bytes) -> None:
+    sent = emulator.requests_to("/v1/audio/transcriptions")[0].body
+    with wave.open(io.BytesIO(sent["file"]["data"])) as wav:
+        assert wav.readframes(wav.getnframes()) == pcm
+
+
+@pytest.mark.parametrize(
+    ("rate", "chunk"), [(16000, 333), (8000, 160), (24000, 480), (48000, 1000)]
+)
+def test_resampler_keeps_a_ramp_straight(rate: int, chunk: int) -> None:
+    """Linear resampling to 24 kHz across chunk boundaries (odd-sized ones included)."""
+    ramp = array("h", range(0, 6000, 3)).tobytes()  # a straight line, 2,000 samples
+    resampler = Resampler(rate, LIVE_RATE)
+    out = array(
+        "h", b"".join(resampler.convert(ramp[i : i + chunk]) for i in range(0, len(ramp), chunk))
+    )
+    assert abs(len(out) - 2000 * LIVE_RATE // rate) <= 2
+    step = 3 * rate / LIVE_RATE
+    assert all(abs(out[i] - i * step) <= 1 for i in range(len(out)))
+
+
 async def test_transcribe_ogg(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
@@ -109,6 +200,7 @@ async def test_transcribe_ogg(
     assert sent["language"] == "de"
 
 
+@pytest.mark.parametrize("subentries", [UPLOAD_ONLY], ids=["upload"])
 async def test_transcribe_error_is_a_failed_result(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
@@ -330,6 +422,7 @@ async def test_speech_subentry_flows(hass: HomeAssistant, setup_entry: MockConfi
     assert dict(setup_entry.subentries[stt_sub.subentry_id].data) == {
         "chat_model": "whisper-1",
         "prompt": "Dutch smart home",
+        "live_transcription": True,
     }
 
 

@@ -126,6 +126,7 @@ CONF_TIMEOUT: Final = "timeout"
 # How much of the conversation (estimated tokens) an agent sends; 0: all of it.
 CONF_HISTORY_TOKENS: Final = "history_tokens"
 CONF_FALLBACK_MODEL: Final = "fallback_model"
+CONF_LIVE_TRANSCRIPTION: Final = "live_transcription"
 # Small local models run with small context windows (Ollama's default is 4096 tokens); the
 # tools and the reply need room too. OpenAI's and Azure's models take the whole history.
 DEFAULT_COMPATIBLE_HISTORY_TOKENS: Final = 3000

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from array import array
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from contextlib import aclosing
+import sys
 
 import openai
 
 from homeassistant.components import stt
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .backends.media import async_transcribe
-from .client import OpenAIConfigEntry
+from .backends.realtime import LIVE_RATE, LiveTranscriptionError, async_transcribe_live
+from .client import OpenAIConfigEntry, provider
 from .const import (
     CONF_CHAT_MODEL,
+    CONF_LIVE_TRANSCRIPTION,
     CONF_PROMPT,
+    LOGGER,
+    PROVIDER_OPENAI,
     RECOMMENDED_STT_MODEL,
     RECOMMENDED_STT_PROMPT,
     SPEECH_LANGUAGE_CODES,
@@ -56,6 +64,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity."""
         super().__init__(entry, subentry, subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL))
+        self._live_refused = False
 
     @property
     def supported_languages(self) -> list[str]:
@@ -91,19 +100,108 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         self, metadata: stt.SpeechMetadata, stream: AsyncIterable[bytes]
     ) -> stt.SpeechResult:
         """Transcribe the audio; a failure is a failed result, never an exception."""
-        audio = b"".join([chunk async for chunk in stream])
-        # Always the pipeline's language: auto-detection mistranscribes short commands.
-        language = speech_language(metadata.language)
+        audio = aiter(stream)
+        captured: list[bytes] = []
+        text = None
+        if self._live(metadata):
+            text = await self._transcribe_live(metadata, audio, captured)
+        if text is None:  # no live session, or it failed: the whole recording goes up
+            captured += [chunk async for chunk in audio]
+            text = await self._upload(metadata, b"".join(captured))
+        if text is None:
+            return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
+        return stt.SpeechResult(text, stt.SpeechResultState.SUCCESS)
+
+    def _live(self, metadata: stt.SpeechMetadata) -> bool:
+        """Return whether to transcribe while the user speaks (OpenAI's 16-bit mono PCM)."""
+        return (
+            bool(self.subentry.data.get(CONF_LIVE_TRANSCRIPTION, True))
+            and provider(self.entry.data) == PROVIDER_OPENAI
+            and not self._live_refused
+            and metadata.codec is stt.AudioCodecs.PCM
+            and metadata.bit_rate is stt.AudioBitRates.BITRATE_16
+            and metadata.channel is stt.AudioChannels.CHANNEL_MONO
+        )
+
+    async def _transcribe_live(
+        self, metadata: stt.SpeechMetadata, audio: AsyncIterator[bytes], captured: list[bytes]
+    ) -> str | None:
+        """Return the transcript of a live session, or None to upload the audio instead.
+
+        Every chunk read is kept in captured, so a session that breaks off loses nothing.
+        """
+        resampler = Resampler(metadata.sample_rate.value, LIVE_RATE)
+
+        async def pcm() -> AsyncGenerator[bytes]:
+            async for chunk in audio:
+                captured.append(chunk)
+                yield resampler.convert(chunk)
+
         try:
-            text = await async_transcribe(
+            async with aclosing(pcm()) as live_audio:
+                return await async_transcribe_live(
+                    async_get_clientsession(self.hass),
+                    self.entry.runtime_data.client,
+                    live_audio,
+                    model=self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
+                    language=speech_language(metadata.language),
+                    prompt=self.subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT),
+                )
+        except LiveTranscriptionError as err:
+            # A server without the Realtime API: stop asking it (until the entry reloads).
+            self._live_refused = err.unsupported
+            LOGGER.warning("Live transcription failed (%s); uploading the recording", err)
+            return None
+
+    async def _upload(self, metadata: stt.SpeechMetadata, audio: bytes) -> str | None:
+        """Return the transcript of the uploaded recording, or None (reported) on failure."""
+        try:
+            return await async_transcribe(
                 self.entry.runtime_data.client,
                 self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
                 upload_file(metadata, audio),
-                language=language,
+                # Always the pipeline's language: auto-detection mistranscribes short commands.
+                language=speech_language(metadata.language),
                 prompt=self.subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT),
             )
         except openai.OpenAIError as err:
             # The pipeline gets a failed result instead of an exception.
             report_error(self.hass, self.entry, err)
-            return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
-        return stt.SpeechResult(text, stt.SpeechResultState.SUCCESS)
+            return None
+
+
+class Resampler:
+    """Linear resampling of 16-bit mono PCM, chunk by chunk, continuous across chunks."""
+
+    def __init__(self, rate_in: int, rate_out: int) -> None:
+        """Initialize for a stream at rate_in, to be sent at rate_out."""
+        self._step = rate_in / rate_out  # input samples per output sample
+        self._next = 0.0  # input position of the next output sample
+        self._seen = 0  # input samples before the current chunk
+        self._last = 0  # the previous chunk's last sample
+        self._odd = b""  # a byte left over from an odd-sized chunk
+
+    def convert(self, chunk: bytes) -> bytes:
+        """Return the chunk at the output rate."""
+        data = self._odd + chunk
+        whole = data[: len(data) // 2 * 2]
+        self._odd = data[len(whole) :]
+        if self._step == 1:
+            return whole
+        samples = array("h", whole)  # little-endian on the wire
+        if sys.byteorder == "big":
+            samples.byteswap()
+        out = array("h")
+        end = self._seen + len(samples) - 1  # input position of this chunk's last sample
+        while self._next < end:
+            index = int(self._next)
+            before = samples[index - self._seen] if index >= self._seen else self._last
+            after = samples[index + 1 - self._seen]
+            out.append(round(before + (after - before) * (self._next - index)))
+            self._next += self._step
+        if samples:
+            self._last = samples[-1]
+            self._seen += len(samples)
+        if sys.byteorder == "big":
+            out.byteswap()
+        return out.tobytes()

@@ -36,6 +36,7 @@ from .const import (
     CONF_FALLBACK_MODEL,
     CONF_HISTORY_TOKENS,
     CONF_IMAGE_MODEL,
+    CONF_LIVE_TRANSCRIPTION,
     CONF_MAX_TOKENS,
     CONF_MODEL_FAMILY,
     CONF_PRO_MODE,
@@ -525,11 +526,14 @@ class STTFlowHandler(SpeechFlowHandler):
     models = STT_MODELS
 
     def _settings_fields(self, model: str) -> dict[Any, Any]:
-        return {
+        fields: dict[Any, Any] = {
             vol.Optional(CONF_PROMPT, default=RECOMMENDED_STT_PROMPT): TextSelector(
                 TextSelectorConfig(multiline=True)
             )
         }
+        if provider(self._get_entry().data) == PROVIDER_OPENAI:  # the Realtime API
+            fields[vol.Optional(CONF_LIVE_TRANSCRIPTION, default=True)] = BooleanSelector()
+        return fields
 
 
 class TTSFlowHandler(SpeechFlowHandler):
