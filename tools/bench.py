@@ -40,8 +40,14 @@ from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
 from tools import bench_home  # noqa: E402
 from tools.bench_home import KEY, subentry  # noqa: E402
 from tools.bench_stats import Ratio, Turn, interleave  # noqa: E402
-from tools.bench_voice import ServiceTimes, has_builtin_voice, voice_turns  # noqa: E402
+from tools.bench_voice import (  # noqa: E402
+    ServiceTimes,
+    has_builtin_voice,
+    local_voice_turns,
+    voice_turns,
+)
 from tools.hass import emulator_process, wait_until_up  # noqa: E402
+from tools.llama import free_port  # noqa: E402
 
 AGENT = "conversation.openai_conversation"
 TURN = "turn on the kitchen light"
@@ -271,24 +277,37 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await emulator.stop()
     if has_builtin_voice():
         results["voice"] = await voice(args)
+        if args.local_turns:
+            results["voice_local"] = await local_voice(args.local_turns)
     return results
 
 
-async def voice(args: argparse.Namespace) -> dict[str, Any]:
-    """The whole voice turn, ours against the built-in, with OpenAI-like service times."""
-    times = ServiceTimes()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+@contextlib.asynccontextmanager
+async def service_emulator(times: ServiceTimes) -> AsyncGenerator[None]:
+    """Run the emulator with these service times; OPENAI_BASE_URL points at it."""
+    port = free_port()
     emulator = emulator_process(port, KEY, None, *times.emulator_args())
     await emulator.start()
     os.environ["OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
     try:
         async with aiohttp.ClientSession() as session:
             await wait_until_up(session, f"http://127.0.0.1:{port}/emulator/requests", 30)
-        return await voice_turns(times, args.voice_block, args.budget, args.rounds)
+        yield
     finally:
         await emulator.stop()
+
+
+async def voice(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole voice turn, ours against the built-in, with OpenAI-like service times."""
+    times = ServiceTimes()
+    async with service_emulator(times):
+        return await voice_turns(times, args.voice_block, args.budget, args.rounds)
+
+
+async def local_voice(turns: int) -> dict[str, Any]:
+    """The voice turn with the agent on llama.cpp, STT and TTS on the emulator."""
+    async with service_emulator(ServiceTimes()):
+        return await local_voice_turns(turns)
 
 
 PAIRS = (("ours", "raw"), ("builtin", "raw"), ("ours", "builtin"))
@@ -483,32 +502,55 @@ def voice_table(r: dict[str, Any]) -> list[str]:
     v, t = r["voice"], r["voice"]["service_times"]
     verdict = "interval within ±5%" if v["converged"] else "TIME BUDGET SPENT before ±5%"
     limit = float(v["physical_limit_ms"])
-    ours, builtin = (float(v["first_audio_ms"][n]) for n in ("ours", "builtin"))
     lines = [
         "Whole voice turn, end of speech to the first audio byte at the player: Assist pipeline "
         "STT -> agent (tool call) -> TTS;",
-        f"emulated services: transcript {t['transcription'] * 1000:.0f} ms after the upload, "
+        f"emulated services: transcript {t['transcription'] * 1000:.0f} ms after the upload or "
+        f"{t['live_transcription'] * 1000:.0f} ms after a live session's commit (assumed), "
         f"model first token {t['first_token'] * 1000:.0f} ms then "
         f"{t['tokens_per_second']:.0f} tokens/s, speech first byte "
         f"{t['speech_first_byte'] * 1000:.0f} ms; {v['rounds']} interleaved rounds of "
         f"{v['block']} turns in {v['seconds']:.0f} s ({verdict})",
-        "| pipeline | first audio (ms, median of rounds) | above the physical limit (ms) |",
-        "|---|---|---|",
-        f"| physical limit | {limit:.0f} | 0 |",
-        f"| ours | {ours:.0f} | {ours - limit:.0f} |",
-        f"| built-in | {builtin:.0f} | {builtin - limit:.0f} |",
-        f"| ours / built-in | {Ratio(**v['ratio'])} | |",
-        "",
-        "Where the time goes (ms, median per turn; each stage ends at the moment named):",
-        "| stage | ours | built-in |",
-        "|---|---|---|",
+        "| pipeline | first audio (ms, median of rounds) | above the physical limit (ms) "
+        "| / built-in: median [95% interval] (range) |",
+        "|---|---|---|---|",
+        f"| physical limit | {limit:.0f} | 0 | |",
     ]
+    for name, ms in v["first_audio_ms"].items():
+        ratio = v["ratios"].get(f"{name}/builtin")
+        cell = str(Ratio(**ratio)) if ratio else ""
+        lines.append(f"| {name} | {ms:.0f} | {ms - limit:.0f} | {cell} |")
     stages = v["stages_ms"]
     lines += [
-        f"| {stage} | {stages['ours'].get(stage, 0):.0f} | {stages['builtin'].get(stage, 0):.0f} |"
+        "",
+        "Where the time goes (ms, median per turn; each stage ends at the moment named):",
+        "| stage | " + " | ".join(stages) + " |",
+        "|---" * (len(stages) + 1) + "|",
+    ]
+    lines += [
+        f"| {stage} | " + " | ".join(f"{s.get(stage, 0):.0f}" for s in stages.values()) + " |"
         for stage in stages["ours"]
     ]
-    return lines
+    return lines + local_voice_lines(r.get("voice_local"))
+
+
+def local_voice_lines(local: dict[str, Any] | None) -> list[str]:
+    """The voice turn with the agent on the real llama.cpp server, if it ran."""
+    if local is None:
+        return []
+    if "skipped" in local:
+        return ["", f"Voice turn with the agent on llama.cpp: not run ({local['skipped']})"]
+    stages = local["stages_ms"]
+    return [
+        "",
+        f"Voice turn with the agent on the real llama.cpp server (SmolLM2-135M, 2 threads; "
+        f"STT and TTS emulated as above): {local['turns']} turns, "
+        f"{local['tool_calls']} with a tool call; first audio {local['first_audio_ms']:.0f} ms "
+        "(median)",
+        "| stage | ms (median) |",
+        "|---|---|",
+        *(f"| {stage} | {ms:.0f} |" for stage, ms in stages.items()),
+    ]
 
 
 def table(r: dict[str, Any]) -> str:
@@ -557,6 +599,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="fewest interleaved rounds")
     parser.add_argument("--budget", type=float, default=300, help="seconds for more rounds")
     parser.add_argument("--voice-block", type=int, default=3, help="voice turns per block")
+    parser.add_argument(
+        "--local-turns", type=int, default=3, help="voice turns with llama.cpp's agent (0: none)"
+    )
     parser.add_argument("--scale-turns", type=int, default=20)
     parser.add_argument("--entities", type=_counts, default=[10, 100, 500])
     parser.add_argument("--history", type=_counts, default=[1, 10, 50])

@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass, field
 from importlib import import_module
 import json
 import math
+from pathlib import Path
 import statistics
 import struct
+import tempfile
 import time
 from typing import Any
 
@@ -27,11 +29,20 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from tools.bench_home import home_assistant, subentry
 from tools.bench_stats import interleave
+from tools.llama import ALIAS, free_port, serve, server_command
 
 SPEECH = 1.0  # seconds of speech, streamed in real time as a satellite captures it
 CHUNK = 0.1
 RATE = 16000
 TOOL_ARGUMENTS = {"name": "Kitchen light"}
+# An agent on a 135M-parameter model on two cores: short replies, time to read the prompt.
+LOCAL_AGENT = {
+    "recommended": False,
+    "chat_model": ALIAS,
+    "max_tokens": 48,
+    "timeout": 120,
+    "llm_hass_api": ["assist"],
+}
 # The first sentence is longer than the 60 characters after which Home Assistant's pipeline
 # starts streaming a reply to TTS, so the sentence, not that rule, decides when speech starts.
 REPLY = (
@@ -45,6 +56,9 @@ class ServiceTimes:
     """What the emulated servers take: the figures the physical limit is made of."""
 
     transcription: float = 0.3  # from the end of the upload to the transcript
+    # From the commit of a Realtime session, which has had the audio all along, to the
+    # transcript: an assumption, stated in the table (no measurement of OpenAI's here).
+    live_transcription: float = 0.15
     first_token: float = 0.4
     tokens_per_second: float = 40.0
     speech_first_byte: float = 0.15
@@ -55,6 +69,8 @@ class ServiceTimes:
         return [
             "--transcription-latency",
             str(self.transcription),
+            "--live-transcription-latency",
+            str(self.live_transcription),
             "--first-token",
             str(self.first_token),
             "--tokens-per-second",
@@ -70,7 +86,7 @@ class ServiceTimes:
     def physical_limit(self) -> float:
         """Return the seconds no implementation can save after the end of speech.
 
-        The transcript, the model's tool call (first token, then its arguments), the second
+        The transcript (the faster way), the model's tool call (first token, then its arguments), the second
         round trip up to the first sentence (the server streams text in chunks: the chunk
         holding the space after the first full stop), and the speech server's first byte.
         """
@@ -80,7 +96,7 @@ class ServiceTimes:
         arguments = len(json.dumps(TOOL_ARGUMENTS))
         tokens = (arguments + sentence_chars) / 4
         return (
-            self.transcription
+            min(self.transcription, self.live_transcription)
             + 2 * self.first_token
             + tokens / self.tokens_per_second
             + self.speech_first_byte
@@ -96,22 +112,22 @@ def has_builtin_voice() -> bool:
     return True
 
 
-def _subentries(custom: bool) -> list[dict[str, Any]]:
+def _subentries(custom: bool, live: bool) -> list[dict[str, Any]]:
     agent = {"recommended": True, "llm_hass_api": ["assist"], "prompt": "Be brief."}
     tts: dict[str, Any] = {"chat_model": "gpt-4o-mini-tts", "prompt": ""}
     if custom:
         tts |= {"voice": "marin", "tts_speed": 1.0, "audio_format": "mp3"}
     return [
         subentry("conversation", "OpenAI Conversation", agent),
-        subentry("stt", "OpenAI STT", {}),
+        subentry("stt", "OpenAI STT", {"live_transcription": live} if custom else {}),
         subentry("tts", "OpenAI TTS", tts),
     ]
 
 
 @contextlib.asynccontextmanager
-async def voice_home(custom: bool) -> AsyncGenerator[VoiceHome]:
+async def voice_home(custom: bool, live: bool = True) -> AsyncGenerator[VoiceHome]:
     """A Home Assistant with a kitchen light and one Assist pipeline of OpenAI's three parts."""
-    async with home_assistant(custom, _subentries(custom), domains=("assist_pipeline",)) as (
+    async with home_assistant(custom, _subentries(custom, live), domains=("assist_pipeline",)) as (
         hass,
         entry,
     ):
@@ -127,19 +143,18 @@ class VoiceHome:
     stages: list[dict[str, float]] = field(default_factory=list)
 
     @classmethod
-    async def create(cls, hass: HomeAssistant, entry: MockConfigEntry) -> VoiceHome:
-        """Add the pipeline made of the entry's STT, agent and TTS."""
+    async def create(
+        cls, hass: HomeAssistant, entry: MockConfigEntry, agent: str | None = None
+    ) -> VoiceHome:
+        """Add the pipeline made of the entry's STT, agent (or this one) and TTS."""
         from homeassistant.components.assist_pipeline.pipeline import (  # noqa: PLC0415
             KEY_ASSIST_PIPELINE,
         )
 
-        entities = {
-            e.domain: e.entity_id
-            for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
-        }
+        entities = _entities(hass, entry.entry_id)
         pipeline = await hass.data[KEY_ASSIST_PIPELINE].pipeline_store.async_create_item(
             {
-                "conversation_engine": entities["conversation"],
+                "conversation_engine": agent or entities["conversation"],
                 "conversation_language": "en",
                 "language": "en",
                 "name": "OpenAI",
@@ -154,6 +169,29 @@ class VoiceHome:
             }
         )
         return cls(hass, pipeline.id)
+
+    async def with_local_agent(self, entry: MockConfigEntry, base_url: str) -> VoiceHome:
+        """Return this home with a pipeline whose agent runs on a local server.
+
+        The server is added as a user adds it (compatible, Chat Completions, its model); the
+        agent gets short replies, as a small model on two cores needs.
+        """
+        flow = self.hass.config_entries.flow
+        result = await flow.async_init("openai_conversation", context={"source": "user"})
+        result = await flow.async_configure(result["flow_id"], {"next_step_id": "compatible"})
+        result = await flow.async_configure(
+            result["flow_id"], {"base_url": base_url, "api_mode": "chat_completions"}
+        )
+        result = await flow.async_configure(result["flow_id"], {"default_model": ALIAS})
+        local = result["result"]
+        agent = next(s for s in local.subentries.values() if s.subentry_type == "conversation")
+        self.hass.config_entries.async_update_subentry(
+            local, agent, data={**agent.data, **LOCAL_AGENT}
+        )
+        await self.hass.async_block_till_done()
+        return await VoiceHome.create(
+            self.hass, entry, _entities(self.hass, local.entry_id)["conversation"]
+        )
 
     async def first_audio(self) -> float:
         """Run one voice turn; return seconds from the end of speech to the first audio."""
@@ -188,6 +226,14 @@ class VoiceHome:
         await turn.played()
         self.stages.append(turn.stages())
         return turn.stages()["total"]
+
+
+def _entities(hass: HomeAssistant, entry_id: str) -> dict[str, str]:
+    """Return an entry's entity ids by platform."""
+    return {
+        e.domain: e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+    }
 
 
 # The moments of a voice turn, in order; each stage ends at one.
@@ -268,9 +314,14 @@ async def voice_turns(
     times: ServiceTimes, block: int, budget: float, rounds: int
 ) -> dict[str, Any]:
     """Ours and the built-in, voice turn against voice turn, in interleaved blocks."""
-    async with voice_home(True) as ours, voice_home(False) as builtin:
+    async with (
+        voice_home(True) as ours,
+        voice_home(True, live=False) as uploading,
+        voice_home(False) as builtin,
+    ):
+        homes = {"ours": ours, "ours, upload": uploading, "builtin": builtin}
         run = await interleave(
-            {"ours": ours.first_audio, "builtin": builtin.first_audio},
+            {name: home.first_audio for name, home in homes.items()},
             [("ours", "builtin")],
             block=block,
             budget=budget,
@@ -283,9 +334,32 @@ async def voice_turns(
         "rounds": len(run.walls["ours"]),
         "seconds": run.seconds,
         "converged": run.converged,
-        "first_audio_ms": {name: run.median_ms("wall", name) for name in ("ours", "builtin")},
-        "ratio": asdict(run.ratio("wall", "ours", "builtin")),
-        "stages_ms": {"ours": median_stages(ours.stages), "builtin": median_stages(builtin.stages)},
+        "first_audio_ms": {name: run.median_ms("wall", name) for name in homes},
+        "ratios": {
+            f"{a}/builtin": asdict(run.ratio("wall", a, "builtin"))
+            for a in ("ours", "ours, upload")
+        },
+        "stages_ms": {name: median_stages(home.stages) for name, home in homes.items()},
+    }
+
+
+async def local_voice_turns(turns: int) -> dict[str, Any]:
+    """Ours with the agent on a real llama.cpp server (STT and TTS still emulated)."""
+    port = free_port()
+    if (command := server_command(port, 8192)) is None:
+        return {"skipped": "llama-server and its model are not installed"}
+    with tempfile.TemporaryDirectory() as folder, serve(command, port, Path(folder) / "log") as url:
+        async with home_assistant(True, _subentries(True, True), domains=("assist_pipeline",)) as (
+            hass,
+            entry,
+        ):
+            home = await (await VoiceHome.create(hass, entry)).with_local_agent(entry, url)
+            firsts = [await home.first_audio() for _ in range(turns)]
+    return {
+        "turns": turns,
+        "first_audio_ms": statistics.median(firsts) * 1000,
+        "stages_ms": median_stages(home.stages),
+        "tool_calls": sum("tool call" in t for t in home.stages),
     }
 
 
