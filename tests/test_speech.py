@@ -452,4 +452,30 @@ async def test_stt_api_takes_the_codes_core_declared(
     )
     assert response.status == 200, await response.text()
     assert (await response.json())["text"] == "turn on the kitchen light"
-    assert emulator.requests_to("/v1/audio/transcriptions")[0].body["language"] == sent
+    # PCM: transcribed while it streams in (the header's strings count as the enum's values).
+    assert emulator.live_sessions[0].transcription["language"] == sent
+
+
+async def test_stt_api_uploads_ogg_as_ogg(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Home Assistant's STT API hands the header's format over as a plain string on older
+    versions: OGG must still go up as OGG, not behind a WAV header."""
+    assert await async_setup_component(hass, "http", {})
+    client = await hass_client()
+    ogg = b"OggS" + bytes(300)
+    response = await client.post(
+        f"/api/stt/{STT_ENTITY}",
+        headers={
+            "X-Speech-Content": (
+                "format=ogg; codec=opus; sample_rate=16000; bit_rate=16; channel=1; language=en"
+            )
+        },
+        data=ogg,
+    )
+    assert response.status == 200, await response.text()
+    sent = emulator.requests_to("/v1/audio/transcriptions")[0].body["file"]
+    assert (sent["filename"], sent["data"]) == ("audio.ogg", ogg)

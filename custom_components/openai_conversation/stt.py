@@ -51,9 +51,10 @@ async def async_setup_entry(
 
 def upload_file(metadata: stt.SpeechMetadata, audio: bytes) -> tuple[str, bytes, str]:
     """Return the file to upload: HA streams WAV as bare PCM, so it gets its header here."""
-    if metadata.format is stt.AudioFormats.OGG:
+    # == rather than is: older Home Assistant passes the STT API header's values as strings.
+    if metadata.format == stt.AudioFormats.OGG:
         return "audio.ogg", audio, "audio/ogg"
-    return "audio.wav", wav_header(metadata.sample_rate.value, len(audio)) + audio, "audio/wav"
+    return "audio.wav", wav_header(int(metadata.sample_rate), len(audio)) + audio, "audio/wav"
 
 
 class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
@@ -118,9 +119,9 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
             bool(self.subentry.data.get(CONF_LIVE_TRANSCRIPTION, True))
             and provider(self.entry.data) == PROVIDER_OPENAI
             and not self._live_refused
-            and metadata.codec is stt.AudioCodecs.PCM
-            and metadata.bit_rate is stt.AudioBitRates.BITRATE_16
-            and metadata.channel is stt.AudioChannels.CHANNEL_MONO
+            and metadata.codec == stt.AudioCodecs.PCM
+            and metadata.bit_rate == stt.AudioBitRates.BITRATE_16
+            and metadata.channel == stt.AudioChannels.CHANNEL_MONO
         )
 
     async def _transcribe_live(
@@ -130,7 +131,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
         Every chunk read is kept in captured, so a session that breaks off loses nothing.
         """
-        resampler = Resampler(metadata.sample_rate.value, LIVE_RATE)
+        resampler = Resampler(int(metadata.sample_rate), LIVE_RATE)
 
         async def pcm() -> AsyncGenerator[bytes]:
             async for chunk in audio:
