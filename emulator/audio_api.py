@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import hashlib
 import math
 import struct
@@ -56,3 +57,36 @@ def signature_of(audio: bytes) -> str:
     length = int.from_bytes(audio[start + 4 : start + 8], "big")
     data = audio[start + 10 : start + 10 + length]
     return data.removeprefix(PRIV_OWNER).decode()
+
+
+# The transcription endpoint's form fields (multipart, so outside the SDK's TypedDicts) and
+# the response formats OpenAI's API reference lists.
+TRANSCRIPTION_FIELDS = frozenset(
+    {
+        "file",
+        "model",
+        "language",
+        "prompt",
+        "response_format",
+        "temperature",
+        "timestamp_granularities[]",
+        "include[]",
+        "chunking_strategy",
+        "stream",
+        "known_speaker_names[]",
+        "known_speaker_references[]",
+    }
+)
+TRANSCRIPTION_FORMATS = frozenset({"json", "text", "srt", "verbose_json", "vtt", "diarized_json"})
+
+
+def transcription_problem(form: Mapping[str, Any]) -> str | None:
+    """Return OpenAI's complaint about a transcription upload, or None."""
+    if unknown := sorted(set(form) - TRANSCRIPTION_FIELDS):
+        return f"Unknown parameter: '{unknown[0]}'."
+    for required in ("file", "model"):
+        if required not in form:
+            return f"Missing required parameter: '{required}'."
+    if (fmt := form.get("response_format", "json")) not in TRANSCRIPTION_FORMATS:
+        return f"Invalid value: '{fmt}'. Supported values are: {sorted(TRANSCRIPTION_FORMATS)}."
+    return None

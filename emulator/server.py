@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .audio_api import speech_audio
+from .audio_api import speech_audio, transcription_problem
 from .chat_api import full_completion, stream_chunks
 from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
@@ -117,6 +117,8 @@ class OpenAIEmulator:
     speech_chunk_delay: float = 0.0
     # Time before the first audio byte: a speech model's time to start speaking.
     speech_latency: float = 0.0
+    # Time before an image is answered.
+    image_latency: float = 0.0
     # Service times for benchmarks: a model's time to its first token, then its pace (each
     # streamed delta waits for its tokens, at 4 characters a token), and a transcription's
     # time from the end of the upload to its answer.
@@ -246,6 +248,8 @@ class OpenAIEmulator:
 
     async def _images(self, request: web.Request) -> web.Response:
         body = request["json"] or {}
+        if self.image_latency:  # image models take tens of seconds
+            await asyncio.sleep(self.image_latency)
         if self.image_urls:
             body = {**body, "response_format": "url"}
         return web.json_response(image_response(body, self.base_url))
@@ -270,6 +274,8 @@ class OpenAIEmulator:
 
     async def _transcriptions(self, request: web.Request) -> web.Response:
         form = await request.post()
+        if problem := transcription_problem(form):
+            return web.json_response(_error_body(Error(400, problem)), status=400)
         upload = form["file"]
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         fields["file"] = {

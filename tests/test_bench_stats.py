@@ -34,16 +34,14 @@ def _contender(order: list[str], name: str, seconds: float):
     return turn
 
 
-def test_interleave_rotates_and_stops_when_tight() -> None:
+async def test_interleave_rotates_and_stops_when_tight() -> None:
     order: list[str] = []
-    run = asyncio.run(
-        interleave(
-            {"a": _contender(order, "a", 0.02), "b": _contender(order, "b", 0.01)},
-            [("a", "b")],
-            block=1,
-            budget=60,
-            min_rounds=6,
-        )
+    run = await interleave(
+        {"a": _contender(order, "a", 0.02), "b": _contender(order, "b", 0.01)},
+        [("a", "b")],
+        block=1,
+        budget=60,
+        min_rounds=6,
     )
     # Each block is a warm-up turn and one timed turn; the order rotates every round.
     assert order[:8] == ["a", "a", "b", "b", "b", "b", "a", "a"]
@@ -52,20 +50,18 @@ def test_interleave_rotates_and_stops_when_tight() -> None:
     assert run.ratio("wall", "a", "b").median == pytest.approx(2, rel=0.2)
 
 
-def test_interleave_says_when_the_budget_ran_out() -> None:
+async def test_interleave_says_when_the_budget_ran_out() -> None:
     durations = iter([0.001, 0.001, 0.02, 0.02] * 50)  # blocks of b: fast, slow, fast...
 
     async def erratic() -> None:
         await asyncio.sleep(next(durations))
 
-    run = asyncio.run(
-        interleave(
-            {"a": _contender([], "a", 0.005), "b": erratic},
-            [("a", "b")],
-            block=1,
-            budget=0,
-            min_rounds=6,
-        )
+    run = await interleave(
+        {"a": _contender([], "a", 0.005), "b": erratic},
+        [("a", "b")],
+        block=1,
+        budget=0,
+        min_rounds=6,
     )
     assert not run.converged
     assert len(run.walls["a"]) == 6

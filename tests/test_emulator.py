@@ -337,3 +337,21 @@ async def test_realtime_needs_the_key_and_the_intent(emulator: OpenAIEmulator) -
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(url, headers={"Authorization": f"Bearer {API_KEY}"})
         assert refused.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"response_format": "JSON"}, "Invalid value: 'JSON'"),
+        ({"speed": "1"}, "Unknown parameter: 'speed'"),
+    ],
+)
+async def test_transcriptions_refused_like_openai(
+    client: openai.AsyncOpenAI, extra: dict[str, Any], expected: str
+) -> None:
+    with pytest.raises(openai.BadRequestError, match=expected):
+        await client.audio.transcriptions.create(
+            model="gpt-transcribe",
+            file=("a.wav", b"RIFF0000WAVE", "audio/wav"),
+            extra_body=extra,
+        )

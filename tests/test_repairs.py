@@ -31,19 +31,30 @@ async def test_model_not_found_raises_a_repair(
     )
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "model_not_found_gpt-9")
     assert issue is not None
+    assert issue.translation_key == "model_not_found"
     assert issue.translation_placeholders == {"model": "gpt-9"}
+    # The user fixes it in the agent's options; it goes with the next restart.
+    assert (issue.severity, issue.is_fixable, issue.is_persistent) == (
+        ir.IssueSeverity.ERROR,
+        False,
+        False,
+    )
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Your organization must be verified to use the model `gpt-image-1`.",
+        "To access gpt-image-1, please Verify Organization on the settings page.",
+    ],
+    ids=["must be verified", "Verify Organization"],
+)
 async def test_organization_verification_repair(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, message: str
 ) -> None:
+    """Either of OpenAI's wordings raises the repair, which links to the fix."""
     emulator.fail_next(
-        "/v1/images/generations",
-        Error(
-            403,
-            "Your organization must be verified to use the model `gpt-image-1`.",
-            code="organization_not_verified",
-        ),
+        "/v1/images/generations", Error(403, message, code="organization_not_verified")
     )
     with pytest.raises(HomeAssistantError):
         await hass.services.async_call(
@@ -53,8 +64,19 @@ async def test_organization_verification_repair(
             blocking=True,
             return_response=True,
         )
-    assert (
-        ir.async_get(hass).async_get_issue(DOMAIN, "organization_verification_required") is not None
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "organization_verification_required")
+    assert issue is not None
+    assert issue.translation_key == "organization_verification_required"
+    assert issue.translation_placeholders == {
+        "platform_settings": "https://platform.openai.com/settings/organization/general"
+    }
+    assert issue.learn_more_url == (
+        "https://help.openai.com/en/articles/10910291-api-organization-verification"
+    )
+    assert (issue.severity, issue.is_fixable, issue.is_persistent) == (
+        ir.IssueSeverity.WARNING,
+        False,
+        False,
     )
 
 

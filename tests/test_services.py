@@ -13,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.openai_conversation.backends import media
 from custom_components.openai_conversation.files import FileCache
 from emulator import Error, OpenAIEmulator, Reply, Text
 from emulator.images_api import IMAGE_BLOB_PATH, make_png
@@ -368,6 +369,52 @@ async def test_generate_image_is_not_retried(
     with pytest.raises(HomeAssistantError):
         await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A"})
     assert len(emulator.requests_to("/v1/images/generations")) == 1
+
+
+async def test_generate_image_waits_its_own_timeout_once(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Image requests have their own timeout (not the agents'), and a timeout is not
+    retried: the slow, billed request is made once."""
+    monkeypatch.setattr(media, "IMAGE_TIMEOUT", 0.3)
+    emulator.image_latency = 2
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A"})
+    assert err.value.translation_key == "timeout"
+    assert len(emulator.requests_to("/v1/images/generations")) == 1
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "quality", "expected"),
+    [
+        (
+            "dall-e-3",
+            "1792x1024",
+            "hd",
+            {
+                "size": "1792x1024",
+                "quality": "hd",
+                "style": "natural",
+                "response_format": "b64_json",
+            },
+        ),
+        # GPT image models: DALL-E's sizes and qualities mapped, their own passed on; no
+        # style and no response_format (they always answer base64).
+        ("gpt-image-2.6-flare", "1792x1024", "hd", {"size": "1536x1024", "quality": "high"}),
+        ("gpt-image-2.6-flare", "1536x1024", "low", {"size": "1536x1024", "quality": "low"}),
+    ],
+    ids=["dall-e-3", "gpt-image mapped", "gpt-image own values"],
+)
+def test_image_request_body(model: str, size: str, quality: str, expected: dict[str, Any]) -> None:
+    assert media.image_request(model, "A lamp", size, quality, "natural") == {
+        "model": model,
+        "prompt": "A lamp",
+        "n": 1,
+        **expected,
+    }
 
 
 @pytest.mark.parametrize("model", ["dall-e-3", "dall-e-2"])
