@@ -22,15 +22,20 @@ from homeassistant.setup import async_setup_component
 KEY = "sk-bench"
 
 
-def entry_version(custom: bool) -> tuple[int, int]:
-    """Return the config entry version each integration writes today."""
+def flow_handler(custom: bool) -> Any:
+    """Return the config flow class of ours (custom) or of the built-in integration."""
     package = "custom_components" if custom else "homeassistant.components"
     flow = import_module(f"{package}.openai_conversation.config_flow")
-    handler: Any = next(
+    return next(
         v
         for v in vars(flow).values()
         if isinstance(v, type) and v.__module__ == flow.__name__ and hasattr(v, "MINOR_VERSION")
     )
+
+
+def entry_version(custom: bool) -> tuple[int, int]:
+    """Return the config entry version each integration writes today."""
+    handler = flow_handler(custom)
     return int(handler.VERSION), int(handler.MINOR_VERSION)
 
 

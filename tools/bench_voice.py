@@ -25,9 +25,10 @@ from typing import Any
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from emulator.replies import Text
+from homeassistant import config_entries
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from tools.bench_home import home_assistant, subentry
+from tools.bench_home import flow_handler, home_assistant, subentry
 from tools.bench_stats import interleave
 from tools.llama import ALIAS, free_port, serve, server_command
 
@@ -176,6 +177,9 @@ class VoiceHome:
         The server is added as a user adds it (compatible, Chat Completions, its model); the
         agent gets short replies, as a small model on two cores needs.
         """
+        # Both integrations ran in this process, and the flow registry keeps the handler
+        # imported last: make it ours again.
+        config_entries.HANDLERS["openai_conversation"] = flow_handler(custom=True)
         flow = self.hass.config_entries.flow
         result = await flow.async_init("openai_conversation", context={"source": "user"})
         result = await flow.async_configure(result["flow_id"], {"next_step_id": "compatible"})
