@@ -14,6 +14,8 @@ from homeassistant.components.conversation import trace
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent
 
+from .conftest import API_KEY
+
 AGENT = "conversation.openai_conversation"
 FALLBACKS = "sensor.openai_conversation_fallback_requests"
 AGENT_OPTIONS = {
@@ -169,3 +171,16 @@ async def test_without_a_fallback_the_client_retries(
     result = await ask(hass, "Hi")
     assert result.response.speech["plain"]["speech"] == "Ok"
     assert models(emulator) == ["gpt-5-mini", "gpt-5-mini"]
+
+
+async def test_fallback_reason_hides_the_key(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The trace keeps the server's words, without the API key some servers echo."""
+    emulator.queue(
+        Error(429, f"Rate limit for key {API_KEY} reached.", "requests", "rate_limit_exceeded"),
+        Reply([Text("Answered by the fallback.")]),
+    )
+    await ask(hass, "Hi")
+    (detail,) = fallback_trace()
+    assert detail["reason"] == "rate_limited: Rate limit for key **REDACTED** reached."
