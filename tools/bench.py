@@ -19,7 +19,6 @@ import json
 import logging
 import os
 from pathlib import Path
-import socket
 import statistics
 import sys
 import time
@@ -236,45 +235,39 @@ async def with_history(hass: HomeAssistant, turns: int) -> str:
     return str(conversation_id)
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Start the emulator, measure, and stop it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    emulator = emulator_process(
-        port,
-        KEY,
-        None,
-        "--speech-latency",
-        str(SPEECH_LATENCY),
-        "--speech-chunk-delay",
-        str(SPEECH_CHUNK_DELAY),
-    )
+@contextlib.asynccontextmanager
+async def running_emulator(*options: str) -> AsyncGenerator[str]:
+    """Run the emulator as a process with these options; yield its base URL once it answers."""
+    port = free_port()
+    emulator = emulator_process(port, KEY, None, *options)
     await emulator.start()
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(100):
-                with contextlib.suppress(aiohttp.ClientError):
-                    await recorded(session, base, 1)
-                    break
-                await asyncio.sleep(0.1)
-            # A client of the library HA's shared one uses (httpx up to HA 2026.10, httpx2
-            # from 2026.11); openai 3.x types it as httpx2's and accepts both at run time.
-            http_client: Any = import_module(
-                "httpx2" if find_spec("httpx") is None else "httpx"
-            ).AsyncClient()
-            raw = openai.AsyncOpenAI(api_key=KEY, base_url=f"{base}/v1", http_client=http_client)
-            bench = Bench(session, base, raw)
-            results = await bench.per_turn(args)
-            results["cache"] = {
-                f"{agent}/{name}": await bench.cache_shares(custom, agent)
-                for agent in CACHE_AGENTS
-                for name, custom in (("ours", True), ("builtin", False))
-            }
-            results |= await bench.scaling(args)
+            await wait_until_up(session, f"http://127.0.0.1:{port}/emulator/requests", 30)
+        yield f"http://127.0.0.1:{port}"
     finally:
         await emulator.stop()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Start the emulator, measure, and stop it."""
+    speech = ("--speech-latency", str(SPEECH_LATENCY))
+    pace = ("--speech-chunk-delay", str(SPEECH_CHUNK_DELAY))
+    async with running_emulator(*speech, *pace) as base, aiohttp.ClientSession() as session:
+        # A client of the library HA's shared one uses (httpx up to HA 2026.10, httpx2
+        # from 2026.11); openai 3.x types it as httpx2's and accepts both at run time.
+        http_client: Any = import_module(
+            "httpx2" if find_spec("httpx") is None else "httpx"
+        ).AsyncClient()
+        raw = openai.AsyncOpenAI(api_key=KEY, base_url=f"{base}/v1", http_client=http_client)
+        bench = Bench(session, base, raw)
+        results = await bench.per_turn(args)
+        results["cache"] = {
+            f"{agent}/{name}": await bench.cache_shares(custom, agent)
+            for agent in CACHE_AGENTS
+            for name, custom in (("ours", True), ("builtin", False))
+        }
+        results |= await bench.scaling(args)
     if has_builtin_voice():
         results["voice"] = await voice(args)
         if args.local_turns:
@@ -288,16 +281,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def service_emulator(times: ServiceTimes) -> AsyncGenerator[None]:
     """Run the emulator with these service times; OPENAI_BASE_URL points at it."""
-    port = free_port()
-    emulator = emulator_process(port, KEY, None, *times.emulator_args())
-    await emulator.start()
-    os.environ["OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
-    try:
-        async with aiohttp.ClientSession() as session:
-            await wait_until_up(session, f"http://127.0.0.1:{port}/emulator/requests", 30)
+    async with running_emulator(*times.emulator_args()) as base:
+        os.environ["OPENAI_BASE_URL"] = f"{base}/v1"
         yield
-    finally:
-        await emulator.stop()
 
 
 async def voice(args: argparse.Namespace) -> dict[str, Any]:

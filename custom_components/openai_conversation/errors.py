@@ -131,9 +131,9 @@ def fallback_reason(entry: OpenAIConfigEntry, err: Exception) -> str | None:
     """Return why a failed request should go to the fallback model (key scrubbed), or None."""
     if isinstance(err, ResponseFailedError):
         return f"{err.code}: {err}" if err.code in FALLBACK_CODES else None
-    if not isinstance(err, openai.OpenAIError) or error_key(err) not in FALLBACK_KEYS:
+    if not isinstance(err, openai.OpenAIError) or (key := error_key(err)) not in FALLBACK_KEYS:
         return None
-    return f"{error_key(err)}: {scrub(api_error_message(err), entry.data.get(CONF_API_KEY))}"
+    return f"{key}: {scrub(api_error_message(err), entry.data.get(CONF_API_KEY))}"
 
 
 def report_error(

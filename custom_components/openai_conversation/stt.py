@@ -64,7 +64,9 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity."""
-        super().__init__(entry, subentry, subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL))
+        self._model: str = subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL)
+        self._prompt: str = subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT)
+        super().__init__(entry, subentry, self._model)
         self._live_refused = False
 
     @property
@@ -144,9 +146,9 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
                     async_get_clientsession(self.hass),
                     self.entry.runtime_data.client,
                     live_audio,
-                    model=self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
+                    model=self._model,
                     language=speech_language(metadata.language),
-                    prompt=self.subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT),
+                    prompt=self._prompt,
                 )
         except LiveTranscriptionError as err:
             # A server without the Realtime API: stop asking it (until the entry reloads).
@@ -159,11 +161,11 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         try:
             return await async_transcribe(
                 self.entry.runtime_data.client,
-                self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_STT_MODEL),
+                self._model,
                 upload_file(metadata, audio),
                 # Always the pipeline's language: auto-detection mistranscribes short commands.
                 language=speech_language(metadata.language),
-                prompt=self.subentry.data.get(CONF_PROMPT, RECOMMENDED_STT_PROMPT),
+                prompt=self._prompt,
             )
         except openai.OpenAIError as err:
             # The pipeline gets a failed result instead of an exception.

@@ -269,16 +269,16 @@ def parse_tool_call(
 
 
 async def encode_attachments(
-    hass: HomeAssistant, cache: FileCache, chat_log: conversation.ChatLog, request: TurnRequest
+    hass: HomeAssistant, cache: FileCache, history: Sequence[conversation.Content]
 ) -> dict[Path, EncodedFile]:
     """Encode the files of the user messages sent this turn (checked, off the loop).
 
-    Only turns within the history limit are read: a file of a turn left out, perhaps
-    deleted since, must not fail the turn.
+    history: what the turn sends (within the history limit); a file of a turn left out,
+    perhaps deleted since, must not fail the turn.
     """
     return {
         attachment.path: await cache.async_encode(hass, attachment.path, attachment.mime_type)
-        for content in bounded_history(chat_log.content, request.history_tokens)
+        for content in history
         if isinstance(content, conversation.UserContent)
         for attachment in content.attachments or ()
     }

@@ -259,16 +259,23 @@ class ChatCompletionsBackend:
         self._stream_usage = not dated or dated >= "2024-08-01"
 
     def build_params(
-        self, chat_log: conversation.ChatLog, request: TurnRequest, files: Files | None = None
+        self,
+        chat_log: conversation.ChatLog,
+        request: TurnRequest,
+        files: Files | None = None,
+        history: list[conversation.Content] | None = None,
     ) -> CompletionCreateParamsStreaming:
-        """Return the arguments of one streaming chat.completions.create call."""
+        """Return the arguments of one streaming chat.completions.create call.
+
+        history: the turns to send, when the caller has bounded them already.
+        """
         options = request.options
         caps = model_capabilities(capability_name(options, request.model))
+        if history is None:
+            history = bounded_history(chat_log.content, request.history_tokens)
         params: CompletionCreateParamsStreaming = {
             "model": request.model,
-            "messages": history_to_messages(
-                bounded_history(chat_log.content, request.history_tokens), files
-            ),
+            "messages": history_to_messages(history, files),
             "stream": True,
         }
         max_tokens = int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS))
@@ -307,8 +314,9 @@ class ChatCompletionsBackend:
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
-        files = await encode_attachments(self._hass, self._files, chat_log, request)
-        params = self.build_params(chat_log, request, files)
+        history = bounded_history(chat_log.content, request.history_tokens)
+        files = await encode_attachments(self._hass, self._files, history)
+        params = self.build_params(chat_log, request, files, history)
         client = request_client(self._client, request)
         try:
             stream = await client.chat.completions.create(**params)

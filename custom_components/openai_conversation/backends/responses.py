@@ -290,12 +290,17 @@ def build_params(
     files: Files | None = None,
     *,
     server_tools: bool = True,
+    history: list[conversation.Content] | None = None,
 ) -> ResponseCreateParamsStreaming:
-    """Return the arguments of one streaming responses.create call."""
+    """Return the arguments of one streaming responses.create call.
+
+    history: the turns to send, when the caller has bounded them already.
+    """
     options = request.options
     # What the model takes is told by its family where its name cannot tell.
     family = capability_name(options, request.model)
-    history = bounded_history(chat_log.content, request.history_tokens)
+    if history is None:
+        history = bounded_history(chat_log.content, request.history_tokens)
     clock = None
     if server_tools:  # OpenAI's servers cache prompt prefixes per agent (prompt_cache_key)
         history, clock = clock_last(history)
@@ -497,8 +502,11 @@ class ResponsesBackend:
         self, chat_log: conversation.ChatLog, request: TurnRequest
     ) -> AsyncIterator[Delta]:
         """Send the history once and yield the streamed reply as HA deltas."""
-        files = await encode_attachments(self._hass, self._files, chat_log, request)
-        params = build_params(chat_log, request, files, server_tools=self._server_tools)
+        history = bounded_history(chat_log.content, request.history_tokens)
+        files = await encode_attachments(self._hass, self._files, history)
+        params = build_params(
+            chat_log, request, files, server_tools=self._server_tools, history=history
+        )
         state = _StreamState(
             request,
             {t.name for t in tool_list(chat_log)},
