@@ -137,6 +137,81 @@ async def test_v1_disabled_agent_stays_disabled(
     assert er.async_get(hass).async_get(entity_id).disabled_by is er.RegistryEntryDisabler.DEVICE
 
 
+async def test_registry_is_moved_before_any_entry_loads(hass: HomeAssistant) -> None:
+    """Right after the merge, not only once the agents load and re-register themselves.
+
+    A server that is down at startup leaves the entry unloaded; its agents must still be
+    where the merge put them, with the disabled flags the user meant.
+    """
+    ent_reg, dev_reg = er.async_get(hass), dr.async_get(hass)
+    first, _, enabled = _v1_agent(hass, "Enabled")
+    _, device_id, disabled = _v1_agent(hass, "Disabled", disabled=ConfigEntryDisabler.USER)
+    _, lone_device, deviceless = _v1_agent(hass, "Lone", disabled=ConfigEntryDisabler.USER)
+    other, other_device, other_entity = _v1_agent(
+        hass, "Other", key="sk-other", disabled=ConfigEntryDisabler.USER
+    )
+    # The flags HA sets on a disabled entry's device and entities.
+    for device in (device_id, other_device):
+        dev_reg.async_update_device(device, disabled_by=dr.DeviceEntryDisabler.CONFIG_ENTRY)
+    for entity_id in (disabled, deviceless, other_entity):
+        ent_reg.async_update_entity(
+            entity_id, disabled_by=er.RegistryEntryDisabler.CONFIG_ENTRY, device_id=None
+        )
+    ent_reg.async_update_entity(disabled, device_id=device_id)
+    dev_reg.async_remove_device(lone_device)
+
+    await async_migrate_integration(hass)
+
+    subentries = {s.title: s.subentry_id for s in first.subentries.values()}
+    expected = {
+        enabled: (first.entry_id, subentries["Enabled"], None),
+        disabled: (first.entry_id, subentries["Disabled"], er.RegistryEntryDisabler.DEVICE),
+        deviceless: (first.entry_id, subentries["Lone"], er.RegistryEntryDisabler.USER),
+        # Every agent of that key is disabled: the flags stay as the entry's.
+        other_entity: (other.entry_id, None, er.RegistryEntryDisabler.CONFIG_ENTRY),
+    }
+    for entity_id, (entry_id, subentry_id, disabled_by) in expected.items():
+        entity = ent_reg.async_get(entity_id)
+        if subentry_id is None:
+            subentry_id = next(iter(other.subentries))
+        assert (entity.config_entry_id, entity.config_subentry_id, entity.unique_id) == (
+            entry_id,
+            subentry_id,
+            subentry_id,
+        ), entity_id
+        assert entity.disabled_by is disabled_by, entity_id
+    device = dev_reg.async_get(device_id)
+    assert device.disabled_by is dr.DeviceEntryDisabler.USER
+    assert device_owners(device) == {first.entry_id: {subentries["Disabled"]}}
+    assert device.identifiers == {(DOMAIN, subentries["Disabled"])}
+    assert dev_reg.async_get(other_device).disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY
+
+
+async def test_core_devices_leave_the_entry_before_it_loads(hass: HomeAssistant) -> None:
+    """Core's 2.1 devices, linked to the entry itself too, end up with their subentry alone."""
+    core = add_core_entry(hass, 1)
+    assert await async_migrate_entry(hass, core.entry)
+    dev_reg = dr.async_get(hass)
+    for subentry_id, device_id in core.device_ids.items():
+        device = dev_reg.async_get(device_id)
+        assert device is not None, subentry_id
+        assert device_owners(device) == {core.entry.entry_id: {subentry_id}}
+
+
+async def test_core_entity_flag_is_repaired_on_its_own(hass: HomeAssistant) -> None:
+    """Core's 2.4 step: an entity left CONFIG_ENTRY-disabled under an enabled device."""
+    core = add_core_entry(hass, 3)
+    ent_reg = er.async_get(hass)
+    entity_id = next(iter(core.entity_ids.values()))
+    ent_reg.async_update_entity(entity_id, disabled_by=er.RegistryEntryDisabler.CONFIG_ENTRY)
+    if ent_reg.async_get(entity_id).disabled_by is None:
+        pytest.skip("this HA's registry refuses the flag on an enabled entry")
+    assert await async_migrate_entry(hass, core.entry)
+    assert ent_reg.async_get(entity_id).disabled_by is er.RegistryEntryDisabler.DEVICE
+    others = [e for e in core.entity_ids.values() if e != entity_id]
+    assert all(ent_reg.async_get(e).disabled_by is None for e in others)
+
+
 def _registry_snapshot(hass: HomeAssistant, core: CoreEntry) -> list[Any]:
     """What a user sees of each subentry: entity id, unique id, owner, device, disabled."""
     dev_reg, ent_reg = dr.async_get(hass), er.async_get(hass)
@@ -184,6 +259,10 @@ async def test_core_entries_are_taken_over(
         dev_reg.async_update_device(
             core.device_ids[butler.subentry_id], disabled_by=dr.DeviceEntryDisabler.CONFIG_ENTRY
         )
+        er.async_get(hass).async_update_entity(
+            core.entity_ids[butler.subentry_id],
+            disabled_by=er.RegistryEntryDisabler.CONFIG_ENTRY,
+        )
     broken = (
         dev_reg.async_get(core.device_ids[butler.subentry_id]).disabled_by
         is dr.DeviceEntryDisabler.CONFIG_ENTRY
@@ -200,6 +279,12 @@ async def test_core_entries_are_taken_over(
     assert all(row[5].endswith("(mine)") for row in snapshot)  # the user's names are kept
     device = dev_reg.async_get(core.device_ids[butler.subentry_id])
     assert device.disabled_by is (dr.DeviceEntryDisabler.USER if broken else None)
+    butler_entity = er.async_get(hass).async_get(core.entity_ids[butler.subentry_id])
+    assert butler_entity.disabled_by is (er.RegistryEntryDisabler.DEVICE if broken else None)
+    # Each device belongs to its subentry alone (core's 2.1 devices also linked the entry).
+    for subentry_id, device_id in core.device_ids.items():
+        owners = device_owners(dev_reg.async_get(device_id))
+        assert owners == {entry.entry_id: {subentry_id}}, subentry_id
     for subentry_id, entity_id in core.entity_ids.items():
         kind = entry.subentries[subentry_id].subentry_type
         if subentry_id == butler.subentry_id and broken:
@@ -323,6 +408,8 @@ async def test_earlier_releases_speech_keys_become_cores(
         version=2,
         minor_version=9,
         subentries_data=[
+            _subentry("conversation", {"recommended": True}, "Agent"),
+            _subentry("tts", {"voice": "nova"}, "Defaults"),  # saved with defaults left out
             ConfigSubentryData(
                 data={"model": "tts-1", "voice": "onyx", "speed": 1.5, "audio_format": "wav"},
                 subentry_type="tts",
@@ -342,22 +429,97 @@ async def test_earlier_releases_speech_keys_become_cores(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.minor_version == 9
-    data = {s.subentry_type: dict(s.data) for s in entry.subentries.values()}
+    data = {s.title: dict(s.data) for s in entry.subentries.values()}
     assert data == {
-        "tts": {
+        "Agent": {"recommended": True},
+        "Defaults": {"voice": "nova", "chat_model": "gpt-4o-mini-tts", "prompt": ""},
+        "OpenAI TTS": {
             "chat_model": "tts-1",
             "prompt": "",
             "voice": "onyx",
             "tts_speed": 1.5,
             "audio_format": "wav",
         },
-        "stt": {"chat_model": "whisper-1", "prompt": "Kitchen talk"},
+        "OpenAI STT": {"chat_model": "whisper-1", "prompt": "Kitchen talk"},
     }
 
 
-async def test_newer_version_is_refused(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data={"api_key": API_KEY}, version=3, minor_version=1)
+async def test_newer_version_is_refused(
+    hass: HomeAssistant, emulator: OpenAIEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Tomorrow's", data={"api_key": API_KEY}, version=3, minor_version=1
+    )
     entry.add_to_hass(hass)
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done()
     assert entry.state.name == "MIGRATION_ERROR"
+    # HA 2026.10 and newer refuse it before asking the integration, in words of their own.
+    refusals = {
+        "Entry Tomorrow's comes from a newer version; downgrade refused",
+        "Config entry Tomorrow's for openai_conversation has version 3 which is higher than "
+        "the current version 2",
+    }
+    assert refusals & set(caplog.messages)
+
+
+async def test_version_1_entry_is_left_to_the_merge(hass: HomeAssistant) -> None:
+    """Only the integration's setup, which sees every version 1 entry, may merge one."""
+    entry, _, _ = _v1_agent(hass, "Late")
+    assert not await async_migrate_entry(hass, entry)
+    assert (entry.version, entry.subentries) == (1, {})
+
+
+def _subentry(kind: str, data: dict[str, Any], title: str = "") -> ConfigSubentryData:
+    return ConfigSubentryData(data=data, subentry_type=kind, title=title or kind, unique_id=None)
+
+
+async def test_core_summary_step_on_every_kind_of_agent(hass: HomeAssistant) -> None:
+    """Core's 2.7: "short" is "concise", and only the GPT-5 family keeps it."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"api_key": API_KEY},
+        version=2,
+        minor_version=6,
+        subentries_data=[
+            _subentry("tts", {"chat_model": "tts-1", "prompt": ""}),
+            _subentry("conversation", {"chat_model": "gpt-4o", "reasoning_summary": "short"}, "a"),
+            _subentry("conversation", {"reasoning_summary": "concise"}, "b"),
+            _subentry("conversation", {"chat_model": "o3", "reasoning_summary": "concise"}, "c"),
+            _subentry("ai_task_data", {"chat_model": "gpt-5", "reasoning_summary": "short"}),
+            _subentry("conversation", {"chat_model": "gpt-5-nano"}, "d"),
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await async_migrate_entry(hass, entry)
+    summaries = {
+        s.title: s.data.get("reasoning_summary")
+        for s in entry.subentries.values()
+        if s.subentry_type != "tts"
+    }
+    assert summaries == {
+        "a": "auto",
+        "b": "auto",
+        "c": "auto",
+        "ai_task_data": "concise",
+        "d": None,
+        "OpenAI Evaluation": None,
+    }
+
+
+async def test_compatible_entry_gets_only_what_it_can_use(hass: HomeAssistant) -> None:
+    """Core's steps add speech and evaluation subentries; they need OpenAI's own models."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={"provider": "compatible", "base_url": "http://127.0.0.1:1/v1", "api_key": ""},
+        version=2,
+        minor_version=2,
+        subentries_data=[_subentry("conversation", {"chat_model": "qwen3"})],
+    )
+    entry.add_to_hass(hass)
+    assert await async_migrate_entry(hass, entry)
+    assert sorted(s.subentry_type for s in entry.subentries.values()) == [
+        "ai_task_data",
+        "conversation",
+    ]
+    assert entry.minor_version == 8
