@@ -67,6 +67,9 @@ async def serve_live(emulator: OpenAIEmulator, request: web.Request) -> web.Stre
             break
         event = json.loads(message.data)
         session.events.append(event)
+        if event.get("type") == "input_audio_buffer.commit" and emulator.live_close_on_commit:
+            await ws.close()
+            break
         for reply in await _handle(emulator, session, event):
             await ws.send_json(reply)
     return ws

@@ -130,6 +130,8 @@ class OpenAIEmulator:
     live_sessions: list[LiveSession] = field(default_factory=list)
     live_transcription_latency: float = 0.0
     live_failure: str | None = None
+    # Close the session right after a commit, without a transcript (a dropped connection).
+    live_close_on_commit: bool = False
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # Imported before the hass fixture runs, so HA finds this repo's custom_components
 # package instead of the one pytest-homeassistant-custom-component ships for its tests.
 import custom_components  # noqa: F401
+from custom_components.openai_conversation import backends
 from custom_components.openai_conversation.const import (
     DOMAIN,
     ENTRY_MINOR_VERSION,
@@ -45,6 +46,17 @@ def verify_cleanup(verify_cleanup: None) -> Generator[None]:
     gc.collect()
     for _ in range(3):
         loop.run_until_complete(asyncio.sleep(0))
+
+
+@pytest.fixture(autouse=True)
+def fresh_tool_specs() -> None:
+    """Each test converts its tools itself.
+
+    The converted tool specs are cached for the process; a spec an earlier test left there
+    would hide whether this test's conversion works (mutation testing found tests passing
+    with the conversion broken).
+    """
+    backends._SPECS.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -451,6 +451,38 @@ async def test_compatible_responses_mode_detected(
     assert "tools" not in body or all(t["type"] == "function" for t in body["tools"])
 
 
+async def test_responses_probe_is_small_unstored_and_asked_once(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """The probe costs at most 16 tokens, leaves nothing stored, and is not retried."""
+    emulator.fail_next("/v1/responses", Error(500, "The server had an error"))
+    base_url = f"http://127.0.0.1:{emulator.port}/v1"
+    entry = await _add_entry(
+        hass, "compatible", {"base_url": base_url, "api_key": API_KEY}, "qwen3"
+    )
+    assert entry.data["api_mode"] == "chat_completions"
+    (probe,) = emulator.requests_to("/v1/responses")
+    assert probe.body == {
+        "model": "qwen3",
+        "input": "ping",
+        "max_output_tokens": 16,
+        "store": False,
+        "text": {
+            "format": {
+                "type": "json_schema",
+                "name": "probe",
+                "schema": {
+                    "type": "object",
+                    "properties": {"ok": {"type": "boolean", "enum": [True]}},
+                    "required": ["ok"],
+                    "additionalProperties": False,
+                },
+                "strict": True,
+            }
+        },
+    }
+
+
 async def test_compatible_structured_output_falls_back_to_json_object(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:

@@ -11,10 +11,12 @@ import struct
 from typing import Any
 import wave
 
+import openai
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.openai_conversation.backends import realtime
 from custom_components.openai_conversation.backends.realtime import LIVE_RATE
 from custom_components.openai_conversation.const import SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
@@ -125,7 +127,9 @@ async def test_transcribe_while_speaking(
     assert session.commits == 1
 
 
-@pytest.mark.parametrize(("status", "sessions_asked"), [(404, 1), (403, 2)])
+@pytest.mark.parametrize(
+    ("status", "sessions_asked"), [(404, 1), (405, 1), (501, 1), (403, 2), (502, 2)]
+)
 async def test_live_session_refused_uploads_instead(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
@@ -142,14 +146,20 @@ async def test_live_session_refused_uploads_instead(
     result = await entity.async_process_audio_stream(metadata(), chunks(pcm))
     assert result.text == "turn on the kitchen light"
     _assert_uploaded(emulator, pcm)
-    assert "Live transcription failed" in caplog.text
+    assert (
+        f"Live transcription failed (the server refused the session ({status})); "
+        "uploading the recording" in caplog.messages
+    )
     await entity.async_process_audio_stream(metadata(), chunks(pcm))
     assert len(emulator.requests_to("/v1/realtime")) == sessions_asked
     assert len(emulator.requests_to("/v1/audio/transcriptions")) == 3 - sessions_asked
 
 
 async def test_live_session_failing_uploads_the_whole_recording(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The session failed after the audio was sent: nothing is lost, the recording goes up,
     and the next turn tries a session again."""
@@ -158,11 +168,63 @@ async def test_live_session_failing_uploads_the_whole_recording(
     result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
     assert result.text == "turn on the kitchen light"
     _assert_uploaded(emulator, pcm)
+    # The server's own words, at once (the session stays open after its error event).
+    assert (
+        "Live transcription failed (The server had an error while processing your request.); "
+        "uploading the recording" in caplog.messages
+    )
     emulator.live_failure = None
     again = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
     assert again.text == "turn on the kitchen light"
     assert len(emulator.live_sessions) == 2
     assert len(emulator.requests_to("/v1/audio/transcriptions")) == 1
+
+
+async def test_live_transcript_too_slow_uploads_instead(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A session that takes the audio but never answers the commit does not hang the turn."""
+    monkeypatch.setattr(realtime, "TRANSCRIPT_TIMEOUT", 0.2)
+    emulator.live_transcription_latency = 3.0
+    pcm = tone(0.5)
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.text == "turn on the kitchen light"
+    _assert_uploaded(emulator, pcm)
+    assert "Live transcription failed (TimeoutError); uploading the recording" in caplog.messages
+
+
+async def test_live_session_closed_before_the_transcript(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emulator.live_close_on_commit = True
+    pcm = tone(0.5)
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.text == "turn on the kitchen light"
+    _assert_uploaded(emulator, pcm)
+    assert (
+        "Live transcription failed (the session closed before the transcript); "
+        "uploading the recording" in caplog.messages
+    )
+
+
+@pytest.mark.parametrize(
+    ("base_url", "url"),
+    [
+        ("https://api.openai.com/v1", "wss://api.openai.com/v1"),
+        ("https://example.openai.azure.com/openai/v1/", "wss://example.openai.azure.com/openai/v1"),
+        ("http://127.0.0.1:8080/v1", "ws://127.0.0.1:8080/v1"),
+    ],
+)
+def test_live_session_url(base_url: str, url: str) -> None:
+    client = openai.AsyncOpenAI(api_key="sk-x", base_url=base_url)
+    assert realtime.live_url(client) == f"{url}/realtime?intent=transcription"
 
 
 def _assert_uploaded(emulator: OpenAIEmulator, pcm: bytes) -> None:
