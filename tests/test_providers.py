@@ -797,14 +797,26 @@ async def test_compatible_parallel_tool_calls_with_one_index(
 async def test_local_model_keeps_its_own_sampling(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
-    """A recommended agent sends no temperature/top_p: the local model's tuned defaults apply."""
+    """A recommended agent sends no temperature/top_p: the local model's tuned defaults apply.
+
+    An agent that sets them sends them.
+    """
     emulator.responses_api = False
-    await _add_compatible(hass, emulator, "llama3.2")
+    entry = await _add_compatible(hass, emulator, "llama3.2")
     emulator.queue(Reply([Text("Hi.")]))
     await ask(hass, "conversation.openai_conversation", "Hi")
     body = emulator.requests_to("/v1/chat/completions")[-1].body
     assert body["model"] == "llama3.2"
     assert not {"temperature", "top_p"} & body.keys()
+
+    agent = next(s for s in entry.subentries.values() if s.subentry_type == "conversation")
+    tuned = {**agent.data, "recommended": False, "temperature": 0.2, "top_p": 0.9}
+    hass.config_entries.async_update_subentry(entry, agent, data=tuned)
+    await hass.async_block_till_done()
+    emulator.queue(Reply([Text("Hi.")]))
+    await ask(hass, "conversation.openai_conversation", "Hi")
+    body = emulator.requests_to("/v1/chat/completions")[-1].body
+    assert (body["temperature"], body["top_p"]) == (0.2, 0.9)
 
 
 @pytest.mark.parametrize("api_mode", ["chat_completions", "responses"])
