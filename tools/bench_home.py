@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from homeassistant import loader
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import frame
 from homeassistant.setup import async_setup_component
 
 KEY = "sk-bench"
@@ -59,6 +60,10 @@ async def home_assistant(
     # HA may still write its storage as it stops; the folder outlives it.
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as config_dir:
         async with async_test_home_assistant(config_dir=config_dir) as hass:
+            # As HA's bootstrap does; code that reports its callers (the aiohttp session's
+            # creation among it) needs it, and the test harness only sets it in pytest.
+            previous = frame._hass.hass  # noqa: SLF001 - restored when this instance stops
+            frame.async_setup(hass)
             if custom:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
             for domain in ("homeassistant", "intent", *domains):
@@ -84,4 +89,7 @@ async def home_assistant(
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
-            yield hass, entry
+            try:
+                yield hass, entry
+            finally:
+                frame.async_setup(previous)  # type: ignore[arg-type]
