@@ -36,7 +36,8 @@ def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversati
             {"reasoning", "text", "include"},
         ),
         # Unset sampling is not sent: the server's (or local model's) defaults apply.
-        ({"chat_model": "gpt-4o"}, {}, {"temperature", "top_p"}),
+        ({"chat_model": "gpt-4o"}, {"store": False}, {"temperature", "top_p", "service_tier"}),
+        ({"chat_model": "gpt-5-mini"}, {"text": {"verbosity": "medium"}}, {"temperature"}),
         (
             {"chat_model": "o3", "reasoning_effort": "high", "temperature": 0.2},
             {
@@ -128,6 +129,22 @@ def test_server_tools(hass: HomeAssistant) -> None:
         "timezone": "Europe/Amsterdam",
     }
     assert tools[1] == {"type": "code_interpreter", "container": {"type": "auto"}}
+    # What a user leaves unset gets the defaults, and nothing else fills it in.
+    sparse = {"web_search": True, "user_location": True, "city": "Leiden", "region": "ZH"}
+    tools = build_params(_chat_log(hass), TurnRequest(options=sparse, model="gpt-4o"))["tools"]
+    assert tools == [
+        {
+            "type": "web_search",
+            "search_context_size": "medium",
+            "user_location": {
+                "type": "approximate",
+                "city": "Leiden",
+                "region": "ZH",
+                "country": "",
+                "timezone": "",
+            },
+        }
+    ]
     # A model without web search does not get it even when the option is on.
     tools = build_params(_chat_log(hass), TurnRequest(options=options, model="gpt-4.1-nano"))[
         "tools"
@@ -168,6 +185,7 @@ def test_history_pairs_every_tool_call(hass: HomeAssistant) -> None:
         "message",
     ]
     assert items[3]["call_id"] == "orphan"
+    assert items[3]["output"] == '{"error":"No result was recorded"}'
     assert items[0]["role"] == "developer"
 
 
