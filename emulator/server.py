@@ -504,7 +504,12 @@ SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 def _invalid_request(body: dict[str, Any]) -> Error | None:
     """Return the 400 OpenAI would answer this model request with, if any."""
-    return _unsupported_parameter(body) or _invalid_option(body) or _invalid_format(body)
+    return (
+        _unsupported_parameter(body)
+        or _invalid_option(body)
+        or _invalid_format(body)
+        or _invalid_strict_tool(body)
+    )
 
 
 def _invalid_value(name: str, value: Any) -> Error:
@@ -602,6 +607,18 @@ def _invalid_format(body: dict[str, Any]) -> Error | None:
         )
     if fmt.get("strict") and (problem := _strict_problem(fmt.get("schema") or {}, ())):
         return Error(400, f"Invalid schema for response_format '{name}': {problem}")
+    return None
+
+
+def _invalid_strict_tool(body: dict[str, Any]) -> Error | None:
+    """Check strict function tools (Responses and Chat Completions shapes) as OpenAI does."""
+    for tool in body.get("tools") or []:
+        function = tool.get("function", tool) if tool.get("type") == "function" else None
+        if not function or not function.get("strict"):
+            continue
+        if problem := _strict_problem(function.get("parameters") or {}, ()):
+            name = function.get("name", "")
+            return Error(400, f"Invalid schema for function '{name}': {problem}")
     return None
 
 

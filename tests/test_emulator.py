@@ -66,6 +66,21 @@ REFUSED: dict[str, dict[str, Any]] = {
     "a strict schema allowing extra properties": {
         "text": _format(schema={**STRICT_OBJECT, "additionalProperties": True})
     },
+    "a strict function tool with an optional property": {
+        "tools": [
+            {
+                "type": "function",
+                "name": "HassTurnOn",
+                "strict": True,
+                "parameters": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "area": {"type": "string"}},
+                    "required": ["name"],
+                    "additionalProperties": False,
+                },
+            }
+        ]
+    },
     # Checked against the SDK's own request types: names, JSON types and enums.
     "an unknown parameter": {"extra_body": {"max_tokens": 800}},
     "an unknown key in an input item": {
