@@ -59,7 +59,7 @@ def stream_chunks(reply: Reply, model: str, include_usage: bool) -> Iterator[dic
             for delta in _tool_call_deltas(reply, item, tool_index):
                 yield _chunk(completion_id, model, delta)
             tool_index += 1
-    finish = "tool_calls" if tool_index else ("length" if reply.incomplete else "stop")
+    finish = "tool_calls" if tool_index else (reply.incomplete or "stop")
     yield _chunk(completion_id, model, {}, finish)
     if include_usage:
         prompt, completion, cached = reply.usage

@@ -626,6 +626,9 @@ async def test_compatible_chat_details(
     emulator.queue(Reply([Text("cut")], incomplete="length"))
     turn = await ask(hass, "conversation.openai_conversation", "Long story")
     assert "cut off (length)" in turn.response.speech["plain"]["speech"]
+    emulator.queue(Reply([Text("Some of")], incomplete="content_filter"))
+    turn = await ask(hass, "conversation.openai_conversation", "Something rude")
+    assert "cut off (content_filter)" in turn.response.speech["plain"]["speech"]
     assert entry.data["default_model"] == "o3"
 
 
