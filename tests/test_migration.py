@@ -373,21 +373,12 @@ async def test_reproduction_matches_cores_own_migration(hass: HomeAssistant, min
 async def test_later_minor_versions_are_kept(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
     """A newer core's entry, or 2.9 from earlier releases, is taken as is and never lowered."""
     future = {"recommended": True, "some_future_key": "kept"}
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=12,
-        subentries_data=[
-            ConfigSubentryData(
-                data=future, subentry_type="conversation", title="Agent", unique_id=None
-            ),
-            ConfigSubentryData(
-                data={"x": 1}, subentry_type="ai_task_future", title="Future", unique_id=None
-            ),
-        ],
+    entry = _v2_entry(
+        hass,
+        12,
+        _subentry("conversation", future, "Agent"),
+        _subentry("ai_task_future", {"x": 1}, "Future"),
     )
-    entry.add_to_hass(hass)
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -402,29 +393,18 @@ async def test_earlier_releases_speech_keys_become_cores(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
     """Entries this integration wrote as 2.9 get core's speech keys, so core can read them."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        data={"api_key": API_KEY},
-        version=2,
-        minor_version=9,
-        subentries_data=[
-            _subentry("conversation", {"recommended": True}, "Agent"),
-            _subentry("tts", {"voice": "nova"}, "Defaults"),  # saved with defaults left out
-            ConfigSubentryData(
-                data={"model": "tts-1", "voice": "onyx", "speed": 1.5, "audio_format": "wav"},
-                subentry_type="tts",
-                title="OpenAI TTS",
-                unique_id=None,
-            ),
-            ConfigSubentryData(
-                data={"model": "whisper-1", "prompt": "Kitchen talk"},
-                subentry_type="stt",
-                title="OpenAI STT",
-                unique_id=None,
-            ),
-        ],
+    entry = _v2_entry(
+        hass,
+        9,
+        _subentry("conversation", {"recommended": True}, "Agent"),
+        _subentry("tts", {"voice": "nova"}, "Defaults"),  # saved with defaults left out
+        _subentry(
+            "tts",
+            {"model": "tts-1", "voice": "onyx", "speed": 1.5, "audio_format": "wav"},
+            "OpenAI TTS",
+        ),
+        _subentry("stt", {"model": "whisper-1", "prompt": "Kitchen talk"}, "OpenAI STT"),
     )
-    entry.add_to_hass(hass)
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -474,23 +454,36 @@ def _subentry(kind: str, data: dict[str, Any], title: str = "") -> ConfigSubentr
     return ConfigSubentryData(data=data, subentry_type=kind, title=title or kind, unique_id=None)
 
 
-async def test_core_summary_step_on_every_kind_of_agent(hass: HomeAssistant) -> None:
-    """Core's 2.7: "short" is "concise", and only the GPT-5 family keeps it."""
+def _v2_entry(
+    hass: HomeAssistant,
+    minor: int,
+    *subentries: ConfigSubentryData,
+    data: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Add a version 2.<minor> entry with these subentries (not set up)."""
     entry = MockConfigEntry(
         domain=DOMAIN,
-        data={"api_key": API_KEY},
+        data=data or {"api_key": API_KEY},
         version=2,
-        minor_version=6,
-        subentries_data=[
-            _subentry("tts", {"chat_model": "tts-1", "prompt": ""}),
-            _subentry("conversation", {"chat_model": "gpt-4o", "reasoning_summary": "short"}, "a"),
-            _subentry("conversation", {"reasoning_summary": "concise"}, "b"),
-            _subentry("conversation", {"chat_model": "o3", "reasoning_summary": "concise"}, "c"),
-            _subentry("ai_task_data", {"chat_model": "gpt-5", "reasoning_summary": "short"}),
-            _subentry("conversation", {"chat_model": "gpt-5-nano"}, "d"),
-        ],
+        minor_version=minor,
+        subentries_data=list(subentries),
     )
     entry.add_to_hass(hass)
+    return entry
+
+
+async def test_core_summary_step_on_every_kind_of_agent(hass: HomeAssistant) -> None:
+    """Core's 2.7: "short" is "concise", and only the GPT-5 family keeps it."""
+    entry = _v2_entry(
+        hass,
+        6,
+        _subentry("tts", {"chat_model": "tts-1", "prompt": ""}),
+        _subentry("conversation", {"chat_model": "gpt-4o", "reasoning_summary": "short"}, "a"),
+        _subentry("conversation", {"reasoning_summary": "concise"}, "b"),
+        _subentry("conversation", {"chat_model": "o3", "reasoning_summary": "concise"}, "c"),
+        _subentry("ai_task_data", {"chat_model": "gpt-5", "reasoning_summary": "short"}),
+        _subentry("conversation", {"chat_model": "gpt-5-nano"}, "d"),
+    )
     assert await async_migrate_entry(hass, entry)
     summaries = {
         s.title: s.data.get("reasoning_summary")
@@ -509,14 +502,12 @@ async def test_core_summary_step_on_every_kind_of_agent(hass: HomeAssistant) -> 
 
 async def test_compatible_entry_gets_only_what_it_can_use(hass: HomeAssistant) -> None:
     """Core's steps add speech and evaluation subentries; they need OpenAI's own models."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
+    entry = _v2_entry(
+        hass,
+        2,
+        _subentry("conversation", {"chat_model": "qwen3"}),
         data={"provider": "compatible", "base_url": "http://127.0.0.1:1/v1", "api_key": ""},
-        version=2,
-        minor_version=2,
-        subentries_data=[_subentry("conversation", {"chat_model": "qwen3"})],
     )
-    entry.add_to_hass(hass)
     assert await async_migrate_entry(hass, entry)
     assert sorted(s.subentry_type for s in entry.subentries.values()) == [
         "ai_task_data",

@@ -141,16 +141,10 @@ async def test_live_session_refused_uploads_instead(
     """A refused session: the whole recording is uploaded. A server without the Realtime
     API (404) is not asked again; another refusal may pass, so the next turn asks."""
     emulator.fail_next("/v1/realtime", Error(status, "Refused"))
-    pcm = tone(0.5)
-    entity = stt_entity(hass)
-    result = await entity.async_process_audio_stream(metadata(), chunks(pcm))
-    assert result.text == "turn on the kitchen light"
-    _assert_uploaded(emulator, pcm)
-    assert (
-        f"Live transcription failed (the server refused the session ({status})); "
-        "uploading the recording" in caplog.messages
+    pcm = await _assert_falls_back(
+        hass, emulator, caplog, f"the server refused the session ({status})"
     )
-    await entity.async_process_audio_stream(metadata(), chunks(pcm))
+    await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
     assert len(emulator.requests_to("/v1/realtime")) == sessions_asked
     assert len(emulator.requests_to("/v1/audio/transcriptions")) == 3 - sessions_asked
 
@@ -164,15 +158,8 @@ async def test_live_session_failing_uploads_the_whole_recording(
     """The session failed after the audio was sent: nothing is lost, the recording goes up,
     and the next turn tries a session again."""
     emulator.live_failure = "The server had an error while processing your request."
-    pcm = tone(0.5)
-    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
-    assert result.text == "turn on the kitchen light"
-    _assert_uploaded(emulator, pcm)
     # The server's own words, at once (the session stays open after its error event).
-    assert (
-        "Live transcription failed (The server had an error while processing your request.); "
-        "uploading the recording" in caplog.messages
-    )
+    pcm = await _assert_falls_back(hass, emulator, caplog, emulator.live_failure)
     emulator.live_failure = None
     again = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
     assert again.text == "turn on the kitchen light"
@@ -190,11 +177,7 @@ async def test_live_transcript_too_slow_uploads_instead(
     """A session that takes the audio but never answers the commit does not hang the turn."""
     monkeypatch.setattr(realtime, "TRANSCRIPT_TIMEOUT", 0.2)
     emulator.live_transcription_latency = 3.0
-    pcm = tone(0.5)
-    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
-    assert result.text == "turn on the kitchen light"
-    _assert_uploaded(emulator, pcm)
-    assert "Live transcription failed (TimeoutError); uploading the recording" in caplog.messages
+    await _assert_falls_back(hass, emulator, caplog, "TimeoutError")
 
 
 async def test_live_session_closed_before_the_transcript(
@@ -204,14 +187,7 @@ async def test_live_session_closed_before_the_transcript(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     emulator.live_close_on_commit = True
-    pcm = tone(0.5)
-    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
-    assert result.text == "turn on the kitchen light"
-    _assert_uploaded(emulator, pcm)
-    assert (
-        "Live transcription failed (the session closed before the transcript); "
-        "uploading the recording" in caplog.messages
-    )
+    await _assert_falls_back(hass, emulator, caplog, "the session closed before the transcript")
 
 
 @pytest.mark.parametrize(
@@ -225,6 +201,18 @@ async def test_live_session_closed_before_the_transcript(
 def test_live_session_url(base_url: str, url: str) -> None:
     client = openai.AsyncOpenAI(api_key="sk-x", base_url=base_url)
     assert realtime.live_url(client) == f"{url}/realtime?intent=transcription"
+
+
+async def _assert_falls_back(
+    hass: HomeAssistant, emulator: OpenAIEmulator, caplog: pytest.LogCaptureFixture, reason: str
+) -> bytes:
+    """Transcribe half a second whose live session fails: uploaded whole, the reason logged."""
+    pcm = tone(0.5)
+    result = await stt_entity(hass).async_process_audio_stream(metadata(), chunks(pcm))
+    assert result.text == "turn on the kitchen light"
+    _assert_uploaded(emulator, pcm)
+    assert f"Live transcription failed ({reason}); uploading the recording" in caplog.messages
+    return pcm
 
 
 def _assert_uploaded(emulator: OpenAIEmulator, pcm: bytes) -> None:
