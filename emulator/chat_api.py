@@ -50,15 +50,17 @@ def stream_chunks(reply: Reply, model: str, include_usage: bool) -> Iterator[dic
     tool_index = 0
     for item in reply.items:
         if isinstance(item, Reasoning):
-            for part in _chunks(item.summary, 12):
+            for part in _chunks("\n\n".join(item.parts), 12):
                 yield _chunk(completion_id, model, {"reasoning_content": part})
         elif isinstance(item, Text):
             for part in _chunks(item.text, item.chunk_size):
                 yield _chunk(completion_id, model, {"content": part})
-        else:
+        elif isinstance(item, ToolCall):
             for delta in _tool_call_deltas(reply, item, tool_index):
                 yield _chunk(completion_id, model, delta)
             tool_index += 1
+        else:
+            raise TypeError(f"Chat Completions has no {type(item).__name__} items")
     finish = "tool_calls" if tool_index else (reply.incomplete or "stop")
     yield _chunk(completion_id, model, {}, finish)
     if include_usage:

@@ -33,16 +33,28 @@ class ToolCall:
 
 @dataclass
 class Reasoning:
-    """A reasoning item with a summary."""
+    """A reasoning item with a summary; a tuple is a summary in several parts."""
 
-    summary: str
+    summary: str | tuple[str, ...]
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """Return the summary's parts."""
+        return (self.summary,) if isinstance(self.summary, str) else self.summary
+
+
+@dataclass
+class WebSearch:
+    """A web search the server runs itself (Responses only, where the request offers it)."""
+
+    query: str
 
 
 @dataclass
 class Reply:
     """One response: output items, usage, and stream behaviour."""
 
-    items: list[Text | ToolCall | Reasoning] = field(default_factory=list)
+    items: list[Text | ToolCall | Reasoning | WebSearch] = field(default_factory=list)
     usage: tuple[int, int, int] = (10, 5, 0)  # input, output, cached input tokens
     chunk_delay: float = 0.0
     # End the response with response.failed / response.incomplete / an error event.
@@ -50,6 +62,9 @@ class Reply:
     fail_code: str = "server_error"  # the response.failed error's code
     incomplete: str | None = None
     error_event: str | None = None
+    # Leave out what the SDK's types let a server leave out: token details, the failed
+    # response's error object, the incomplete reason, the error event's code.
+    sparse: bool = False
     # Send a line of broken JSON after this many events (a misbehaving proxy or server).
     malformed_after: int | None = None
     # End the stream in order after this many events, before its final event (and without
@@ -113,7 +128,13 @@ def offered_name(name: str, body: dict[str, Any]) -> str | None:
 
 
 def as_offered(reply: Reply, body: dict[str, Any]) -> Reply:
-    """Return the reply with its tool calls named as the request offers them."""
+    """Return the reply with its tool calls named as the request offers them.
+
+    A web search the request does not offer is a broken script: OpenAI never runs one.
+    """
+    searches = any(isinstance(item, WebSearch) for item in reply.items)
+    if searches and not any(t.get("type") == "web_search" for t in body.get("tools") or []):
+        raise ValueError("The script searches the web, but the request offers no web_search")
     items = [
         replace(item, name=offered_name(item.name, body) or item.name)
         if isinstance(item, ToolCall)
@@ -136,19 +157,28 @@ def value_fitting(schema: dict[str, Any]) -> Any:
     )
 
 
-def schema_of(body: dict[str, Any]) -> dict[str, Any] | None:
-    """Return the JSON schema a request constrains its reply to (either wire format)."""
+def _json_schema_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the json_schema format of a request (either wire format), or None."""
     fmt = (body.get("text") or {}).get("format") or {}
     if fmt.get("type") == "json_schema":
-        return fmt.get("schema")
+        return dict(fmt)
     fmt = body.get("response_format") or {}
-    return (
-        (fmt.get("json_schema") or {}).get("schema") if fmt.get("type") == "json_schema" else None
-    )
+    return fmt.get("json_schema") or {} if fmt.get("type") == "json_schema" else None
+
+
+def schema_of(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the JSON schema a request constrains its reply to (either wire format)."""
+    fmt = _json_schema_format(body)
+    return None if fmt is None else fmt.get("schema")
 
 
 def default_reply(body: dict[str, Any]) -> Reply:
-    """Answer "OK", or, as OpenAI's constrained decoding does, a value that fits the schema."""
-    if (schema := schema_of(body)) is not None:
-        return Reply([Text(json.dumps(value_fitting(schema)))])
+    """Answer "OK", or, as OpenAI's constrained decoding does, a value that fits the schema.
+
+    Only a strict schema constrains decoding; without it the model is merely asked, and
+    answers as models often do, the JSON in a Markdown code block.
+    """
+    if (fmt := _json_schema_format(body)) is not None:
+        text = json.dumps(value_fitting(fmt.get("schema") or {}))
+        return Reply([Text(text if fmt.get("strict") is True else f"```json\n{text}\n```")])
     return Reply([Text("OK")])

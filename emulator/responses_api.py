@@ -7,7 +7,7 @@ import itertools
 import time
 from typing import Any
 
-from .replies import Reasoning, Reply, Text, ToolCall
+from .replies import Reasoning, Reply, Text, ToolCall, WebSearch
 
 _ids = itertools.count(1)
 
@@ -20,13 +20,15 @@ def new_id(prefix: str) -> str:
 def usage_body(reply: Reply) -> dict[str, Any]:
     """Return a usage object."""
     prompt, completion, cached = reply.usage
-    return {
+    usage: dict[str, Any] = {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": cached},
         "output_tokens": completion,
-        "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": prompt + completion,
     }
+    if not reply.sparse:
+        usage["input_tokens_details"] = {"cached_tokens": cached}
+        usage["output_tokens_details"] = {"reasoning_tokens": 0}
+    return usage
 
 
 def response_body(
@@ -132,19 +134,17 @@ def _reasoning_events(item: Reasoning, index: int) -> Iterator[tuple[str, dict[s
             "item": {"id": rs_id, "type": "reasoning", "summary": []},
         },
     )
-    ref = {"item_id": rs_id, "output_index": index, "summary_index": 0}
-    yield (
-        "response.reasoning_summary_part.added",
-        {
-            **ref,
-            "part": {"type": "summary_text", "text": ""},
-        },
-    )
-    for chunk in _chunks(item.summary, 12):
-        yield "response.reasoning_summary_text.delta", {**ref, "delta": chunk}
-    yield "response.reasoning_summary_text.done", {**ref, "text": item.summary}
-    summary = [{"type": "summary_text", "text": item.summary}]
-    yield "response.reasoning_summary_part.done", {**ref, "part": summary[0]}
+    summary = [{"type": "summary_text", "text": text} for text in item.parts]
+    for part_index, part in enumerate(summary):
+        ref = {"item_id": rs_id, "output_index": index, "summary_index": part_index}
+        yield (
+            "response.reasoning_summary_part.added",
+            {**ref, "part": {"type": "summary_text", "text": ""}},
+        )
+        for chunk in _chunks(part["text"], 12):
+            yield "response.reasoning_summary_text.delta", {**ref, "delta": chunk}
+        yield "response.reasoning_summary_text.done", {**ref, "text": part["text"]}
+        yield "response.reasoning_summary_part.done", {**ref, "part": part}
     yield (
         "response.output_item.done",
         {
@@ -159,10 +159,27 @@ def _reasoning_events(item: Reasoning, index: int) -> Iterator[tuple[str, dict[s
     )
 
 
+def _web_search_events(item: WebSearch, index: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    ws_id = new_id("ws")
+    base = {"id": ws_id, "type": "web_search_call"}
+    yield (
+        "response.output_item.added",
+        {"output_index": index, "item": {**base, "status": "in_progress"}},
+    )
+    for stage in ("in_progress", "searching", "completed"):
+        yield f"response.web_search_call.{stage}", {"item_id": ws_id, "output_index": index}
+    action = {"type": "search", "query": item.query}
+    yield (
+        "response.output_item.done",
+        {"output_index": index, "item": {**base, "status": "completed", "action": action}},
+    )
+
+
 _ITEM_EVENTS: dict[type, Callable[[Any, int], Iterator[tuple[str, dict[str, Any]]]]] = {
     Text: _message_events,
     ToolCall: _function_events,
     Reasoning: _reasoning_events,
+    WebSearch: _web_search_events,
 }
 
 
@@ -183,15 +200,18 @@ def stream_events(reply: Reply, model: str) -> Iterator[tuple[str, dict[str, Any
             if event_type == "response.output_item.done":
                 output.append(payload["item"])
             yield event_type, payload
-    if reply.error_event:
-        yield "error", {"code": "server_error", "message": reply.error_event, "param": None}
+    if reply.error_event is not None:
+        code = None if reply.sparse else "server_error"
+        yield "error", {"code": code, "message": reply.error_event, "param": None}
         return
     final = response_body(response_id, model, "completed", output, usage_body(reply))
-    if reply.fail:
-        final |= {"status": "failed", "error": {"code": reply.fail_code, "message": reply.fail}}
+    if reply.fail is not None:
+        error = None if reply.sparse else {"code": reply.fail_code, "message": reply.fail}
+        final |= {"status": "failed", "error": error}
         yield "response.failed", {"response": final}
-    elif reply.incomplete:
-        final |= {"status": "incomplete", "incomplete_details": {"reason": reply.incomplete}}
+    elif reply.incomplete is not None:
+        details = None if reply.sparse else {"reason": reply.incomplete}
+        final |= {"status": "incomplete", "incomplete_details": details}
         yield "response.incomplete", {"response": final}
     else:
         yield "response.completed", {"response": final}

@@ -68,8 +68,10 @@ def fallback_trace() -> list[dict[str, Any]]:
         (Hang(5), "timeout"),
         # A response that began, then failed before its first word.
         (Reply([], fail="The server had an error processing your request."), "server_error"),
+        # The stream's error event, with its code and nothing else said.
+        (Reply([], error_event=""), "server_error"),
     ],
-    ids=["rate limit", "quota", "500", "503", "timeout", "response.failed"],
+    ids=["rate limit", "quota", "500", "503", "timeout", "response.failed", "error event"],
 )
 async def test_fallback_model_answers(
     hass: HomeAssistant,

@@ -46,6 +46,17 @@ async def test_usage_adds_up(
     assert er.async_get(hass).async_get(f"{PREFIX}_cached_input_tokens").disabled_by is not None
 
 
+async def test_usage_without_token_details(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """A server that sends no input token details served nothing from cache."""
+    emulator.queue(Reply([Text("One")], usage=(1_000_000, 0, 0), sparse=True))
+    await ask(hass, "first")
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "1000000"
+    # gpt-6-luna: $0.10 per million input tokens, none of them cached.
+    assert float(hass.states.get(f"{PREFIX}_estimated_cost").state) == pytest.approx(0.10)
+
+
 async def test_totals_survive_a_restart(
     hass: HomeAssistant, config_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
