@@ -101,7 +101,9 @@ def test_model_parameters(
     hass: HomeAssistant, options: dict[str, Any], expected: dict[str, Any], absent: set[str]
 ) -> None:
     params = build_params(
-        _chat_log(hass), TurnRequest(options=options, model=options["chat_model"])
+        _chat_log(hass),
+        TurnRequest(options=options, model=options["chat_model"]),
+        server_tools=True,
     )
     assert params.items() >= expected.items()
     assert not absent & params.keys()
@@ -118,7 +120,9 @@ def test_server_tools(hass: HomeAssistant) -> None:
         "timezone": "Europe/Amsterdam",
         "code_interpreter": True,
     }
-    tools = build_params(_chat_log(hass), TurnRequest(options=options, model="gpt-4o"))["tools"]
+    tools = build_params(
+        _chat_log(hass), TurnRequest(options=options, model="gpt-4o"), server_tools=True
+    )["tools"]
     assert tools[0]["type"] == "web_search"
     assert tools[0]["search_context_size"] == "high"
     assert tools[0]["user_location"] == {
@@ -131,7 +135,9 @@ def test_server_tools(hass: HomeAssistant) -> None:
     assert tools[1] == {"type": "code_interpreter", "container": {"type": "auto"}}
     # What a user leaves unset gets the defaults, and nothing else fills it in.
     sparse = {"web_search": True, "user_location": True, "city": "Leiden", "region": "ZH"}
-    tools = build_params(_chat_log(hass), TurnRequest(options=sparse, model="gpt-4o"))["tools"]
+    tools = build_params(
+        _chat_log(hass), TurnRequest(options=sparse, model="gpt-4o"), server_tools=True
+    )["tools"]
     assert tools == [
         {
             "type": "web_search",
@@ -146,23 +152,28 @@ def test_server_tools(hass: HomeAssistant) -> None:
         }
     ]
     # A model without web search does not get it even when the option is on.
-    tools = build_params(_chat_log(hass), TurnRequest(options=options, model="gpt-4.1-nano"))[
-        "tools"
-    ]
+    tools = build_params(
+        _chat_log(hass), TurnRequest(options=options, model="gpt-4.1-nano"), server_tools=True
+    )["tools"]
     assert [t["type"] for t in tools] == ["code_interpreter"]
 
 
-def test_structured_output_request(hass: HomeAssistant) -> None:
+@pytest.mark.parametrize("model", ["gpt-5-mini", "gpt-4o"], ids=["verbosity", "no verbosity"])
+def test_structured_output_request(hass: HomeAssistant, model: str) -> None:
+    """The schema joins the text settings, whether the model takes a verbosity or not."""
     request = TurnRequest(
         options={},
+        model=model,
         structure=vol.Schema({vol.Required("answer"): str}),
         structure_name="My Answer",
         user="u1",
     )
-    params = build_params(_chat_log(hass), request)
+    params = build_params(_chat_log(hass), request, server_tools=True)
     assert params["user"] == "u1"
     assert params["text"]["format"]["name"] == "my_answer"
     assert params["text"]["format"]["schema"]["required"] == ["answer"]
+    assert params["text"]["format"]["strict"] is True
+    assert ("verbosity" in params["text"]) is model_capabilities(model).verbosity
 
 
 def test_history_pairs_every_tool_call(hass: HomeAssistant) -> None:

@@ -289,11 +289,12 @@ def build_params(
     request: TurnRequest,
     files: Files | None = None,
     *,
-    server_tools: bool = True,
+    server_tools: bool,
     history: list[conversation.Content] | None = None,
 ) -> ResponseCreateParamsStreaming:
     """Return the arguments of one streaming responses.create call.
 
+    server_tools: the server is OpenAI's own (server-side tools, storage, cache keys).
     history: the turns to send, when the caller has bounded them already.
     """
     options = request.options
@@ -467,8 +468,8 @@ class ResponsesBackend:
         hass: HomeAssistant,
         client: openai.AsyncOpenAI,
         *,
-        server_tools: bool = True,
-        pdfs: bool = True,
+        server_tools: bool,
+        pdfs: bool,
     ) -> None:
         """Initialize; server_tools: the server runs web search and code interpreter.
 
