@@ -18,7 +18,7 @@ from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import chat_session, intent
 
-from .test_conversation import AGENT, ask, input_items
+from .test_conversation import ask, input_items
 
 # A user's own agent: a reasoning model that may search the web, citations cut.
 SEARCHING_AGENT = {

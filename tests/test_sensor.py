@@ -50,11 +50,11 @@ async def test_usage_without_token_details(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
     """A server that sends no input token details served nothing from cache."""
-    emulator.queue(Reply([Text("One")], usage=(1_000_000, 0, 0), sparse=True))
+    emulator.queue(Reply([Text("One")], usage=(10, 0, 0), sparse=True))
     await ask(hass, "first")
-    assert hass.states.get(f"{PREFIX}_input_tokens").state == "1000000"
-    # gpt-6-luna: $0.10 per million input tokens, none of them cached.
-    assert float(hass.states.get(f"{PREFIX}_estimated_cost").state) == pytest.approx(0.10)
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "10"
+    # gpt-6-luna: $0.10 per million input tokens, none of them cached ($0.01).
+    assert float(hass.states.get(f"{PREFIX}_estimated_cost").state) == pytest.approx(1e-6)
 
 
 async def test_totals_survive_a_restart(
