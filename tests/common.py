@@ -9,10 +9,12 @@ import pytest
 
 from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES, TOOL_RESULT_OBJECTS
 from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, llm
+from homeassistant.setup import async_setup_component
 from homeassistant.util.json import JsonObjectType
 
 
@@ -50,3 +52,32 @@ async def pdf_refusal(hass: HomeAssistant, entry: ConfigEntry, folder: Path) -> 
     with pytest.raises(HomeAssistantError) as err:
         await ask_about_pdf(hass, entry, folder)
     return err.value
+
+
+async def expose_script_with_selectors(hass: HomeAssistant) -> None:
+    """Expose a script whose fields are described by selectors (a number, a choice)."""
+    fields = {
+        "level": {
+            "description": "Brightness in percent",
+            "required": True,
+            "selector": {"number": {"min": 0, "max": 100}},
+        },
+        "mode": {"selector": {"select": {"options": ["soft", "hard"]}}},
+    }
+    script = {"description": "Dim the living room", "fields": fields, "sequence": []}
+    assert await async_setup_component(hass, "script", {"script": {"dim_lights": script}})
+    async_expose_entity(hass, "conversation", "script.dim_lights", True)
+
+
+def assert_selectors_read(parameters: dict[str, Any]) -> None:
+    """Assert the script's parameters were read with the Assist API's selector serializer."""
+    assert parameters["properties"] == {
+        "level": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Brightness in percent",
+        },
+        "mode": {"type": "string", "enum": ["soft", "hard"]},
+    }
+    assert parameters["required"] == ["level"]

@@ -24,6 +24,7 @@ from custom_components.openai_conversation.compat import TOOL_RESULT_OBJECTS, vo
 from custom_components.openai_conversation.const import DEFAULT_REQUEST_TIMEOUT
 from homeassistant.components import conversation
 from homeassistant.helpers import llm
+from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig
 
 from .common import tool_result
 
@@ -134,6 +135,22 @@ def test_tool_specs_follow_the_schema_not_the_cache() -> None:
     assert texts["parameters"]["properties"]["names"]["items"] == {"type": "string"}
     assert numbers["parameters"]["properties"]["names"]["items"] == {"type": "integer"}
     assert "description" not in function_spec(_tool(vol.Schema({}), description=None), None)
+
+
+def test_tool_specs_follow_the_serializer() -> None:
+    """Two LLM APIs may offer one tool and read its selectors differently: each its own."""
+    schema = vol.Schema({vol.Required("level"): NumberSelector(NumberSelectorConfig(max=9))})
+
+    def plain(value: Any) -> Any:
+        """Read every selector as text, and the rest as Home Assistant does."""
+        if isinstance(value, NumberSelector):
+            return {"type": "string"}
+        return llm.selector_serializer(value)
+
+    assistant = function_spec(_tool(schema), llm.selector_serializer)
+    other = function_spec(_tool(schema), plain)
+    assert assistant["parameters"]["properties"]["level"]["type"] == "number"
+    assert other["parameters"]["properties"]["level"] == {"type": "string"}
 
 
 def test_invalid_tool_call_records_an_error_result() -> None:

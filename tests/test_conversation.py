@@ -27,6 +27,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session, intent
 from homeassistant.setup import async_setup_component
 
+from .common import assert_selectors_read, expose_script_with_selectors
 from .conftest import API_KEY
 from .core_entries import core_advanced_agent
 
@@ -441,3 +442,15 @@ async def test_the_clock_goes_after_the_conversation(
     counts = [cache.usage(request.body, 0) for request in requests]
     # The third request reuses the second's whole prefix: its first exchange too.
     assert counts[2][2] - counts[1][2] >= 256, counts
+
+
+async def test_script_fields_reach_the_model_as_json_schema(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """An exposed script's fields are described by their selectors, read with the
+    Assist API's own serializer (voluptuous alone cannot read a selector)."""
+    await expose_script_with_selectors(hass)
+    await ask(hass, "Dim the lights")
+    tools = emulator.requests_to("/v1/responses")[-1].body["tools"]
+    (script,) = [t for t in tools if t["name"].endswith("dim_lights")]
+    assert_selectors_read(script["parameters"])

@@ -6,13 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
+from custom_components.openai_conversation.backends import probes
 from custom_components.openai_conversation.backends.chat_completions import history_to_messages
 from custom_components.openai_conversation.client import normalize_azure
 from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import capability_name
-from emulator import FLAVOURS, Error, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from emulator import FLAVOURS, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import offered_name
 from homeassistant import config_entries
 from homeassistant.components import ai_task, conversation
@@ -20,10 +22,16 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import intent, llm
+from homeassistant.helpers import chat_session, intent, llm
 from homeassistant.setup import async_setup_component
 
-from .common import ask_about_pdf, pdf_refusal, tool_result
+from .common import (
+    ask_about_pdf,
+    assert_selectors_read,
+    expose_script_with_selectors,
+    pdf_refusal,
+    tool_result,
+)
 from .conftest import API_KEY
 
 DOMAIN = "openai_conversation"
@@ -483,6 +491,19 @@ async def test_responses_probe_is_small_unstored_and_asked_once(
     }
 
 
+async def test_responses_probe_gives_up_on_a_silent_server(
+    emulator: OpenAIEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone waits on the probe: a server that does not answer in time does not speak
+    the Responses API, whatever the client's own (agent) timeout."""
+    monkeypatch.setattr(probes, "VALIDATION_TIMEOUT", 0.3)
+    emulator.queue(Hang(1.5, then=Reply([Text('{"ok": true}')])))
+    client = openai.AsyncOpenAI(api_key=API_KEY, base_url=emulator.base_url, timeout=30)
+    async with client:
+        assert not await probes.async_speaks_responses(client, "qwen3")
+    assert len(emulator.requests_to("/v1/responses")) == 1
+
+
 async def test_compatible_structured_output_falls_back_to_json_object(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
@@ -724,6 +745,42 @@ async def test_reconfigure_compatible_server(hass: HomeAssistant, emulator: Open
     assert entry.data["default_model"] == "m2"
 
 
+async def test_compatible_reply_opens_with_the_assistant_role(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """The Assist dialog appends streamed text only after an assistant role delta, and a
+    chat stream's role (in its first chunk) never reaches the chat log by itself."""
+    emulator.responses_api = False
+    await _add_compatible(hass, emulator, "llama3.2")
+    emulator.queue(Reply([Text("Hello there.", chunk_size=6)]))
+    deltas: list[dict[str, Any]] = []
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(
+            hass, session, None, chat_log_delta_listener=lambda _log, d: deltas.append(d)
+        ) as chat_log,
+    ):
+        chat_log.async_add_user_content(conversation.UserContent("Hi"))
+        entity = hass.data[conversation.DATA_COMPONENT].get_entity(
+            "conversation.openai_conversation"
+        )
+        await entity._async_handle_chat_log(chat_log)
+    assert deltas[:3] == [{"role": "assistant"}, {"content": "Hello "}, {"content": "there."}]
+
+
+async def test_compatible_tools_read_selectors(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """Chat Completions tools describe a script's selector fields as the Assist API does."""
+    emulator.responses_api = False
+    await _add_compatible(hass, emulator, "llama3.2")
+    await expose_script_with_selectors(hass)
+    await ask(hass, "conversation.openai_conversation", "Dim the lights")
+    tools = emulator.requests_to("/v1/chat/completions")[-1].body["tools"]
+    (script,) = [t["function"] for t in tools if t["function"]["name"].endswith("dim_lights")]
+    assert_selectors_read(script["parameters"])
+
+
 async def test_compatible_stream_ending_early_is_an_error(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:
@@ -737,7 +794,9 @@ async def test_compatible_stream_ending_early_is_an_error(
         )
     )
     assert first.response.response_type is intent.IntentResponseType.ERROR
-    assert "closed the reply before finishing it" in first.response.speech["plain"]["speech"]
+    assert first.response.speech["plain"]["speech"].startswith(
+        "The server closed the reply before finishing it (no finish_reason); try again"
+    )
     emulator.queue(Reply([Text("Hello.")]))
     second = await hass.async_create_task(
         conversation.async_converse(
