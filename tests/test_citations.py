@@ -19,6 +19,10 @@ CASES = {
         "Use ([1] the first) or (see [docs](ftp://x)) (and) [c](https://c) too.",
         "Use ([1] the first) or (see [docs](ftp://x)) (and) [c](https://c) too.",
     ),
+    "a citation straight after a word": (
+        "Sunny([weather.com](https://weather.com)) today.",
+        "Sunny today.",
+    ),
     "a citation without its closing parenthesis at the end": (
         "Done ([a](https://a.example)",
         "Done ([a](https://a.example)",
@@ -36,3 +40,22 @@ def _stream(text: str, size: int) -> str:
 def test_citations_cut_at_every_split(text: str, expected: str) -> None:
     for size in range(1, len(text) + 1):
         assert _stream(text, size) == expected, size
+
+
+def test_plain_text_is_not_held_back() -> None:
+    """Only a possible citation start waits; the rest streams on (speech starts early)."""
+    citations = CitationFilter()
+    assert citations.feed("Hello") == "Hello"
+    # A space may lead a citation; one character waits, not two.
+    assert citations.feed(" there ") == " there"
+    assert citations.feed("(and) more") == " (and) more"
+    assert citations.feed(" ([a") == ""
+    assert citations.flush() == " ([a"
+
+
+def test_a_flush_leaves_nothing_behind() -> None:
+    """The next message (after a web search, say) starts clean."""
+    citations = CitationFilter()
+    assert citations.feed("First (") == "First"
+    assert citations.flush() == " ("
+    assert citations.feed("Second.") == "Second."
