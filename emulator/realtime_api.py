@@ -67,12 +67,21 @@ async def serve_live(emulator: OpenAIEmulator, request: web.Request) -> web.Stre
             break
         event = json.loads(message.data)
         session.events.append(event)
-        if event.get("type") == "input_audio_buffer.commit" and emulator.live_close_on_commit:
-            await ws.close()
+        if event.get("type") == "input_audio_buffer.commit" and emulator.live_commit_fault:
+            await _commit_fault(ws, emulator.live_commit_fault)
             break
         for reply in await _handle(emulator, session, event):
             await ws.send_json(reply)
     return ws
+
+
+async def _commit_fault(ws: web.WebSocketResponse, fault: str) -> None:
+    """Answer a commit with a fault instead of its transcript."""
+    if fault == "binary":
+        await ws.send_bytes(b"\x00\x01")
+    elif fault == "not json":
+        await ws.send_str("<html><body>502 Bad Gateway</body></html>")
+    await ws.close()
 
 
 async def _handle(

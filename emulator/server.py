@@ -130,8 +130,9 @@ class OpenAIEmulator:
     live_sessions: list[LiveSession] = field(default_factory=list)
     live_transcription_latency: float = 0.0
     live_failure: str | None = None
-    # Close the session right after a commit, without a transcript (a dropped connection).
-    live_close_on_commit: bool = False
+    # Answer a commit with no transcript but this, then end the session: "close" (a dropped
+    # connection), "binary" (a frame no event fits), "not json" (a proxy's error page).
+    live_commit_fault: str | None = None
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,

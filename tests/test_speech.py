@@ -186,8 +186,28 @@ async def test_live_session_closed_before_the_transcript(
     emulator: OpenAIEmulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    emulator.live_close_on_commit = True
+    emulator.live_commit_fault = "close"
     await _assert_falls_back(hass, emulator, caplog, "the session closed before the transcript")
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("binary", "the session closed before the transcript"),
+        ("not json", "unreadable event: Expecting value: line 1 column 1 (char 0)"),
+    ],
+)
+async def test_live_session_answering_nonsense(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+    reason: str,
+) -> None:
+    """A frame that is no event ends the session; the recording is uploaded instead."""
+    emulator.live_commit_fault = fault
+    await _assert_falls_back(hass, emulator, caplog, reason)
 
 
 @pytest.mark.parametrize(
