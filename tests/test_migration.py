@@ -443,6 +443,21 @@ async def test_newer_version_is_refused(
     assert refusals & set(caplog.messages)
 
 
+async def test_merge_reads_only_version_1_entries_of_ours(hass: HomeAssistant) -> None:
+    """A newer entry listed first does not end the merge; other integrations' entries
+    (version 1 by default) are not ours to touch."""
+    newer = _v2_entry(hass, 8, data={"api_key": "sk-newer"})
+    foreign = MockConfigEntry(domain="anthropic", data={"api_key": "sk-ant"}, version=1)
+    foreign.add_to_hass(hass)
+    old, _, entity_id = _v1_agent(hass, "Pirate")
+    await async_migrate_integration(hass)
+    assert (old.version, old.minor_version) == (2, 4)
+    (agent,) = [s for s in old.subentries.values() if s.subentry_type == "conversation"]
+    assert er.async_get(hass).async_get(entity_id).config_subentry_id == agent.subentry_id
+    assert (newer.version, newer.minor_version, newer.subentries) == (2, 8, {})
+    assert (foreign.version, foreign.subentries, foreign.title) == (1, {}, "Mock Title")
+
+
 async def test_version_1_entry_is_left_to_the_merge(hass: HomeAssistant) -> None:
     """Only the integration's setup, which sees every version 1 entry, may merge one."""
     entry, _, _ = _v1_agent(hass, "Late")
