@@ -350,7 +350,10 @@ async def test_fallback_model_is_set_checked_and_cleared(
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"], {CONF_LLM_HASS_API: [], "recommended": False}
         )
-        assert "fallback_model" in {str(k) for k in result["data_schema"].schema}
+        fields = {str(k) for k in result["data_schema"].schema}
+        # No other entry to fall back to: no server to choose.
+        assert "fallback_model" in fields
+        assert "fallback_entry" not in fields
         return await hass.config_entries.subentries.async_configure(
             result["flow_id"], {"chat_model": "gpt-5-mini", "max_tokens": 100, **model_input}
         )
@@ -370,6 +373,38 @@ async def test_fallback_model_is_set_checked_and_cleared(
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["reason"] == "reconfigure_successful"
     assert "fallback_model" not in setup_entry.subentries[subentry.subentry_id].data
+
+
+async def test_fallback_server_is_chosen_among_the_other_entries(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """Another entry of this integration may serve the fallback; it can be cleared again."""
+    local = MockConfigEntry(domain=DOMAIN, title="Kitchen llama", data={"api_key": "x"})
+    local.add_to_hass(hass)
+    subentry = next(iter(setup_entry.subentries.values()))
+
+    async def advanced(model_input: dict[str, Any]) -> Any:
+        result = await _subentry_flow(hass, setup_entry, "reconfigure", subentry.subentry_id)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_LLM_HASS_API: [], "recommended": False}
+        )
+        schema = {str(k): v for k, v in result["data_schema"].schema.items()}
+        assert schema["fallback_entry"].config["options"] == [
+            {"value": local.entry_id, "label": "Kitchen llama"}
+        ]
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"chat_model": "gpt-5-mini", "max_tokens": 100, **model_input}
+        )
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        return setup_entry.subentries[subentry.subentry_id].data
+
+    saved = await advanced({"fallback_entry": local.entry_id})
+    assert saved["fallback_entry"] == local.entry_id
+    assert "fallback_model" not in saved  # the fallback server's default model
+    saved = await advanced({})
+    assert "fallback_entry" not in saved
 
 
 async def test_ai_task_subentry_flow(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.openai_conversation.const import RECOMMENDED_CONVERSATION_OPTIONS
+from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reply, Text, ToolCall
 from homeassistant.components import conversation
 from homeassistant.components.conversation import trace
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import intent
+from homeassistant.helpers import entity_registry as er, intent
 
-from .conftest import API_KEY
+from .conftest import API_KEY, add_entry
+from .test_providers import _add_entry
 
 AGENT = "conversation.openai_conversation"
 FALLBACKS = "sensor.openai_conversation_fallback_requests"
@@ -35,10 +38,12 @@ def subentry_options() -> dict[str, Any]:
     return AGENT_OPTIONS
 
 
-async def ask(hass: HomeAssistant, text: str) -> conversation.ConversationResult:
+async def ask(
+    hass: HomeAssistant, text: str, agent: str = AGENT
+) -> conversation.ConversationResult:
     """Send one message in a task of its own, as Assist does."""
     return await hass.async_create_task(
-        conversation.async_converse(hass, text, None, Context(), agent_id=AGENT)
+        conversation.async_converse(hass, text, None, Context(), agent_id=agent)
     )
 
 
@@ -186,3 +191,113 @@ async def test_fallback_reason_hides_the_key(
     await ask(hass, "Hi")
     (detail,) = fallback_trace()
     assert detail["reason"] == "rate_limited: Rate limit for key **REDACTED** reached."
+
+
+@pytest.fixture
+async def local_server(socket_enabled: None) -> AsyncGenerator[OpenAIEmulator]:
+    """A second server: a local one speaking Chat Completions (Ollama, llama.cpp)."""
+    local = OpenAIEmulator(api_keys={"sk-local"})
+    local.responses_api = False
+    await local.start()
+    yield local
+    await local.stop()
+
+
+async def _agent_falling_back_to(
+    hass: HomeAssistant, emulator: OpenAIEmulator, local: OpenAIEmulator, **options: Any
+) -> tuple[ConfigEntry, dict[str, str]]:
+    """Add the local server through its flow, then an OpenAI agent falling back to it.
+
+    Return the local entry, and the agent's entity ids by platform (the local server's own
+    agent came first and holds the plain names).
+    """
+    local_entry = await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": local.base_url, "api_key": "sk-local"},
+        "llama3.2",
+        emulator=local,
+    )
+    agent = {**AGENT_OPTIONS, "fallback_entry": local_entry.entry_id} | options
+    entry = add_entry(hass, {"conversation": {k: v for k, v in agent.items() if v is not None}})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    emulator.requests.clear()
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    ids = {e.domain: e.entity_id for e in entities if e.domain == "conversation"}
+    ids["fallbacks"] = next(e.entity_id for e in entities if e.unique_id.endswith("fallbacks"))
+    return local_entry, ids
+
+
+@pytest.mark.parametrize(
+    ("fallback_model", "expected"),
+    [(None, "llama3.2"), ("qwen3", "qwen3")],
+    ids=["the server's default model", "a model named"],
+)
+async def test_fallback_server_answers(
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    local_server: OpenAIEmulator,
+    fallback_model: str | None,
+    expected: str,
+) -> None:
+    """OpenAI rate limited: the local server answers, once, with its own wire format."""
+    local_entry, ids = await _agent_falling_back_to(
+        hass, emulator, local_server, fallback_model=fallback_model
+    )
+    emulator.queue(RATE_LIMITED)
+    local_server.queue(Reply([Text("Answered at home.")]))
+    result = await ask(hass, "Hi", ids["conversation"])
+    assert result.response.speech["plain"]["speech"] == "Answered at home."
+    assert models(emulator) == ["gpt-5-mini"]
+    (sent,) = local_server.requests_to("/v1/chat/completions")
+    assert sent.body["model"] == expected
+    # OpenAI's own parameters stay with OpenAI.
+    assert not {"reasoning_effort", "prompt_cache_key", "store"} & sent.body.keys()
+    (detail,) = fallback_trace()
+    assert detail["fallback_model"] == expected
+    assert detail["fallback_server"] == local_entry.title
+    assert hass.states.get(ids["fallbacks"]).state == "1"
+
+
+async def test_fallback_server_errors_are_its_own(
+    hass: HomeAssistant, emulator: OpenAIEmulator, local_server: OpenAIEmulator
+) -> None:
+    """Both failing: one request each, and the user hears the fallback server's error."""
+    _, ids = await _agent_falling_back_to(hass, emulator, local_server)
+    emulator.queue(RATE_LIMITED)
+    local_server.fail_next("/v1/chat/completions", Error(404, "model 'llama3.2' not found"))
+    result = await ask(hass, "Hi", ids["conversation"])
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert "llama3.2" in result.response.speech["plain"]["speech"]
+    assert models(emulator) == ["gpt-5-mini"]
+    assert len(local_server.requests_to("/v1/chat/completions")) == 1
+
+
+async def test_fallback_server_not_loaded(
+    hass: HomeAssistant, emulator: OpenAIEmulator, local_server: OpenAIEmulator
+) -> None:
+    """A fallback server that is not loaded is skipped: the client retries as usual."""
+    local_entry, ids = await _agent_falling_back_to(hass, emulator, local_server)
+    assert await hass.config_entries.async_unload(local_entry.entry_id)
+    emulator.queue(RATE_LIMITED, Reply([Text("Answered on retry.")]))
+    result = await ask(hass, "Hi", ids["conversation"])
+    assert result.response.speech["plain"]["speech"] == "Answered on retry."
+    assert models(emulator) == ["gpt-5-mini", "gpt-5-mini"]
+    assert local_server.requests_to("/v1/chat/completions") == []
+    assert fallback_trace() == []
+
+
+async def test_fallback_server_key_refused_asks_there(
+    hass: HomeAssistant, emulator: OpenAIEmulator, local_server: OpenAIEmulator
+) -> None:
+    """The fallback server refusing its key starts that entry's reauthentication."""
+    local_entry, ids = await _agent_falling_back_to(hass, emulator, local_server)
+    local_server.api_keys.clear()
+    emulator.queue(RATE_LIMITED)
+    result = await ask(hass, "Hi", ids["conversation"])
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["entry_id"] for f in flows if f["context"]["source"] == "reauth"] == [
+        local_entry.entry_id
+    ]

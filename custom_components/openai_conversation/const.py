@@ -126,6 +126,8 @@ CONF_TIMEOUT: Final = "timeout"
 # How much of the conversation (estimated tokens) an agent sends; 0: all of it.
 CONF_HISTORY_TOKENS: Final = "history_tokens"
 CONF_FALLBACK_MODEL: Final = "fallback_model"
+# Another entry (server) of this integration that serves the fallback model.
+CONF_FALLBACK_ENTRY: Final = "fallback_entry"
 CONF_LIVE_TRANSCRIPTION: Final = "live_transcription"
 # Small local models run with small context windows (Ollama's default is 4096 tokens); the
 # tools and the reply need room too. OpenAI's and Azure's models take the whole history.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 import json
+from typing import Any
 
 import openai
 
 from homeassistant.components import conversation
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity import Entity
@@ -17,9 +18,16 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TurnRequest
-from .client import OpenAIConfigEntry, history_tokens, resolve_model
+from .client import OpenAIConfigEntry, default_model, history_tokens, resolve_model
 from .compat import TRANSPORT_ERRORS, vol
-from .const import CONF_FALLBACK_MODEL, CONF_MODEL_FAMILY, DOMAIN, LOGGER, MAX_TOOL_ITERATIONS
+from .const import (
+    CONF_FALLBACK_ENTRY,
+    CONF_FALLBACK_MODEL,
+    CONF_MODEL_FAMILY,
+    DOMAIN,
+    LOGGER,
+    MAX_TOOL_ITERATIONS,
+)
 from .errors import ResponseFailedError, fallback_reason, stream_interrupted, translate_error
 from .usage import TurnReporter
 
@@ -60,24 +68,58 @@ async def _guarded(
         raise stream_interrupted(err) from err
 
 
-def _with_fallback(request: TurnRequest, reporter: TurnReporter) -> list[TurnRequest]:
-    """Return the request, then the same request to the agent's fallback model, if any."""
+@dataclass(slots=True)
+class _Attempt:
+    """A request, and the entry (server) it goes to."""
+
+    entry: OpenAIConfigEntry
+    request: TurnRequest
+
+
+def _fallback_target(
+    hass: HomeAssistant, entry: OpenAIConfigEntry, options: Mapping[str, Any]
+) -> OpenAIConfigEntry | None:
+    """Return the entry that serves the agent's fallback (its own unless another is set).
+
+    None when that other entry is gone or not loaded (its server may be down as well).
+    """
+    if not (entry_id := options.get(CONF_FALLBACK_ENTRY)):
+        return entry
+    target: OpenAIConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if target is None or target.domain != DOMAIN or target.state is not ConfigEntryState.LOADED:
+        LOGGER.info("The fallback server (%s) is not loaded: no fallback", entry_id)
+        return None
+    return target
+
+
+def _attempts(
+    hass: HomeAssistant, entry: OpenAIConfigEntry, request: TurnRequest, reporter: TurnReporter
+) -> list[_Attempt]:
+    """Return the request, then the same request to the agent's fallback, if it has one.
+
+    The fallback is a model of the same entry, or of another entry of this integration
+    (another server: a local one, say), by default that entry's default model.
+    """
     request.on_usage = reporter.usage(request.model)
-    fallback = str(request.options.get(CONF_FALLBACK_MODEL) or "")
-    if not fallback or fallback == request.model:
-        return [request]
+    options = request.options
+    if (target := _fallback_target(hass, entry, options)) is None:
+        return [_Attempt(entry, request)]
+    model = str(options.get(CONF_FALLBACK_MODEL) or "")
+    if target is not entry:
+        model = model or default_model(target.data)
+    elif not model or model == request.model:
+        return [_Attempt(entry, request)]
     # The fallback's own name says what it takes, not the family of the agent's model.
-    options = {k: v for k, v in request.options.items() if k != CONF_MODEL_FAMILY}
-    return [
-        replace(request, max_retries=0),
-        replace(
-            request,
-            model=fallback,
-            options=options,
-            max_retries=0,
-            on_usage=reporter.usage(fallback),
-        ),
-    ]
+    fallback_options = {k: v for k, v in options.items() if k != CONF_MODEL_FAMILY}
+    fallback = replace(
+        request,
+        model=model,
+        options=fallback_options,
+        max_retries=0,
+        on_usage=reporter.usage(model),
+        history_tokens=history_tokens(target.data, options),
+    )
+    return [_Attempt(entry, replace(request, max_retries=0)), _Attempt(target, fallback)]
 
 
 async def async_run_chat_log(
@@ -90,12 +132,12 @@ async def async_run_chat_log(
 ) -> None:
     """Run model round trips until the model stops calling tools (bounded).
 
-    With a fallback model, each model is asked once per round trip (no SDK retries), and
-    a turn that fell back stays with the fallback.
+    With a fallback, each model is asked once per round trip (no SDK retries), and a turn
+    that fell back stays with the fallback.
     """
-    requests = _with_fallback(request, reporter)
+    attempts = _attempts(hass, entry, request, reporter)
     for _ in range(MAX_TOOL_ITERATIONS):
-        requests = await _round_trip(hass, entry, chat_log, agent_id, requests, reporter)
+        attempts = await _round_trip(hass, chat_log, agent_id, attempts, reporter)
         if not chat_log.unresponded_tool_results:
             return
     LOGGER.warning("%s stopped after %s model calls in one turn", agent_id, MAX_TOOL_ITERATIONS)
@@ -107,28 +149,37 @@ async def async_run_chat_log(
 
 async def _round_trip(
     hass: HomeAssistant,
-    entry: OpenAIConfigEntry,
     chat_log: conversation.ChatLog,
     agent_id: str,
-    requests: list[TurnRequest],
+    attempts: list[_Attempt],
     reporter: TurnReporter,
-) -> list[TurnRequest]:
-    """Answer once, each model asked at most once; return the requests still in play."""
-    request, *fallbacks = requests
-    backend = entry.runtime_data.backend
+) -> list[_Attempt]:
+    """Answer once, each model asked at most once; return the attempts still in play."""
+    attempt, *fallbacks = attempts
+    entry, request = attempt.entry, attempt.request
     stream = _guarded(
-        hass, entry, backend.stream_turn(chat_log, request), may_fall_back=bool(fallbacks)
+        hass,
+        entry,
+        entry.runtime_data.backend.stream_turn(chat_log, request),
+        may_fall_back=bool(fallbacks),
     )
     try:
         async for _content in chat_log.async_add_delta_content_stream(agent_id, stream):
             pass
     except _FallbackError as err:
+        fallback = fallbacks[0]
+        server = None if fallback.entry is entry else fallback.entry.title
         LOGGER.warning(
-            "%s: %s failed (%s); asking %s", agent_id, request.model, err, fallbacks[0].model
+            "%s: %s failed (%s); asking %s%s",
+            agent_id,
+            request.model,
+            err,
+            fallback.request.model,
+            f" on {server}" if server else "",
         )
-        reporter.fallback(request.model, fallbacks[0].model, err.reason)
-        return await _round_trip(hass, entry, chat_log, agent_id, fallbacks, reporter)
-    return requests
+        reporter.fallback(request.model, fallback.request.model, err.reason, server)
+        return await _round_trip(hass, chat_log, agent_id, fallbacks, reporter)
+    return attempts
 
 
 async def _limit_message(hass: HomeAssistant) -> str:

@@ -33,6 +33,7 @@ from .const import (
     CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
     CONF_CODE_INTERPRETER,
+    CONF_FALLBACK_ENTRY,
     CONF_FALLBACK_MODEL,
     CONF_HISTORY_TOKENS,
     CONF_IMAGE_MODEL,
@@ -65,6 +66,7 @@ from .const import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_STT_NAME,
     DEFAULT_TTS_NAME,
+    DOMAIN,
     IMAGE_MODELS,
     LOGGER,
     MODEL_FAMILIES,
@@ -257,11 +259,28 @@ class ModelFlowHandler(BaseSubentryFlow):
             ),
             **self._family_field(),
             # Optional: asked once, instead, when the model is rate limited or failing.
+            **self._fallback_entry_field(),
             vol.Optional(CONF_FALLBACK_MODEL): SelectSelector(
                 SelectSelectorConfig(
                     options=models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
                 )
             ),
+        }
+
+    def _fallback_entry_field(self) -> dict[Any, Any]:
+        """Offer this integration's other entries (servers) to serve the fallback model."""
+        own = self._get_entry().entry_id
+        others = [
+            SelectOptionDict(value=entry.entry_id, label=entry.title)
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            if entry.entry_id != own
+        ]
+        if not others:
+            return {}
+        return {
+            vol.Optional(CONF_FALLBACK_ENTRY): SelectSelector(
+                SelectSelectorConfig(options=others, mode=SelectSelectorMode.DROPDOWN)
+            )
         }
 
     def _family_field(self) -> dict[Any, Any]:
@@ -307,9 +326,10 @@ class ModelFlowHandler(BaseSubentryFlow):
             elif fallback and not model_capabilities(capability_name({}, fallback)).supported:
                 errors[CONF_FALLBACK_MODEL] = "model_not_supported"
             else:
-                if not fallback:  # a cleared field is left out of the input, not emptied
-                    user_input.pop(CONF_FALLBACK_MODEL, None)
-                    self.options.pop(CONF_FALLBACK_MODEL, None)
+                for key in (CONF_FALLBACK_ENTRY, CONF_FALLBACK_MODEL):
+                    if not user_input.get(key):  # a cleared field is left out, not emptied
+                        user_input.pop(key, None)
+                        self.options.pop(key, None)
                 self.options.update(user_input)
                 return await self.async_step_model()
         models = await async_chat_models(self._get_entry())

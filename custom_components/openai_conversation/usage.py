@@ -94,9 +94,13 @@ class TurnReporter:
         return report
 
     @callback
-    def fallback(self, failed: str, fallback: str, reason: str) -> None:
-        """Record that the turn moved from one model to its fallback, and why."""
-        self._chat_log.async_trace(
-            {"fallback": {"model": failed, "fallback_model": fallback, "reason": reason}}
-        )
+    def fallback(self, failed: str, fallback: str, reason: str, server: str | None) -> None:
+        """Record that the turn moved from one model to its fallback, and why.
+
+        server: the title of the entry serving the fallback, when it is another one.
+        """
+        detail = {"model": failed, "fallback_model": fallback, "reason": reason}
+        if server is not None:
+            detail["fallback_server"] = server
+        self._chat_log.async_trace({"fallback": detail})
         self._send(UsageReport(fallbacks=1))
