@@ -92,6 +92,9 @@ async def test_attachments(
     image.write_bytes(b"\xff\xd8\xff fake jpeg")
     pdf = tmp_path / "bill.pdf"
     pdf.write_bytes(b"%PDF-1.4 fake")
+    # A media source file without a suffix: its MIME type comes with the attachment.
+    snapshot = tmp_path / "snapshot"
+    snapshot.write_bytes(b"\x89PNG fake png")
     emulator.queue(Reply([Text("A person at the door and a bill.")]))
     chat = conversation.ChatLog(hass, "x")
     chat.async_add_user_content(
@@ -100,6 +103,7 @@ async def test_attachments(
             attachments=[
                 conversation.Attachment("media-source://a", "image/jpeg", image),
                 conversation.Attachment("media-source://b", "application/pdf", pdf),
+                conversation.Attachment("media-source://c", "image/png", snapshot),
             ],
         )
     )
@@ -109,7 +113,8 @@ async def test_attachments(
     )
     assert result.data == "A person at the door and a bill."
     parts = emulator.requests_to("/v1/responses")[0].body["input"][-1]["content"]
-    assert [p["type"] for p in parts] == ["input_text", "input_image", "input_file"]
+    assert [p["type"] for p in parts] == ["input_text", "input_image", "input_file", "input_image"]
+    assert parts[3]["image_url"].startswith("data:image/png;base64,")
     assert parts[1]["image_url"].startswith("data:image/jpeg;base64,")
     assert parts[2]["filename"] == "bill.pdf"
     assert parts[2]["file_data"].startswith("data:application/pdf;base64,")

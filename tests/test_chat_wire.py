@@ -19,6 +19,7 @@ from custom_components.openai_conversation.backends.chat_completions import (
     history_to_messages,
 )
 from homeassistant.components import conversation
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import llm
 
 from .common import tool_result
@@ -267,3 +268,20 @@ def test_azure_api_versions(
     )
     assert backend._max_completion_tokens is max_completion_tokens
     assert backend._stream_usage is stream_usage
+
+
+@pytest.mark.parametrize(
+    ("effort", "samples"), [("none", True), ("low", False)], ids=["reasoning off", "reasoning"]
+)
+def test_reasoning_off_samples_again(hass: HomeAssistant, effort: str, samples: bool) -> None:
+    """GPT-5.1 with reasoning off takes temperature and top_p again (an Azure deployment)."""
+    backend = ChatCompletionsBackend(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        openai_server=True,
+    )
+    options = {"reasoning_effort": effort, "temperature": 0.4, "top_p": 0.9}
+    chat_log = conversation.ChatLog(hass, "x")
+    params = backend.build_params(chat_log, TurnRequest(options=options, model="gpt-5.1"), {}, [])
+    assert params["reasoning_effort"] == effort
+    assert ("temperature" in params, "top_p" in params) == (samples, samples)

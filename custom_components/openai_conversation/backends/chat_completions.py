@@ -262,17 +262,15 @@ class ChatCompletionsBackend:
         self,
         chat_log: conversation.ChatLog,
         request: TurnRequest,
-        files: Files | None = None,
-        history: list[conversation.Content] | None = None,
+        files: Files,
+        history: list[conversation.Content],
     ) -> CompletionCreateParamsStreaming:
         """Return the arguments of one streaming chat.completions.create call.
 
-        history: the turns to send, when the caller has bounded them already.
+        history: the turns to send, already bounded.
         """
         options = request.options
         caps = model_capabilities(capability_name(options, request.model))
-        if history is None:
-            history = bounded_history(chat_log.content, request.history_tokens)
         params: CompletionCreateParamsStreaming = {
             "model": request.model,
             "messages": history_to_messages(history, files),
