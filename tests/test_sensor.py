@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     mock_restore_cache_with_extra_data,
 )
 
 from custom_components.openai_conversation.backends import TokenUsage
-from custom_components.openai_conversation.usage import cost_usd
-from emulator import OpenAIEmulator, Reply, Text
+from custom_components.openai_conversation.usage import UsageReport, cost_usd
+from emulator import Error, OpenAIEmulator, Reply, Text, ToolCall
 from homeassistant.components import conversation
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Context, HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 
@@ -57,6 +59,37 @@ async def test_usage_without_token_details(
     assert float(hass.states.get(f"{PREFIX}_estimated_cost").state) == pytest.approx(1e-6)
 
 
+async def test_a_turn_writes_each_sensor_once(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    """A tool turn has two responses but is one state change per sensor (one recorder row)."""
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})], usage=(100, 10, 0)),
+        Reply([Text("Done.")], usage=(120, 5, 0)),
+    )
+    await ask(hass, "Turn on the kitchen light")
+    await hass.async_block_till_done()
+    assert hass.states.get(kitchen_light).state == "on"
+    written = [e.data["new_state"].state for e in changes if e.data["entity_id"].startswith(PREFIX)]
+    assert sorted(written) == sorted(
+        ["220", "15", str(cost_usd("gpt-6-luna", TokenUsage(220, 15)))]
+    )
+
+
+async def test_usage_of_a_failed_turn_is_counted(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+) -> None:
+    """The tokens of the responses before a failure were billed: they are counted."""
+    emulator.queue(
+        Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})], usage=(100, 10, 0)),
+        Error(400, "Bad request"),
+    )
+    await ask(hass, "Turn on the kitchen light")
+    await hass.async_block_till_done()
+    assert hass.states.get(f"{PREFIX}_input_tokens").state == "100"
+
+
 async def test_totals_survive_a_restart(
     hass: HomeAssistant, config_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
@@ -87,3 +120,11 @@ def test_prices() -> None:
     assert cost_usd("gpt-4o-mini-2024-07-18", usage) == pytest.approx(0.75)
     assert cost_usd("gpt-4o", usage) == pytest.approx(12.5)
     assert cost_usd("llama3.2", usage) is None
+
+
+def test_reports_of_one_turn_add_up() -> None:
+    """A fallback to an unpriced (local) model adds its tokens but no cost."""
+    priced = UsageReport(TokenUsage(10, 2, 4), 0.5)
+    local = UsageReport(TokenUsage(7, 1, 0), None, fallbacks=1)
+    assert priced + local == UsageReport(TokenUsage(17, 3, 4), 0.5, fallbacks=1)
+    assert (local + local).cost is None

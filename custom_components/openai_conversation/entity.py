@@ -136,10 +136,14 @@ async def async_run_chat_log(
     that fell back stays with the fallback.
     """
     attempts = _attempts(hass, entry, request, reporter)
-    for _ in range(MAX_TOOL_ITERATIONS):
-        attempts = await _round_trip(hass, chat_log, agent_id, attempts, reporter)
-        if not chat_log.unresponded_tool_results:
-            return
+    try:
+        for _ in range(MAX_TOOL_ITERATIONS):
+            attempts = await _round_trip(hass, chat_log, agent_id, attempts, reporter)
+            if not chat_log.unresponded_tool_results:
+                return
+    finally:
+        # A failed turn's earlier responses were billed too.
+        reporter.send()
     LOGGER.warning("%s stopped after %s model calls in one turn", agent_id, MAX_TOOL_ITERATIONS)
     # Keep what the tools did and end the turn with an answer, not an error.
     chat_log.async_add_assistant_content_without_tools(

@@ -1,4 +1,4 @@
-"""Token usage: reported per response, summed by sensors, priced from one table."""
+"""Token usage: traced per response, summed per turn by sensors, priced from one table."""
 
 from __future__ import annotations
 
@@ -52,15 +52,33 @@ def cost_usd(model: str, usage: TokenUsage) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class UsageReport:
-    """What an agent's sensors add up from one response, or one fallback."""
+    """What an agent's sensors add up from one turn: its responses and fallbacks."""
 
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost: float | None = None
     fallbacks: int = 0
 
+    def __add__(self, other: UsageReport) -> UsageReport:
+        """Return both reports in one; a response without a price adds no cost."""
+        a, b = self.usage, other.usage
+        costs = [c for c in (self.cost, other.cost) if c is not None]
+        return UsageReport(
+            TokenUsage(
+                a.input_tokens + b.input_tokens,
+                a.output_tokens + b.output_tokens,
+                a.cached_tokens + b.cached_tokens,
+            ),
+            sum(costs) if costs else None,
+            self.fallbacks + other.fallbacks,
+        )
+
 
 class TurnReporter:
-    """Reports a turn's usage and fallbacks to its trace and to its agent's sensors."""
+    """Reports a turn's usage and fallbacks to its trace and to its agent's sensors.
+
+    Each response goes to the trace at once; the sensors get the turn's sum when it ends,
+    so each writes its state once (one recorder row), however many tool rounds it took.
+    """
 
     def __init__(
         self, hass: HomeAssistant, chat_log: conversation.ChatLog, subentry_id: str | None
@@ -69,11 +87,18 @@ class TurnReporter:
         self._hass = hass
         self._chat_log = chat_log
         self._subentry_id = subentry_id
+        self._turn: UsageReport | None = None
 
     @callback
-    def _send(self, report: UsageReport) -> None:
-        if self._subentry_id is not None:
-            async_dispatcher_send(self._hass, usage_signal(self._subentry_id), report)
+    def _add(self, report: UsageReport) -> None:
+        self._turn = report if self._turn is None else self._turn + report
+
+    @callback
+    def send(self) -> None:
+        """Send what the turn used so far to the agent's sensors (at its end)."""
+        if self._turn is not None and self._subentry_id is not None:
+            async_dispatcher_send(self._hass, usage_signal(self._subentry_id), self._turn)
+        self._turn = None
 
     def usage(self, model: str) -> Callable[[TokenUsage], None]:
         """Return the callback a request to the model reports its usage to."""
@@ -89,7 +114,7 @@ class TurnReporter:
                     }
                 }
             )
-            self._send(UsageReport(usage, cost_usd(model, usage)))
+            self._add(UsageReport(usage, cost_usd(model, usage)))
 
         return report
 
@@ -103,4 +128,4 @@ class TurnReporter:
         if server is not None:
             detail["fallback_server"] = server
         self._chat_log.async_trace({"fallback": detail})
-        self._send(UsageReport(fallbacks=1))
+        self._add(UsageReport(fallbacks=1))
