@@ -21,15 +21,18 @@ import pytest
 import pytest_socket
 
 from custom_components.openai_conversation.compat import vol
+from emulator import Error, OpenAIEmulator
 from homeassistant.components import ai_task, conversation
+from homeassistant.components.conversation import trace
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import chat_session, intent, llm
+from homeassistant.helpers import chat_session, entity_registry as er, intent, llm
 from tools.llama import ALIAS, free_port, serve, server_command
 
 from .common import pdf_refusal
+from .conftest import add_entry
 
 PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 # Short replies: the model writes about 35 tokens/s on two cores.
@@ -221,3 +224,33 @@ async def test_a_long_conversation_fits_the_context(
     result = await _ask(hass, "And now?", conversation_id)
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert "exceeds the available context size" in result.response.speech["plain"]["speech"]
+
+
+async def test_openai_falls_back_to_the_local_server(
+    hass: HomeAssistant, llama_server: str, emulator: OpenAIEmulator
+) -> None:
+    """OpenAI rate limited: the agent's fallback server, llama.cpp here, answers the turn."""
+    local = await _add_entry(hass, llama_server)
+    agent = {
+        **AGENT_OPTIONS,
+        "chat_model": "gpt-5-mini",
+        "reasoning_effort": "minimal",
+        "fallback_entry": local.entry_id,
+    }
+    entry = add_entry(hass, {"conversation": agent})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    emulator.queue(Error(429, "Rate limit reached.", "requests", "rate_limit_exceeded"))
+    (agent_id,) = [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.domain == "conversation"
+    ]
+    result = await hass.async_create_task(
+        conversation.async_converse(hass, "Say hello.", None, Context(), agent_id=agent_id)
+    )
+    _assert_clean(result)
+    assert [r.body["model"] for r in emulator.requests_to("/v1/responses")] == ["gpt-5-mini"]
+    events = trace.async_get_traces()[-1].as_dict()["events"]
+    (detail,) = [e["data"]["fallback"] for e in events if "fallback" in e.get("data", {})]
+    assert (detail["fallback_model"], detail["fallback_server"]) == (ALIAS, local.title)
