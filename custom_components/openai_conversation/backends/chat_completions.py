@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass, field
 import json
 from typing import cast
 
 import openai
 from openai.types.chat import (
+    ChatCompletion,
     ChatCompletionAssistantMessageParam,
     ChatCompletionChunk,
     ChatCompletionContentPartParam,
@@ -35,6 +36,7 @@ from . import (
     Files,
     TokenUsage,
     TurnRequest,
+    async_stream,
     bounded_history,
     encode_attachments,
     function_spec,
@@ -233,6 +235,14 @@ class _ChatStream:
             )
 
 
+def _post(
+    client: openai.AsyncOpenAI, params: CompletionCreateParamsStreaming
+) -> Awaitable[openai.AsyncStream[ChatCompletionChunk]]:
+    return async_stream(
+        client, "/chat/completions", params, ChatCompletion, openai.AsyncStream[ChatCompletionChunk]
+    )
+
+
 class ChatCompletionsBackend:
     """Talks to /chat/completions with streaming."""
 
@@ -317,7 +327,7 @@ class ChatCompletionsBackend:
         params = self.build_params(chat_log, request, files, history)
         client = request_client(self._client, request)
         try:
-            stream = await client.chat.completions.create(**params)
+            stream = await _post(client, params)
         except openai.BadRequestError:
             fmt = params.get("response_format")
             if fmt is None or fmt["type"] != "json_schema":
@@ -327,7 +337,7 @@ class ChatCompletionsBackend:
             schema = fmt["json_schema"].get("schema", {})
             params["response_format"] = {"type": "json_object"}
             params["messages"] = _with_schema_hint(list(params["messages"]), schema)
-            stream = await client.chat.completions.create(**params)
+            stream = await _post(client, params)
         state = _ChatStream(request, {t.name for t in tool_list(chat_log)})
         yield {"role": "assistant"}
         async with stream:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -73,6 +73,7 @@ from . import (
     Files,
     TokenUsage,
     TurnRequest,
+    async_stream,
     bounded_history,
     clock_last,
     encode_attachments,
@@ -460,6 +461,14 @@ def handle_event(state: _StreamState, event: ResponseStreamEvent) -> Iterable[De
     return ()
 
 
+def _post(
+    client: openai.AsyncOpenAI, params: ResponseCreateParamsStreaming
+) -> Awaitable[openai.AsyncStream[ResponseStreamEvent]]:
+    return async_stream(
+        client, "/responses", params, Response, openai.AsyncStream[ResponseStreamEvent]
+    )
+
+
 class ResponsesBackend:
     """Talks to /responses with streaming."""
 
@@ -488,16 +497,13 @@ class ResponsesBackend:
         flex = params.get("service_tier") == "flex"
         try:
             # Flex out of capacity does not come back within the SDK's retry backoff.
-            stream: openai.AsyncStream[ResponseStreamEvent] = await client.with_options(
-                max_retries=0 if flex else client.max_retries
-            ).responses.create(**params)
+            retries = 0 if flex else client.max_retries
+            return await _post(client.with_options(max_retries=retries), params)
         except openai.RateLimitError as err:
             if not flex or FLEX_UNAVAILABLE not in err.message.lower():
                 raise
             LOGGER.info("Flex processing is unavailable at the moment; using the default tier")
-            default_tier: ResponseCreateParamsStreaming = {**params, "service_tier": "default"}
-            stream = await client.responses.create(**default_tier)
-        return stream
+            return await _post(client, {**params, "service_tier": "default"})
 
     async def stream_turn(
         self, chat_log: conversation.ChatLog, request: TurnRequest
