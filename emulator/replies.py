@@ -161,7 +161,7 @@ def _json_schema_format(body: dict[str, Any]) -> dict[str, Any] | None:
     """Return the json_schema format of a request (either wire format), or None."""
     fmt = (body.get("text") or {}).get("format") or {}
     if fmt.get("type") == "json_schema":
-        return dict(fmt)
+        return fmt
     fmt = body.get("response_format") or {}
     return fmt.get("json_schema") or {} if fmt.get("type") == "json_schema" else None
 

@@ -13,7 +13,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, llm
+from homeassistant.helpers import chat_session, device_registry as dr, llm
 from homeassistant.setup import async_setup_component
 from homeassistant.util.json import JsonObjectType
 
@@ -81,3 +81,18 @@ def assert_selectors_read(parameters: dict[str, Any]) -> None:
         "mode": {"type": "string", "enum": ["soft", "hard"]},
     }
     assert parameters["required"] == ["level"]
+
+
+async def turn_deltas(hass: HomeAssistant, agent_id: str, text: str) -> list[dict[str, Any]]:
+    """Run one turn through the agent; return the deltas the ChatLog's listener saw."""
+    deltas: list[dict[str, Any]] = []
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(
+            hass, session, None, chat_log_delta_listener=lambda _log, d: deltas.append(d)
+        ) as chat_log,
+    ):
+        chat_log.async_add_user_content(conversation.UserContent(text))
+        entity = hass.data[conversation.DATA_COMPONENT].get_entity(agent_id)
+        await entity._async_handle_chat_log(chat_log)
+    return deltas

@@ -24,10 +24,10 @@ from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import chat_session, intent
+from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 
-from .common import assert_selectors_read, expose_script_with_selectors
+from .common import assert_selectors_read, expose_script_with_selectors, turn_deltas
 from .conftest import API_KEY
 from .core_entries import core_advanced_agent
 
@@ -76,16 +76,7 @@ async def test_deltas_reach_chat_log_as_they_arrive(
 ) -> None:
     """Each text delta is handed to the ChatLog's listener separately (voice starts early)."""
     emulator.queue(Reply([Reasoning("Think"), Text("one two three four", chunk_size=4)]))
-    deltas: list[dict[str, Any]] = []
-    with (
-        chat_session.async_get_chat_session(hass) as session,
-        conversation.async_get_chat_log(
-            hass, session, None, chat_log_delta_listener=lambda _log, d: deltas.append(d)
-        ) as chat_log,
-    ):
-        chat_log.async_add_user_content(conversation.UserContent("hi"))
-        entity = hass.data[conversation.DATA_COMPONENT].get_entity(AGENT)
-        await entity._async_handle_chat_log(chat_log)
+    deltas = await turn_deltas(hass, AGENT, "hi")
     texts = [d["content"] for d in deltas if d.get("content")]
     assert texts == ["one ", "two ", "thre", "e fo", "ur"]
     assert any(d.get("thinking_content") == "Think" for d in deltas)

@@ -22,7 +22,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import chat_session, intent, llm
+from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 
 from .common import (
@@ -31,6 +31,7 @@ from .common import (
     expose_script_with_selectors,
     pdf_refusal,
     tool_result,
+    turn_deltas,
 )
 from .conftest import API_KEY
 
@@ -753,18 +754,7 @@ async def test_compatible_reply_opens_with_the_assistant_role(
     emulator.responses_api = False
     await _add_compatible(hass, emulator, "llama3.2")
     emulator.queue(Reply([Text("Hello there.", chunk_size=6)]))
-    deltas: list[dict[str, Any]] = []
-    with (
-        chat_session.async_get_chat_session(hass) as session,
-        conversation.async_get_chat_log(
-            hass, session, None, chat_log_delta_listener=lambda _log, d: deltas.append(d)
-        ) as chat_log,
-    ):
-        chat_log.async_add_user_content(conversation.UserContent("Hi"))
-        entity = hass.data[conversation.DATA_COMPONENT].get_entity(
-            "conversation.openai_conversation"
-        )
-        await entity._async_handle_chat_log(chat_log)
+    deltas = await turn_deltas(hass, "conversation.openai_conversation", "Hi")
     assert deltas[:3] == [{"role": "assistant"}, {"content": "Hello "}, {"content": "there."}]
 
 

@@ -23,7 +23,6 @@ import pytest_socket
 from custom_components.openai_conversation.compat import vol
 from emulator import Error, OpenAIEmulator
 from homeassistant.components import ai_task, conversation
-from homeassistant.components.conversation import trace
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
@@ -33,6 +32,7 @@ from tools.llama import ALIAS, free_port, serve, server_command
 
 from .common import pdf_refusal
 from .conftest import add_entry
+from .test_fallback import fallback_trace
 
 PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 # Short replies: the model writes about 35 tokens/s on two cores.
@@ -251,6 +251,5 @@ async def test_openai_falls_back_to_the_local_server(
     )
     _assert_clean(result)
     assert [r.body["model"] for r in emulator.requests_to("/v1/responses")] == ["gpt-5-mini"]
-    events = trace.async_get_traces()[-1].as_dict()["events"]
-    (detail,) = [e["data"]["fallback"] for e in events if "fallback" in e.get("data", {})]
+    (detail,) = fallback_trace()
     assert (detail["fallback_model"], detail["fallback_server"]) == (ALIAS, local.title)
