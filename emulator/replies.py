@@ -85,6 +85,7 @@ class Error:
     message: str = "Error"
     type: str = "invalid_request_error"
     code: str | None = None
+    param: str | None = None
 
 
 @dataclass

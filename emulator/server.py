@@ -75,7 +75,9 @@ class RecordedRequest:
 
 
 def _error_body(err: Error) -> dict[str, Any]:
-    return {"error": {"message": err.message, "type": err.type, "param": None, "code": err.code}}
+    return {
+        "error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}
+    }
 
 
 def _mask(key: str) -> str:
@@ -509,6 +511,7 @@ def _invalid_request(body: dict[str, Any]) -> Error | None:
         _unsupported_parameter(body)
         or _invalid_option(body)
         or _invalid_format(body)
+        or _invalid_function_parameters(body)
         or _invalid_strict_tool(body)
     )
 
@@ -608,6 +611,43 @@ def _invalid_format(body: dict[str, Any]) -> Error | None:
         )
     if fmt.get("strict") and (problem := _strict_problem(fmt.get("schema") or {}, ())):
         return Error(400, f"Invalid schema for response_format '{name}': {problem}")
+    return None
+
+
+# OpenAI (and xAI, OpenRouter's OpenAI route) refuse the whole request when any function's
+# parameters are not a plain object at the top level, strict or not.
+TOP_LEVEL_REFUSED = ("oneOf", "anyOf", "allOf", "enum", "not")
+
+
+def _invalid_function_parameters(body: dict[str, Any]) -> Error | None:
+    """Check every function tool's top level as OpenAI does, in either wire format."""
+    for index, tool in enumerate(body.get("tools") or []):
+        if tool.get("type") != "function":
+            continue
+        nested = "function" in tool
+        function = tool["function"] if nested else tool
+        parameters = function.get("parameters")
+        if parameters is None:
+            continue  # a function without parameters is allowed
+        name = function.get("name", "")
+        param = f"tools[{index}].function.parameters" if nested else f"tools[{index}].parameters"
+        kind = parameters.get("type") if isinstance(parameters, dict) else None
+        if kind != "object":
+            shown = "null" if kind is None else f'"{kind}"'
+            message = f"schema must be a JSON Schema of 'type: \"object\"', got 'type: {shown}'."
+        elif any(key in parameters for key in TOP_LEVEL_REFUSED):
+            message = (
+                "schema must have type 'object' and not have "
+                "'oneOf'/'anyOf'/'allOf'/'enum'/'not' at the top level."
+            )
+        else:
+            continue
+        return Error(
+            400,
+            f"Invalid schema for function '{name}': {message}",
+            code="invalid_function_parameters",
+            param=param,
+        )
     return None
 
 

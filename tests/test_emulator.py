@@ -96,6 +96,61 @@ REFUSED: dict[str, dict[str, Any]] = {
 }
 
 
+# HassStartTimer's parameters as HA 2026.10 converts them.
+TIMER_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {"hours": {"type": "integer"}, "minutes": {"type": "integer"}},
+    "anyOf": [{"required": ["hours"]}, {"required": ["minutes"]}],
+}
+
+
+@pytest.mark.parametrize(
+    ("route", "tool", "param"),
+    [
+        (
+            "/responses",
+            {
+                "type": "function",
+                "name": "HassStartTimer",
+                "parameters": TIMER_PARAMETERS,
+                "strict": False,
+            },
+            "tools[1].parameters",
+        ),
+        (
+            "/chat/completions",
+            {
+                "type": "function",
+                "function": {"name": "HassStartTimer", "parameters": TIMER_PARAMETERS},
+            },
+            "tools[1].function.parameters",
+        ),
+    ],
+)
+async def test_a_top_level_any_of_is_refused_in_either_wire_format(
+    client: openai.AsyncOpenAI, route: str, tool: dict[str, Any], param: str
+) -> None:
+    """OpenAI refuses the whole request, strict or not, naming the function and the place."""
+    plain: dict[str, Any] = {"name": "HassNevermind", "parameters": {"type": "object"}}
+    if route == "/chat/completions":
+        plain = {"type": "function", "function": plain}
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": "hi"}]}
+    else:
+        plain = {"type": "function", "strict": False, **plain}
+        body = {"input": "hi"}
+    with pytest.raises(openai.BadRequestError) as err:
+        await client.post(
+            route, body={"model": "gpt-4o-mini", "tools": [plain, tool], **body}, cast_to=object
+        )
+    assert err.value.body == {
+        "message": "Invalid schema for function 'HassStartTimer': schema must have type "
+        "'object' and not have 'oneOf'/'anyOf'/'allOf'/'enum'/'not' at the top level.",
+        "type": "invalid_request_error",
+        "param": param,
+        "code": "invalid_function_parameters",
+    }
+
+
 @pytest.fixture
 def client(emulator: OpenAIEmulator) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(api_key=API_KEY, base_url=emulator.base_url, max_retries=0)
