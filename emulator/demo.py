@@ -1,8 +1,9 @@
 """Demo mode: a tiny rule-based "model" for the offline demo and end-to-end tests.
 
-"turn on/off the <name>" calls HassTurnOn/HassTurnOff when the request offers those tools,
-a tool result is summarised, a structured-output request gets JSON that fits its schema, and
-anything else gets a friendly echo. It answers both wire formats.
+"turn on/off the <name>" calls HassTurnOn/HassTurnOff and "set a timer for <n> minutes" calls
+HassStartTimer when the request offers those tools, a tool result is summarised, a
+structured-output request gets JSON that fits its schema, and anything else gets a friendly
+echo. It answers both wire formats.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .replies import Reply, Scripted, Text, ToolCall, offered_name, schema_of, v
 from .server import SENT_AT
 
 COMMAND = re.compile(r"\bturn (on|off) (?:the )?(.+?)[.!?]*$", re.IGNORECASE)
+TIMER = re.compile(r"\bset a timer for (\w+) (hour|minute|second)s?\b", re.IGNORECASE)
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "fifteen": 15}
 
 
 def _last(body: dict[str, Any]) -> tuple[str, str]:
@@ -55,15 +58,26 @@ def demo_reply(body: dict[str, Any], after_tool: str = "Done: {done}.") -> Scrip
                 [Text(f"Sorry, that did not work: {result.get('error_text', result['error'])}")]
             )
         done = [t.get("name") for t in (result.get("data") or {}).get("success", [])]
+        if not done and result.get("response_type") == "action_done":
+            return Reply([Text("Done.")])  # an action without targets, such as a timer
         return Reply([Text(after_tool.format(done=", ".join(done) or "nothing matched"))])
     if "timestamp" in text:  # for benchmarks: the first delta carries its send time
         return Reply(
             [Text(SENT_AT + " is when this reply left the emulator.", chunk_size=len(SENT_AT))]
         )
-    if (match := COMMAND.search(text.strip())) and (
-        tool := offered_name(
-            "HassTurnOn" if match.group(1).lower() == "on" else "HassTurnOff", body
-        )
-    ):
-        return Reply([ToolCall(tool, {"name": match.group(2).strip()})])
+    if (call := _command(text.strip(), body)) is not None:
+        return Reply([call])
     return Reply([Text(f"This is the offline demo model. You said: {text.strip()}")])
+
+
+def _command(text: str, body: dict[str, Any]) -> ToolCall | None:
+    """Return the tool call a command asks for, when the request offers that tool."""
+    if match := COMMAND.search(text):
+        name = "HassTurnOn" if match.group(1).lower() == "on" else "HassTurnOff"
+        if tool := offered_name(name, body):
+            return ToolCall(tool, {"name": match.group(2).strip()})
+    if (match := TIMER.search(text)) and (tool := offered_name("HassStartTimer", body)):
+        count = match.group(1).lower()
+        amount = int(count) if count.isdigit() else NUMBERS.get(count, 1)
+        return ToolCall(tool, {f"{match.group(2).lower()}s": amount})
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Generator, Mapping
+from dataclasses import dataclass, field
 import gc
 import logging
 from pathlib import Path
@@ -25,8 +26,10 @@ from custom_components.openai_conversation.const import (
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
+from homeassistant.components.intent import TimerEventType, TimerInfo, async_register_timer_handler
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 
 API_KEY = "sk-test-key"
@@ -107,6 +110,36 @@ async def kitchen_light(hass: HomeAssistant) -> str:
     )
     async_expose_entity(hass, "conversation", "input_boolean.kitchen_light", True)
     return "input_boolean.kitchen_light"
+
+
+@dataclass
+class Satellite:
+    """A voice satellite's device, and the timer events Home Assistant sent it."""
+
+    device_id: str
+    timers: list[tuple[TimerEventType, TimerInfo]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def satellite(hass: HomeAssistant, kitchen_light: str) -> AsyncGenerator[Satellite]:
+    """A device that supports timers, registered as a satellite integration does.
+
+    Turns spoken through such a device (Voice PE, the companion app) carry its device_id,
+    and Home Assistant then offers the model its timer tools too.
+    """
+    entry = MockConfigEntry(domain="voice_satellite", title="Kitchen satellite")
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={("voice_satellite", "kitchen")},
+        name="Kitchen satellite",
+    )
+    found = Satellite(device.id)
+    unregister = async_register_timer_handler(
+        hass, device.id, lambda event, timer: found.timers.append((event, timer))
+    )
+    yield found
+    unregister()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from homeassistant.helpers import chat_session, entity_registry as er, intent, l
 from tools.llama import ALIAS, free_port, serve, server_command
 
 from .common import pdf_refusal
-from .conftest import add_entry
+from .conftest import Satellite, add_entry
 from .test_fallback import fallback_trace
 
 PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
@@ -105,11 +105,19 @@ def _tune(hass: HomeAssistant, entry: ConfigEntry, kind: str, **options: Any) ->
 
 
 async def _ask(
-    hass: HomeAssistant, text: str, conversation_id: str | None = None
+    hass: HomeAssistant,
+    text: str,
+    conversation_id: str | None = None,
+    device_id: str | None = None,
 ) -> conversation.ConversationResult:
     return await hass.async_create_task(
         conversation.async_converse(
-            hass, text, conversation_id, Context(), agent_id="conversation.openai_conversation"
+            hass,
+            text,
+            conversation_id,
+            Context(),
+            agent_id="conversation.openai_conversation",
+            device_id=device_id,
         )
     )
 
@@ -141,14 +149,16 @@ async def test_tool_turn_ends_cleanly(
     llama_server: str,
     socket_enabled: None,
     kitchen_light: str,
+    satellite: Satellite,
     api_mode: str,
 ) -> None:
-    """With the Assist tools offered the turn ends in an answer, in both wire formats."""
+    """Spoken through a satellite, with the Assist and timer tools offered, the turn ends in
+    an answer, in both wire formats."""
     entry = await _add_entry(hass, llama_server, api_mode)
     assert entry.data["api_mode"] == api_mode
     _tune(hass, entry, "conversation", **{CONF_LLM_HASS_API: [llm.LLM_API_ASSIST]})
     await hass.async_block_till_done()
-    result = await _ask(hass, "Turn on the kitchen light.")
+    result = await _ask(hass, "Turn on the kitchen light.", device_id=satellite.device_id)
     # A tiny model may answer in words or call a tool (then HA ran it): both end cleanly.
     _assert_clean(result)
     assert hass.states.get(kitchen_light).state in ("on", "off")

@@ -6,6 +6,7 @@ Used by scripts/develop (the offline demo) and by the process-level end-to-end t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 import json
@@ -154,6 +155,10 @@ class HassClient:
 
     async def ws(self, message: dict[str, Any]) -> Any:
         """Send one websocket command and return its result."""
+        return (await self.ws_events(message, lambda _event: True))[0]
+
+    async def ws_events(self, message: dict[str, Any], last: Callable[[Any], bool]) -> list[Any]:
+        """Send a websocket command; return its result, then its events up to the last one."""
         async with self.session.ws_connect(f"{self.base}/api/websocket") as ws:
             await ws.receive_json()  # auth_required
             await ws.send_json({"type": "auth", "access_token": self.token})
@@ -161,9 +166,12 @@ class HassClient:
                 raise RuntimeError("Websocket authentication failed")
             await ws.send_json({"id": 1, **message})
             reply = await ws.receive_json()
-        if not reply.get("success"):
-            raise RuntimeError(f"{message['type']}: {reply.get('error')}")
-        return reply.get("result")
+            if not reply.get("success"):
+                raise RuntimeError(f"{message['type']}: {reply.get('error')}")
+            received = [reply.get("result")]
+            while not last(received[-1]):
+                received.append((await ws.receive_json())["event"])
+        return received
 
     async def use_agent_for_assist(self, agent: str, tts: str | None = None) -> str:
         """Create an Assist pipeline with an agent (and TTS) and make it the preferred one."""

@@ -55,3 +55,48 @@ def drop_nulls(data: Any) -> Any:
     if isinstance(data, list):
         return [drop_nulls(item) for item in data]
     return data
+
+
+# OpenAI refuses the whole request when a function's parameters have one of these at the top
+# level (core #160462), strict or not; so do xAI and OpenRouter. Home Assistant's converter
+# writes them for slot schemas such as HassStartTimer's "one of hours, minutes, seconds".
+TOP_LEVEL_REFUSED = ("anyOf", "oneOf", "allOf", "enum", "not")
+_CHOICE_RULES = (("anyOf", "at least one"), ("oneOf", "exactly one"))
+
+
+def plain_parameters(schema: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Return tool parameters as a plain object at the top level, and the rule they lost.
+
+    Branches are folded into the object (their properties become optional ones, allOf's
+    required ones stay required); what a branch demanded is returned as a sentence for the
+    tool's description, so the model still knows it.
+    """
+    if schema.get("type") == "object" and not any(key in schema for key in TOP_LEVEL_REFUSED):
+        return schema, ""
+    plain = {key: value for key, value in schema.items() if key not in TOP_LEVEL_REFUSED}
+    properties: dict[str, Any] = dict(plain.get("properties") or {})
+    required: list[str] = list(plain.get("required") or [])
+    for branch in _branches(schema, "allOf"):
+        properties.update(branch.get("properties") or {})
+        required += [name for name in branch.get("required") or () if name not in required]
+    rules: list[str] = []
+    for key, rule in _CHOICE_RULES:
+        choices: list[str] = []
+        for branch in _branches(schema, key):
+            for name, prop in (branch.get("properties") or {}).items():
+                properties.setdefault(name, prop)
+            if names := branch.get("required"):
+                choices.append(" and ".join(names))
+        if choices:
+            rules.append(f"Give {rule} of: {', '.join(choices)}.")
+    if isinstance(excluded := schema.get("not"), dict) and (names := excluded.get("required")):
+        rules.append(f"Do not give all of: {', '.join(names)}.")
+    plain.update(type="object", properties=properties)
+    if required:
+        plain["required"] = required
+    return plain, " ".join(rules)
+
+
+def _branches(schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Return the object branches of a combining keyword."""
+    return [branch for branch in schema.get(key) or () if isinstance(branch, dict)]

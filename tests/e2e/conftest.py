@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
+import shutil
 import socket
 from typing import Any
 
@@ -26,6 +27,7 @@ API_KEY = "sk-e2e-key"
 collect_ignore = (
     [] if find_spec("homeassistant.components.ai_task.evaluation") else ["test_evaluation.py"]
 )
+SATELLITE = Path(__file__).parent / "voice_satellite"
 STARTUP_LIMIT = 240  # seconds; a cold CI machine compiles templates and loads the frontend
 
 
@@ -108,6 +110,8 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
     hass_port, emulator_port = _free_port(), _free_port()
     config_dir = tmp_path / "config"
     hass_env = prepare_config(config_dir, hass_port, copy=True)
+    # A satellite stand-in, added by a test through its config flow as a user adds one.
+    shutil.copytree(SATELLITE, config_dir / "custom_components" / SATELLITE.name)
     emulator = emulator_process(emulator_port, API_KEY, tmp_path / "emulator.log")
     hass_log = tmp_path / "hass.log"
     hass = hass_process(

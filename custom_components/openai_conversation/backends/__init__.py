@@ -36,6 +36,7 @@ from ..const import (
     RECOMMENDED_REASONING_EFFORT,
 )
 from ..files import EncodedFile, FileCache
+from ..schema import plain_parameters
 
 type Files = Mapping[Path, EncodedFile]
 type Delta = conversation.AssistantContentDeltaDict | conversation.ToolResultContentDeltaDict
@@ -236,9 +237,10 @@ def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> Fu
     """Return name, description and JSON-schema parameters of an Assist LLM API tool."""
     key = (tool.name, tool.description, repr(_content(tool.parameters)), id(serializer))
     if (spec := _SPECS.get(key)) is None:
-        spec = {"name": tool.name, "parameters": schema_to_json(tool.parameters, serializer)}
-        if tool.description:
-            spec["description"] = tool.description
+        parameters, rule = plain_parameters(schema_to_json(tool.parameters, serializer))
+        spec = {"name": tool.name, "parameters": parameters}
+        if description := " ".join(part for part in (tool.description, rule) if part):
+            spec["description"] = description
         _SPECS[key] = spec
         if len(_SPECS) > _SPECS_SIZE:
             _SPECS.popitem(last=False)
