@@ -104,18 +104,18 @@ def _sent_tools(emulator: OpenAIEmulator) -> list[dict[str, Any]]:
     return [tool.get("function", tool) for tool in body.get("tools") or []]
 
 
-WIRES = pytest.mark.parametrize("wire", ["responses", "chat_completions"])
-
-
-@WIRES
-async def test_spoken_command_turns_the_light_on(
-    hass: HomeAssistant, emulator: OpenAIEmulator, satellite: Satellite, wire: str
-) -> None:
+@pytest.fixture(params=["responses", "chat_completions"])
+async def voice_agent(hass: HomeAssistant, emulator: OpenAIEmulator, request: Any) -> str:
+    """An Assist agent answered by the demo model, in each wire format; return its id."""
     emulator.responder = demo_reply
-    entry = await _add_entry(hass, emulator, wire)
-    agent = await _add_agent(hass, entry, "Voice", llm.LLM_API_ASSIST)
+    entry = await _add_entry(hass, emulator, request.param)
+    return await _add_agent(hass, entry, "Voice", llm.LLM_API_ASSIST)
 
-    result = await _speak(hass, agent, "Turn on the kitchen light", satellite.device_id)
+
+async def test_spoken_command_turns_the_light_on(
+    hass: HomeAssistant, emulator: OpenAIEmulator, satellite: Satellite, voice_agent: str
+) -> None:
+    result = await _speak(hass, voice_agent, "Turn on the kitchen light", satellite.device_id)
 
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, result
     assert hass.states.get("input_boolean.kitchen_light").state == "on"
@@ -126,15 +126,10 @@ async def test_spoken_command_turns_the_light_on(
         assert timer_tool["description"].endswith("Give at least one of: hours, minutes, seconds.")
 
 
-@WIRES
 async def test_spoken_timer_starts_on_the_satellite(
-    hass: HomeAssistant, emulator: OpenAIEmulator, satellite: Satellite, wire: str
+    hass: HomeAssistant, satellite: Satellite, voice_agent: str
 ) -> None:
-    emulator.responder = demo_reply
-    entry = await _add_entry(hass, emulator, wire)
-    agent = await _add_agent(hass, entry, "Voice", llm.LLM_API_ASSIST)
-
-    result = await _speak(hass, agent, "Set a timer for five minutes", satellite.device_id)
+    result = await _speak(hass, voice_agent, "Set a timer for five minutes", satellite.device_id)
 
     assert result.response.speech["plain"]["speech"] == "Done."
     [(event, timer)] = satellite.timers
@@ -156,7 +151,7 @@ class EveryIntentAPI(llm.API):
         )
 
 
-@WIRES
+@pytest.mark.parametrize("wire", ["responses", "chat_completions"])
 async def test_every_intent_tool_is_accepted(
     hass: HomeAssistant, emulator: OpenAIEmulator, satellite: Satellite, wire: str
 ) -> None:
