@@ -479,3 +479,33 @@ async def test_subentry_flows_need_a_loaded_entry(
         result = await _subentry_flow(hass, setup_entry, source, sub_id)
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "entry_not_loaded"
+
+
+@pytest.mark.parametrize(
+    "subentry_options",
+    [
+        {"recommended": True, CONF_LLM_HASS_API: llm.LLM_API_ASSIST},  # core's older form
+        {"recommended": True, CONF_LLM_HASS_API: [llm.LLM_API_ASSIST, "removed_api"]},
+    ],
+)
+async def test_stored_llm_apis_are_offered_as_a_list_of_known_apis(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """A single stored API is a list of one; an API no integration provides any more is not
+    suggested, and saving the form unchanged does not keep it."""
+    subentry = next(iter(setup_entry.subentries.values()))
+    result = await _subentry_flow(hass, setup_entry, "reconfigure", subentry.subentry_id)
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert suggested[CONF_LLM_HASS_API] == [llm.LLM_API_ASSIST]
+    # The frontend sends the form back with what it suggested.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_LLM_HASS_API: suggested[CONF_LLM_HASS_API], "recommended": True}
+    )
+    await hass.async_block_till_done()
+    assert setup_entry.subentries[subentry.subentry_id].data[CONF_LLM_HASS_API] == [
+        llm.LLM_API_ASSIST
+    ]

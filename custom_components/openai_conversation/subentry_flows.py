@@ -212,8 +212,12 @@ class BaseSubentryFlow(ConfigSubentryFlow):
         """Reconfigure a subentry."""
         if self._get_entry().state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
-        self.options = dict(self._get_reconfigure_subentry().data)
+        self.options = self._stored_options(dict(self._get_reconfigure_subentry().data))
         return await self.async_step_init()
+
+    def _stored_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Return a subentry's stored options as this type's forms take them."""
+        return options
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Show the first step."""
@@ -454,6 +458,18 @@ class ConversationFlowHandler(ModelFlowHandler):
         return [
             SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
         ]
+
+    def _stored_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Return the LLM APIs as a list of the APIs that still exist.
+
+        Core once stored a single API as a string; an API whose integration is gone can
+        be neither offered nor used.
+        """
+        if stored := options.get(CONF_LLM_HASS_API):
+            known = {api.id for api in llm.async_get_apis(self.hass)}
+            chosen = [stored] if isinstance(stored, str) else stored
+            options[CONF_LLM_HASS_API] = [api for api in chosen if api in known]
+        return options
 
     def _init_fields(self) -> dict[Any, Any]:
         return {
