@@ -28,6 +28,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from tools.hass import reports_deprecated_use
 
 API_KEY = "sk-test-key"
 
@@ -84,7 +85,7 @@ class _UsageReports(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "openai_conversation" in message and "Detected" in message:
+        if reports_deprecated_use(message):
             self.reports.append(message)
 
 
