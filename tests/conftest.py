@@ -31,6 +31,7 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from tools.hass import reports_deprecated_use
 
 API_KEY = "sk-test-key"
 
@@ -87,7 +88,7 @@ class _UsageReports(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "openai_conversation" in message and "Detected" in message:
+        if reports_deprecated_use(message):
             self.reports.append(message)
 
 

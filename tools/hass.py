@@ -20,8 +20,17 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+# How Home Assistant words a report of deprecated use: report_usage ("Detected that custom
+# integration 'x' ..."), deprecated functions and aliases ("The deprecated function f was
+# called from x ..."), deprecated entity members ("x.tts::E provides the deprecated ...").
+DEPRECATION_MARKS = ("Detected", "The deprecated ", "provides the deprecated")
 USERNAME = "demo"
 PASSWORD = "demo-password"  # noqa: S105 - the offline demo's documented login
+
+
+def reports_deprecated_use(text: str, domain: str = "openai_conversation") -> bool:
+    """Return whether a log message is Home Assistant reporting deprecated use by domain."""
+    return domain in text and any(mark in text for mark in DEPRECATION_MARKS)
 
 
 def prepare_config(config_dir: Path, port: int, *, copy: bool = False) -> dict[str, str]:

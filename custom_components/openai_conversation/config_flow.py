@@ -331,12 +331,27 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def _async_finish(self) -> ConfigFlowResult:
         if self.source == SOURCE_RECONFIGURE:
-            return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data=self._data, title=_title(self._data)
+            return self._async_save_and_abort(
+                self._get_reconfigure_entry(), self._data, _title(self._data)
             )
         return self.async_create_entry(
             title=_title(self._data), data=self._data, subentries=default_subentries(self._data)
         )
+
+    @callback
+    def _async_save_and_abort(
+        self, entry: ConfigEntry, data: dict[str, Any], title: str
+    ) -> ConfigFlowResult:
+        """Store reauth's or reconfigure's settings; the entry reloads once, if at all.
+
+        A loaded entry reloads only through its update listener, which also serves the
+        subentry flows; it runs when something changed. An entry that failed to set up
+        has no listener, so only then does the flow reload it. Reloading from the flow
+        as well would reload twice, and HA 2026.12 refuses it.
+        """
+        if entry.update_listeners:
+            return self.async_update_and_abort(entry, data=data, title=title)
+        return self.async_update_reload_and_abort(entry, data=data, title=title)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -362,7 +377,7 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
             except ValidationError as err:
                 errors["base"] = err.args[0]
             else:
-                return self.async_update_reload_and_abort(entry, data=data)
+                return self._async_save_and_abort(entry, data, entry.title)
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=KEY_SCHEMA,

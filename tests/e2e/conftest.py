@@ -19,6 +19,7 @@ from tools.hass import (
     emulator_process,
     hass_process,
     prepare_config,
+    reports_deprecated_use,
     wait_until_up,
 )
 
@@ -83,7 +84,7 @@ class LiveHass:
                         break  # the exception line ends a traceback
                 if not any(offline in following for following in block for offline in OFFLINE):
                     found.append("\n".join(block))
-            elif "Detected" in line and "openai_conversation" in line:
+            elif reports_deprecated_use(line):
                 found.append(line)
         return found
 
