@@ -51,6 +51,8 @@ async def serve_live(emulator: OpenAIEmulator, request: web.Request) -> web.Stre
             }
         }
         return web.json_response(body, status=400)
+    if emulator.live_handshake_stalls:
+        await emulator.stopping.wait()  # the client gives up; the handler ends with the server
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     session = LiveSession()

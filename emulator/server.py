@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .audio_api import speech_audio, transcription_problem
+from .audio_api import audio_decodes, speech_audio, transcription_problem
 from .chat_api import full_completion, stream_chunks
 from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
@@ -133,6 +133,8 @@ class OpenAIEmulator:
     # Answer a commit with no transcript but this, then end the session: "close" (a dropped
     # connection), "binary" (a frame no event fits), "not json" (a proxy's error page).
     live_commit_fault: str | None = None
+    # Take the session's connection but never answer its upgrade (a stalled proxy).
+    live_handshake_stalls: bool = False
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
@@ -143,6 +145,8 @@ class OpenAIEmulator:
     today: date = field(default_factory=date.today)
     host: str = "127.0.0.1"
     port: int = 0
+    # Set as the emulator stops: handlers that hold a request open end then.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
     @property
@@ -185,6 +189,7 @@ class OpenAIEmulator:
 
     async def stop(self) -> None:
         """Stop serving."""
+        self.stopping.set()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -287,6 +292,11 @@ class OpenAIEmulator:
             "data": upload.file.read(),  # type: ignore[union-attr]
         }
         self.requests[-1].body = fields
+        if not audio_decodes(fields["file"]["filename"], fields["file"]["data"]):
+            corrupt = Error(
+                400, "Audio file might be corrupted or unsupported", code="invalid_value"
+            )
+            return web.json_response(_error_body(corrupt), status=400)
         if self.transcription_latency:
             await asyncio.sleep(self.transcription_latency)
         text = self.transcripts.popleft() if self.transcripts else self.default_transcript
