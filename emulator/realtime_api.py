@@ -98,6 +98,8 @@ async def _handle(
         if config.get("type") != "transcription":
             return [_error("A transcription session takes only session.type 'transcription'.")]
         session.transcription = config.get("audio", {}).get("input", {}).get("transcription", {})
+        if gone := emulator.gone(session.transcription.get("model", "")):
+            return [_error(gone.message, "model_not_found")]
         return [{"type": "session.updated", "event_id": new_id("event"), "session": config}]
     if kind == "input_audio_buffer.append":
         try:

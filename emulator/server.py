@@ -62,6 +62,14 @@ DEFAULT_MODELS = (
     "gpt-image-2.5-flare",
 )
 
+# OpenAI's shutdown dates as its deprecations page and model list give them.
+OPENAI_SHUTDOWNS: dict[str, date] = {
+    **dict.fromkeys(("dall-e-2", "dall-e-3"), date(2026, 5, 12)),
+    **dict.fromkeys(
+        ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"), date(2027, 2, 26)
+    ),
+}
+
 
 @dataclass
 class RecordedRequest:
@@ -139,9 +147,7 @@ class OpenAIEmulator:
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
     # a model is refused as OpenAI refuses it. The emulator's clock: today.
-    shutdown_dates: dict[str, date] = field(
-        default_factory=lambda: dict.fromkeys(("dall-e-2", "dall-e-3"), date(2026, 5, 12))
-    )
+    shutdown_dates: dict[str, date] = field(default_factory=lambda: dict(OPENAI_SHUTDOWNS))
     today: date = field(default_factory=date.today)
     host: str = "127.0.0.1"
     port: int = 0
@@ -229,15 +235,20 @@ class OpenAIEmulator:
             return web.json_response(_error_body(invalid), status=400)
         default = "dall-e-2" if request.path.endswith("/images/generations") else ""
         model = body.get("model", default) if isinstance(body, dict) else default
-        if (shutdown := self.shutdown_dates.get(model)) is not None and shutdown <= self.today:
-            gone = Error(
-                404,
-                f"The model `{model}` has been deprecated, learn more here: "
-                "https://platform.openai.com/docs/deprecations",
-                code="model_not_found",
-            )
+        if gone := self.gone(model):
             return web.json_response(_error_body(gone), status=404)
         return await handler(request)  # type: ignore[no-any-return]
+
+    def gone(self, model: str) -> Error | None:
+        """Return OpenAI's answer to a model it has shut down (on the emulator's today)."""
+        if (shutdown := self.shutdown_dates.get(model)) is None or shutdown > self.today:
+            return None
+        return Error(
+            404,
+            f"The model `{model}` has been deprecated, learn more here: "
+            "https://platform.openai.com/docs/deprecations",
+            code="model_not_found",
+        )
 
     async def _models(self, request: web.Request) -> web.Response:
         if not self.models_api:
@@ -284,6 +295,8 @@ class OpenAIEmulator:
         form = await request.post()
         if problem := transcription_problem(form):
             return web.json_response(_error_body(Error(400, problem)), status=400)
+        if gone := self.gone(str(form["model"])):  # a form, so the middleware missed it
+            return web.json_response(_error_body(gone), status=404)
         upload = form["file"]
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         fields["file"] = {

@@ -3,6 +3,7 @@ a test here. Sent with the openai SDK over real HTTP, as the integration sends t
 
 from __future__ import annotations
 
+from datetime import date
 import time
 from typing import Any
 
@@ -391,3 +392,27 @@ async def test_undecodable_wav_is_refused_like_openai(
         await client.audio.transcriptions.create(
             model="gpt-transcribe", file=("a.wav", data, "audio/wav")
         )
+
+
+@pytest.mark.parametrize("model", ["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"])
+async def test_transcription_models_gone_after_their_shutdown(
+    emulator: OpenAIEmulator, client: openai.AsyncOpenAI, model: str
+) -> None:
+    """Uploads get OpenAI's 404, live sessions its error event; the day before, both work."""
+    update = {
+        "type": "session.update",
+        "session": {
+            "type": "transcription",
+            "audio": {"input": {"transcription": {"model": model}}},
+        },
+    }
+    emulator.today = date(2027, 2, 25)
+    assert (await client.audio.transcriptions.create(model=model, file=("a.wav", WAV))).text
+    assert (await _first_answer(emulator, [update]))["type"] == "session.updated"
+    emulator.today = date(2027, 2, 26)
+    with pytest.raises(openai.NotFoundError) as gone:
+        await client.audio.transcriptions.create(model=model, file=("a.wav", WAV))
+    assert gone.value.code == "model_not_found"
+    error = RealtimeErrorEvent.model_validate(await _first_answer(emulator, [update])).error
+    assert error.code == "model_not_found"
+    assert f"The model `{model}` has been deprecated" in error.message

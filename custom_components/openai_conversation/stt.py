@@ -20,6 +20,7 @@ from .const import (
     CONF_CHAT_MODEL,
     CONF_LIVE_TRANSCRIPTION,
     CONF_PROMPT,
+    LIVE_TRANSCRIPTION_MODEL,
     LOGGER,
     PROVIDER_OPENAI,
     RECOMMENDED_STT_MODEL,
@@ -30,6 +31,7 @@ from .const import (
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import report_error
+from .lifecycle import replacement_in_force
 from .pcm import Pcm16, Resampler, wav_file
 
 # Requests are independent and the server limits them, not Home Assistant.
@@ -130,6 +132,19 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
             and metadata.codec == stt.AudioCodecs.PCM
         )
 
+    def _models(self) -> tuple[str, str]:
+        """Return the models for a live session and for an upload.
+
+        Once OpenAI has shut the subentry's model down, its replacement transcribes
+        uploads and OpenAI's live transcription model the live audio (a repair says so).
+        """
+        if provider(self.entry.data) != PROVIDER_OPENAI:
+            return self._model, self._model
+        replacement = replacement_in_force(self._model, self.entry.runtime_data.shutdowns)
+        if replacement is None:
+            return self._model, self._model
+        return LIVE_TRANSCRIPTION_MODEL, replacement
+
     async def _transcribe_live(
         self, metadata: stt.SpeechMetadata, audio: AsyncIterator[bytes], captured: list[bytes]
     ) -> str | None:
@@ -151,7 +166,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
                     async_get_clientsession(self.hass),
                     self.entry.runtime_data.client,
                     live_audio,
-                    model=self._model,
+                    model=self._models()[0],
                     language=speech_language(metadata.language),
                     prompt=self._prompt,
                 )
@@ -166,7 +181,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         try:
             return await async_transcribe(
                 self.entry.runtime_data.client,
-                self._model,
+                self._models()[1],
                 upload_file(metadata, audio),
                 # Always the pipeline's language: auto-detection mistranscribes short commands.
                 language=speech_language(metadata.language),
