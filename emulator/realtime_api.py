@@ -22,6 +22,10 @@ from .wire_types import realtime_event_problem
 if TYPE_CHECKING:
     from .server import OpenAIEmulator
 
+# Models without the server's voice activity detection (OpenAI's realtime transcription
+# guide: turn_detection omitted or null).
+NO_VAD = frozenset({"gpt-live-transcribe"})
+
 
 @dataclass
 class LiveSession:
@@ -100,6 +104,9 @@ async def _handle(
         session.transcription = config.get("audio", {}).get("input", {}).get("transcription", {})
         if gone := emulator.gone(session.transcription.get("model", "")):
             return [_error(gone.message, "model_not_found")]
+        audio_input = config.get("audio", {}).get("input", {})
+        if session.transcription.get("model") in NO_VAD and audio_input.get("turn_detection"):
+            return [_error(f"{session.transcription['model']} takes no turn_detection.")]
         return [{"type": "session.updated", "event_id": new_id("event"), "session": config}]
     if kind == "input_audio_buffer.append":
         try:

@@ -341,8 +341,32 @@ async def _first_answer(emulator: OpenAIEmulator, events: list[dict[str, Any]]) 
         ([{"type": "input_audio_buffer.append", "audio": "AAA"}], "not base64"),
         ([{"type": "input_audio_buffer.append", "audio": "AA==", "extra": 1}], "Unknown parameter"),
         ([{"type": "response.create"}], "Invalid value"),
+        (
+            [
+                {
+                    "type": "session.update",
+                    "session": {
+                        "type": "transcription",
+                        "audio": {
+                            "input": {
+                                "transcription": {"model": "gpt-live-transcribe"},
+                                "turn_detection": {"type": "server_vad"},
+                            }
+                        },
+                    },
+                }
+            ],
+            "takes no turn_detection",
+        ),
     ],
-    ids=["16 kHz", "empty commit", "bad base64", "unknown key", "conversation event"],
+    ids=[
+        "16 kHz",
+        "empty commit",
+        "bad base64",
+        "unknown key",
+        "conversation event",
+        "live model with VAD",
+    ],
 )
 async def test_realtime_transcription_refused_like_openai(
     emulator: OpenAIEmulator, events: list[dict[str, Any]], expected: str
