@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import hashlib
+import io
 import math
 import struct
 from typing import Any
+import wave
 
 PCM_RATE = 24000
 BYTES_PER_CHAR = 400  # enough audio per character that long replies take many chunks
@@ -90,3 +92,19 @@ def transcription_problem(form: Mapping[str, Any]) -> str | None:
     if (fmt := form.get("response_format", "json")) not in TRANSCRIPTION_FORMATS:
         return f"Invalid value: '{fmt}'. Supported values are: {sorted(TRANSCRIPTION_FORMATS)}."
     return None
+
+
+def audio_decodes(filename: str, data: bytes) -> bool:
+    """Return whether an uploaded WAV file holds whole PCM frames, as its header says.
+
+    OpenAI decodes the audio and refuses what it cannot; other formats pass unchecked.
+    """
+    if not filename.endswith(".wav"):
+        return True
+    try:
+        with wave.open(io.BytesIO(data)) as wav:
+            frames = wav.readframes(wav.getnframes())
+            frame = wav.getsampwidth() * wav.getnchannels()
+            return len(frames) == wav.getnframes() * frame and wav.getsampwidth() in (1, 2, 3, 4)
+    except (wave.Error, EOFError):
+        return False

@@ -22,6 +22,10 @@ from .wire_types import realtime_event_problem
 if TYPE_CHECKING:
     from .server import OpenAIEmulator
 
+# Models without the server's voice activity detection (OpenAI's realtime transcription
+# guide: turn_detection omitted or null).
+NO_VAD = frozenset({"gpt-live-transcribe"})
+
 
 @dataclass
 class LiveSession:
@@ -51,6 +55,8 @@ async def serve_live(emulator: OpenAIEmulator, request: web.Request) -> web.Stre
             }
         }
         return web.json_response(body, status=400)
+    if emulator.live_handshake_stalls:
+        await emulator.stopping.wait()  # the client gives up; the handler ends with the server
     ws = web.WebSocketResponse()
     await ws.prepare(request)
     session = LiveSession()
@@ -96,6 +102,11 @@ async def _handle(
         if config.get("type") != "transcription":
             return [_error("A transcription session takes only session.type 'transcription'.")]
         session.transcription = config.get("audio", {}).get("input", {}).get("transcription", {})
+        if gone := emulator.gone(session.transcription.get("model", "")):
+            return [_error(gone.message, "model_not_found")]
+        audio_input = config.get("audio", {}).get("input", {})
+        if session.transcription.get("model") in NO_VAD and audio_input.get("turn_detection"):
+            return [_error(f"{session.transcription['model']} takes no turn_detection.")]
         return [{"type": "session.updated", "event_id": new_id("event"), "session": config}]
     if kind == "input_audio_buffer.append":
         try:

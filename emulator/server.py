@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .audio_api import speech_audio, transcription_problem
+from .audio_api import audio_decodes, speech_audio, transcription_problem
 from .chat_api import full_completion, stream_chunks
 from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
@@ -61,6 +61,14 @@ DEFAULT_MODELS = (
     "whisper-1",
     "gpt-image-2.5-flare",
 )
+
+# OpenAI's shutdown dates as its deprecations page and model list give them.
+OPENAI_SHUTDOWNS: dict[str, date] = {
+    **dict.fromkeys(("dall-e-2", "dall-e-3"), date(2026, 5, 12)),
+    **dict.fromkeys(
+        ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"), date(2027, 2, 26)
+    ),
+}
 
 
 @dataclass
@@ -135,16 +143,18 @@ class OpenAIEmulator:
     # Answer a commit with no transcript but this, then end the session: "close" (a dropped
     # connection), "binary" (a frame no event fits), "not json" (a proxy's error page).
     live_commit_fault: str | None = None
+    # Take the session's connection but never answer its upgrade (a stalled proxy).
+    live_handshake_stalls: bool = False
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
     # a model is refused as OpenAI refuses it. The emulator's clock: today.
-    shutdown_dates: dict[str, date] = field(
-        default_factory=lambda: dict.fromkeys(("dall-e-2", "dall-e-3"), date(2026, 5, 12))
-    )
+    shutdown_dates: dict[str, date] = field(default_factory=lambda: dict(OPENAI_SHUTDOWNS))
     today: date = field(default_factory=date.today)
     host: str = "127.0.0.1"
     port: int = 0
+    # Set as the emulator stops: handlers that hold a request open end then.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
     @property
@@ -187,6 +197,7 @@ class OpenAIEmulator:
 
     async def stop(self) -> None:
         """Stop serving."""
+        self.stopping.set()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -226,15 +237,20 @@ class OpenAIEmulator:
             return web.json_response(_error_body(invalid), status=400)
         default = "dall-e-2" if request.path.endswith("/images/generations") else ""
         model = body.get("model", default) if isinstance(body, dict) else default
-        if (shutdown := self.shutdown_dates.get(model)) is not None and shutdown <= self.today:
-            gone = Error(
-                404,
-                f"The model `{model}` has been deprecated, learn more here: "
-                "https://platform.openai.com/docs/deprecations",
-                code="model_not_found",
-            )
+        if gone := self.gone(model):
             return web.json_response(_error_body(gone), status=404)
         return await handler(request)  # type: ignore[no-any-return]
+
+    def gone(self, model: str) -> Error | None:
+        """Return OpenAI's answer to a model it has shut down (on the emulator's today)."""
+        if (shutdown := self.shutdown_dates.get(model)) is None or shutdown > self.today:
+            return None
+        return Error(
+            404,
+            f"The model `{model}` has been deprecated, learn more here: "
+            "https://platform.openai.com/docs/deprecations",
+            code="model_not_found",
+        )
 
     async def _models(self, request: web.Request) -> web.Response:
         if not self.models_api:
@@ -281,6 +297,8 @@ class OpenAIEmulator:
         form = await request.post()
         if problem := transcription_problem(form):
             return web.json_response(_error_body(Error(400, problem)), status=400)
+        if gone := self.gone(str(form["model"])):  # a form, so the middleware missed it
+            return web.json_response(_error_body(gone), status=404)
         upload = form["file"]
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         fields["file"] = {
@@ -289,6 +307,11 @@ class OpenAIEmulator:
             "data": upload.file.read(),  # type: ignore[union-attr]
         }
         self.requests[-1].body = fields
+        if not audio_decodes(fields["file"]["filename"], fields["file"]["data"]):
+            corrupt = Error(
+                400, "Audio file might be corrupted or unsupported", code="invalid_value"
+            )
+            return web.json_response(_error_body(corrupt), status=400)
         if self.transcription_latency:
             await asyncio.sleep(self.transcription_latency)
         text = self.transcripts.popleft() if self.transcripts else self.default_transcript

@@ -3,6 +3,7 @@ a test here. Sent with the openai SDK over real HTTP, as the integration sends t
 
 from __future__ import annotations
 
+from datetime import date
 import time
 from typing import Any
 
@@ -11,12 +12,16 @@ import openai
 from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
 import pytest
 
+from custom_components.openai_conversation.pcm import wav_file
 from emulator import OpenAIEmulator, Reply, Text, ToolCall
 from emulator.demo import demo_reply
 from emulator.prompt_cache import cached_tokens
 from emulator.server import delta_chars
 
 from .conftest import API_KEY
+
+# A tenth of a second of 16-bit mono silence at 16 kHz, as a WAV file.
+WAV = wav_file(bytes(3200), 16000, 2, 1)
 
 STRICT_OBJECT: dict[str, Any] = {
     "type": "object",
@@ -321,7 +326,7 @@ async def test_transcription_waits_its_service_time(
     emulator.transcription_latency = 0.2
     start = time.perf_counter()
     result = await client.audio.transcriptions.create(
-        model="gpt-transcribe", file=("a.wav", b"RIFF0000WAVE", "audio/wav")
+        model="gpt-transcribe", file=("a.wav", WAV, "audio/wav")
     )
     assert result.text == "turn on the kitchen light"
     assert time.perf_counter() - start >= 0.2
@@ -356,6 +361,21 @@ def test_demo_says_what_it_is_told_after_a_tool() -> None:
     assert reply.items == [Text("Hall light is on now. Anything else?")]
 
 
+async def _first_answer(emulator: OpenAIEmulator, events: list[dict[str, Any]]) -> Any:
+    """Open a transcription session, send the events, return the server's first answer."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            f"{emulator.base_url}/realtime?intent=transcription".replace("http", "ws", 1),
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        ) as ws,
+    ):
+        assert (await ws.receive_json())["type"] == "session.created"
+        for event in events:
+            await ws.send_json(event)
+        return await ws.receive_json()
+
+
 @pytest.mark.parametrize(
     ("events", "expected"),
     [
@@ -376,23 +396,37 @@ def test_demo_says_what_it_is_told_after_a_tool() -> None:
         ([{"type": "input_audio_buffer.append", "audio": "AAA"}], "not base64"),
         ([{"type": "input_audio_buffer.append", "audio": "AA==", "extra": 1}], "Unknown parameter"),
         ([{"type": "response.create"}], "Invalid value"),
+        (
+            [
+                {
+                    "type": "session.update",
+                    "session": {
+                        "type": "transcription",
+                        "audio": {
+                            "input": {
+                                "transcription": {"model": "gpt-live-transcribe"},
+                                "turn_detection": {"type": "server_vad"},
+                            }
+                        },
+                    },
+                }
+            ],
+            "takes no turn_detection",
+        ),
     ],
-    ids=["16 kHz", "empty commit", "bad base64", "unknown key", "conversation event"],
+    ids=[
+        "16 kHz",
+        "empty commit",
+        "bad base64",
+        "unknown key",
+        "conversation event",
+        "live model with VAD",
+    ],
 )
 async def test_realtime_transcription_refused_like_openai(
     emulator: OpenAIEmulator, events: list[dict[str, Any]], expected: str
 ) -> None:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(
-            f"{emulator.base_url}/realtime?intent=transcription".replace("http", "ws", 1),
-            headers={"Authorization": f"Bearer {API_KEY}"},
-        ) as ws,
-    ):
-        assert (await ws.receive_json())["type"] == "session.created"
-        for event in events:
-            await ws.send_json(event)
-        error = await ws.receive_json()
+    error = await _first_answer(emulator, events)
     assert error["type"] == "error"
     assert expected in error["error"]["message"]
     RealtimeErrorEvent.model_validate(error)
@@ -422,6 +456,42 @@ async def test_transcriptions_refused_like_openai(
     with pytest.raises(openai.BadRequestError, match=expected):
         await client.audio.transcriptions.create(
             model="gpt-transcribe",
-            file=("a.wav", b"RIFF0000WAVE", "audio/wav"),
+            file=("a.wav", WAV, "audio/wav"),
             extra_body=extra,
         )
+
+
+@pytest.mark.parametrize(
+    "data", [b"RIFF0000WAVE", WAV[:-2], WAV[:20]], ids=["no chunks", "cut frame", "cut header"]
+)
+async def test_undecodable_wav_is_refused_like_openai(
+    client: openai.AsyncOpenAI, data: bytes
+) -> None:
+    with pytest.raises(openai.BadRequestError, match="Audio file might be corrupted"):
+        await client.audio.transcriptions.create(
+            model="gpt-transcribe", file=("a.wav", data, "audio/wav")
+        )
+
+
+@pytest.mark.parametrize("model", ["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"])
+async def test_transcription_models_gone_after_their_shutdown(
+    emulator: OpenAIEmulator, client: openai.AsyncOpenAI, model: str
+) -> None:
+    """Uploads get OpenAI's 404, live sessions its error event; the day before, both work."""
+    update = {
+        "type": "session.update",
+        "session": {
+            "type": "transcription",
+            "audio": {"input": {"transcription": {"model": model}}},
+        },
+    }
+    emulator.today = date(2027, 2, 25)
+    assert (await client.audio.transcriptions.create(model=model, file=("a.wav", WAV))).text
+    assert (await _first_answer(emulator, [update]))["type"] == "session.updated"
+    emulator.today = date(2027, 2, 26)
+    with pytest.raises(openai.NotFoundError) as gone:
+        await client.audio.transcriptions.create(model=model, file=("a.wav", WAV))
+    assert gone.value.code == "model_not_found"
+    error = RealtimeErrorEvent.model_validate(await _first_answer(emulator, [update])).error
+    assert error.code == "model_not_found"
+    assert f"The model `{model}` has been deprecated" in error.message

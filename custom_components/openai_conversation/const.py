@@ -327,6 +327,8 @@ RECOMMENDED_STT_OPTIONS: Final = {
     CONF_CHAT_MODEL: RECOMMENDED_STT_MODEL,
     CONF_PROMPT: RECOMMENDED_STT_PROMPT,
 }
+# OpenAI's model for live audio, which takes over live sessions from a shut-down model.
+LIVE_TRANSCRIPTION_MODEL: Final = "gpt-live-transcribe"
 RECOMMENDED_TTS_OPTIONS: Final = {
     CONF_CHAT_MODEL: RECOMMENDED_TTS_MODEL,
     CONF_PROMPT: "",

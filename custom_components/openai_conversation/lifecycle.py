@@ -84,6 +84,9 @@ RETIREMENTS: Final[Mapping[str, Retirement]] = {
 }
 # A dated snapshot shares its model's schedule: gpt-4o-mini-2024-07-18 is gpt-4o-mini.
 SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+# Subentries that use the replacement by themselves once their model is shut down (the
+# repair then says so): speech must not go silent.
+SELF_REPLACING: Final = frozenset({SUBENTRY_STT})
 # The model each subentry type uses when it names none.
 DEFAULT_MODELS: Final = {
     SUBENTRY_CONVERSATION: RECOMMENDED_CHAT_MODEL,
@@ -100,6 +103,14 @@ def retirement(model: str, live: Mapping[str, date] | None = None) -> Retirement
     if live and (shutdown := live.get(model)) is not None:
         return Retirement(shutdown, known.replacement if known else "")
     return known
+
+
+def replacement_in_force(model: str, live: Mapping[str, date] | None = None) -> str | None:
+    """Return the replacement of a model OpenAI has shut down (today or before), or None."""
+    found = retirement(model, live)
+    if found is None or not found.replacement or dt_util.now().date() < found.shutdown:
+        return None
+    return found.replacement
 
 
 def shutdown_dates(models: Iterable[Any]) -> dict[str, date]:
@@ -178,6 +189,7 @@ def async_check_models(
             ir.async_delete_issue(hass, DOMAIN, use.issue_id)
             continue
         past = today >= found.shutdown
+        replaced = past and use.subentry.subentry_type in SELF_REPLACING
         replacement = suggest_replacement(use.model, found, lasting)
         ir.async_create_issue(
             hass,
@@ -186,8 +198,12 @@ def async_check_models(
             is_fixable=True,
             is_persistent=False,
             learn_more_url=found.reference,
-            severity=ir.IssueSeverity.CRITICAL if past else ir.IssueSeverity.WARNING,
-            translation_key="model_shut_down" if past else "model_shutting_down",
+            severity=ir.IssueSeverity.CRITICAL
+            if past and not replaced
+            else ir.IssueSeverity.WARNING,
+            translation_key="model_replaced"
+            if replaced
+            else ("model_shut_down" if past else "model_shutting_down"),
             translation_placeholders={
                 "name": use.subentry.title,
                 "model": use.model,

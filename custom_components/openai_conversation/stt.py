@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from contextlib import aclosing
-import sys
 
 import openai
 
@@ -22,6 +20,7 @@ from .const import (
     CONF_CHAT_MODEL,
     CONF_LIVE_TRANSCRIPTION,
     CONF_PROMPT,
+    LIVE_TRANSCRIPTION_MODEL,
     LOGGER,
     PROVIDER_OPENAI,
     RECOMMENDED_STT_MODEL,
@@ -32,7 +31,8 @@ from .const import (
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import report_error
-from .tts import wav_header
+from .lifecycle import replacement_in_force
+from .pcm import Pcm16, Resampler, wav_file
 
 # Requests are independent and the server limits them, not Home Assistant.
 PARALLEL_UPDATES = 0
@@ -54,7 +54,13 @@ def upload_file(metadata: stt.SpeechMetadata, audio: bytes) -> tuple[str, bytes,
     # == rather than is: older Home Assistant passes the STT API header's values as strings.
     if metadata.format == stt.AudioFormats.OGG:
         return "audio.ogg", audio, "audio/ogg"
-    return "audio.wav", wav_header(int(metadata.sample_rate), len(audio)) + audio, "audio/wav"
+    rate, width, channels = pcm_layout(metadata)
+    return "audio.wav", wav_file(audio, rate, width, channels), "audio/wav"
+
+
+def pcm_layout(metadata: stt.SpeechMetadata) -> tuple[int, int, int]:
+    """Return the sample rate, the bytes per sample and the channels of PCM audio."""
+    return int(metadata.sample_rate), int(metadata.bit_rate) // 8, int(metadata.channel)
 
 
 class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
@@ -86,8 +92,8 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
     @property
     def supported_bit_rates(self) -> list[stt.AudioBitRates]:
-        """Return the bit depths accepted."""
-        return [stt.AudioBitRates.BITRATE_16]
+        """Return the bit depths accepted: all (live audio is converted to 16 bits)."""
+        return list(stt.AudioBitRates)
 
     @property
     def supported_sample_rates(self) -> list[stt.AudioSampleRates]:
@@ -96,8 +102,8 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
     @property
     def supported_channels(self) -> list[stt.AudioChannels]:
-        """Return the channel layouts accepted."""
-        return [stt.AudioChannels.CHANNEL_MONO]
+        """Return the channel layouts accepted (live audio is mixed down to mono)."""
+        return list(stt.AudioChannels)
 
     async def async_process_audio_stream(
         self, metadata: stt.SpeechMetadata, stream: AsyncIterable[bytes]
@@ -111,20 +117,33 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         if text is None:  # no live session, or it failed: the whole recording goes up
             captured += [chunk async for chunk in audio]
             text = await self._upload(metadata, b"".join(captured))
-        if text is None:
+        if not text:
+            if text == "":  # the server heard no words: the pipeline must not act on nothing
+                LOGGER.debug("%s: the transcript is empty", self.entity_id)
             return stt.SpeechResult(None, stt.SpeechResultState.ERROR)
         return stt.SpeechResult(text, stt.SpeechResultState.SUCCESS)
 
     def _live(self, metadata: stt.SpeechMetadata) -> bool:
-        """Return whether to transcribe while the user speaks (OpenAI's 16-bit mono PCM)."""
+        """Return whether to transcribe while the user speaks (PCM, on OpenAI's servers)."""
         return (
             bool(self.subentry.data.get(CONF_LIVE_TRANSCRIPTION, True))
             and provider(self.entry.data) == PROVIDER_OPENAI
             and not self._live_refused
             and metadata.codec == stt.AudioCodecs.PCM
-            and metadata.bit_rate == stt.AudioBitRates.BITRATE_16
-            and metadata.channel == stt.AudioChannels.CHANNEL_MONO
         )
+
+    def _models(self) -> tuple[str, str]:
+        """Return the models for a live session and for an upload.
+
+        Once OpenAI has shut the subentry's model down, its replacement transcribes
+        uploads and OpenAI's live transcription model the live audio (a repair says so).
+        """
+        if provider(self.entry.data) != PROVIDER_OPENAI:
+            return self._model, self._model
+        replacement = replacement_in_force(self._model, self.entry.runtime_data.shutdowns)
+        if replacement is None:
+            return self._model, self._model
+        return LIVE_TRANSCRIPTION_MODEL, replacement
 
     async def _transcribe_live(
         self, metadata: stt.SpeechMetadata, audio: AsyncIterator[bytes], captured: list[bytes]
@@ -133,12 +152,13 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
         Every chunk read is kept in captured, so a session that breaks off loses nothing.
         """
-        resampler = Resampler(int(metadata.sample_rate), LIVE_RATE)
+        rate, width, channels = pcm_layout(metadata)
+        pcm16, resampler = Pcm16(width, channels), Resampler(rate, LIVE_RATE)
 
         async def pcm() -> AsyncGenerator[bytes]:
             async for chunk in audio:
                 captured.append(chunk)
-                yield resampler.convert(chunk)
+                yield resampler.convert(pcm16.convert(chunk))
 
         try:
             async with aclosing(pcm()) as live_audio:
@@ -146,7 +166,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
                     async_get_clientsession(self.hass),
                     self.entry.runtime_data.client,
                     live_audio,
-                    model=self._model,
+                    model=self._models()[0],
                     language=speech_language(metadata.language),
                     prompt=self._prompt,
                 )
@@ -161,7 +181,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
         try:
             return await async_transcribe(
                 self.entry.runtime_data.client,
-                self._model,
+                self._models()[1],
                 upload_file(metadata, audio),
                 # Always the pipeline's language: auto-detection mistranscribes short commands.
                 language=speech_language(metadata.language),
@@ -171,40 +191,3 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
             # The pipeline gets a failed result instead of an exception.
             report_error(self.hass, self.entry, err)
             return None
-
-
-class Resampler:
-    """Linear resampling of 16-bit mono PCM, chunk by chunk, continuous across chunks."""
-
-    def __init__(self, rate_in: int, rate_out: int) -> None:
-        """Initialize for a stream at rate_in, to be sent at rate_out."""
-        self._step = rate_in / rate_out  # input samples per output sample
-        self._next = 0.0  # input position of the next output sample
-        self._seen = 0  # input samples before the current chunk
-        self._last = 0  # the previous chunk's last sample
-        self._odd = b""  # a byte left over from an odd-sized chunk
-
-    def convert(self, chunk: bytes) -> bytes:
-        """Return the chunk at the output rate."""
-        data = self._odd + chunk
-        whole = data[: len(data) // 2 * 2]
-        self._odd = data[len(whole) :]
-        if self._step == 1:
-            return whole
-        samples = array("h", whole)  # little-endian on the wire
-        if sys.byteorder == "big":
-            samples.byteswap()
-        out = array("h")
-        end = self._seen + len(samples) - 1  # input position of this chunk's last sample
-        while self._next < end:
-            index = int(self._next)
-            before = samples[index - self._seen] if index >= self._seen else self._last
-            after = samples[index + 1 - self._seen]
-            out.append(round(before + (after - before) * (self._next - index)))
-            self._next += self._step
-        if samples:
-            self._last = samples[-1]
-            self._seen += len(samples)
-        if sys.byteorder == "big":
-            out.byteswap()
-        return out.tobytes()

@@ -34,6 +34,9 @@ from openai.types.realtime.session_update_event_param import SessionUpdateEventP
 LIVE_RATE: Final = 24000
 # From the commit to the transcript; past this the upload is tried instead.
 TRANSCRIPT_TIMEOUT = 10.0
+# For the WebSocket upgrade: a server (or proxy) that takes the connection and never
+# answers must not hold the turn; the audio is uploaded instead.
+HANDSHAKE_TIMEOUT = 5.0
 
 
 class LiveTranscriptionError(Exception):
@@ -86,11 +89,8 @@ async def async_transcribe_live(
     prompt: str,
 ) -> str:
     """Stream PCM at LIVE_RATE to a transcription session; return the transcript."""
-    headers = {"Authorization": f"Bearer {client.api_key}"}
     try:
-        async with session.ws_connect(
-            live_url(client), headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)
-        ) as ws:
+        async with await _connect(session, client) as ws:
             await ws.send_json(session_update(model, language, prompt))
             async for pcm in audio:
                 if pcm:
@@ -105,6 +105,22 @@ async def async_transcribe_live(
         ) from err
     except (aiohttp.ClientError, TimeoutError) as err:
         raise LiveTranscriptionError(str(err) or type(err).__name__) from err
+
+
+async def _connect(
+    session: aiohttp.ClientSession, client: openai.AsyncOpenAI
+) -> aiohttp.ClientWebSocketResponse:
+    """Open the session's WebSocket, or give up after HANDSHAKE_TIMEOUT."""
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    try:
+        async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+            return await session.ws_connect(
+                live_url(client), headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)
+            )
+    except TimeoutError as err:
+        raise LiveTranscriptionError(
+            f"no answer to the handshake within {HANDSHAKE_TIMEOUT:g} s"
+        ) from err
 
 
 async def _transcript(ws: aiohttp.ClientWebSocketResponse) -> str:
