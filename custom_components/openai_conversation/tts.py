@@ -25,6 +25,7 @@ from .const import (
     CONF_PROMPT,
     CONF_TTS_SPEED,
     CONF_VOICE,
+    DOMAIN,
     OPTION_INSTRUCTIONS,
     OPTION_MODEL,
     OPTION_SPEED,
@@ -44,7 +45,20 @@ PCM_RATE = 24000
 # A sentence ends at . ! ? followed by whitespace, right after CJK full stops, or at a newline.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])|\n+")
 # Formats whose streams may simply be concatenated, so sentences can be spoken one by one.
-CONCATENATING_FORMATS = frozenset({"mp3", "aac", "wav"})
+CONCATENATING_FORMATS = frozenset({"mp3", "aac", "wav", "pcm"})
+# What the speech endpoint answers in, by the extension HA asks for (Ogg is OpenAI's Opus
+# container; HA's "raw" is bare PCM): asking for it spares HA an ffmpeg transcode.
+SERVER_FORMATS = {
+    "mp3": "mp3",
+    "opus": "opus",
+    "ogg": "opus",
+    "oga": "opus",
+    "aac": "aac",
+    "flac": "flac",
+    "wav": "wav",
+    "pcm": "pcm",
+    "raw": "pcm",
+}
 
 # Requests are independent and the server limits them, not Home Assistant.
 PARALLEL_UPDATES = 0
@@ -95,7 +109,13 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
     _attr_has_entity_name = False
     _attr_supported_languages = list(SPEECH_LANGUAGE_CODES)
     _attr_default_language = "en"
-    _attr_supported_options = [CONF_VOICE, OPTION_SPEED, OPTION_INSTRUCTIONS, OPTION_MODEL]
+    _attr_supported_options = [
+        CONF_VOICE,
+        OPTION_SPEED,
+        OPTION_INSTRUCTIONS,
+        OPTION_MODEL,
+        tts.ATTR_PREFERRED_FORMAT,
+    ]
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity from the subentry's voice settings."""
@@ -121,12 +141,23 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         """Return the voices; each speaks every supported language."""
         return [tts.Voice(voice, voice.title()) for voice in TTS_VOICES]
 
+    def _extension(self, options: dict[str, Any]) -> tuple[str, str]:
+        """Return the extension HA gets and the format the server is asked for.
+
+        HA's preferred format (a satellite's, a media player's) wins over the subentry's
+        where the server makes it; otherwise HA transcodes the subentry's format.
+        """
+        preferred = str(options.get(tts.ATTR_PREFERRED_FORMAT) or "")
+        if (server := SERVER_FORMATS.get(preferred)) is not None:
+            return preferred, server
+        return self._format, self._format
+
     def _request(self, text: str, options: dict[str, Any]) -> SpeechCreateParams:
         return speech_request(
             options[OPTION_MODEL],
             options[CONF_VOICE],
             text,
-            self._format,
+            self._extension(options)[1],
             speed=options.get(OPTION_SPEED),
             instructions=options.get(OPTION_INSTRUCTIONS),
         )
@@ -144,19 +175,21 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         self, message: str, language: str, options: dict[str, Any]
     ) -> tts.TtsAudioType:
         """Return the whole audio of a message."""
+        extension, server = self._extension(options)
         audio = b"".join([chunk async for chunk in self._audio(message, options)])
-        if self._format == "wav":
+        if server == "wav":
             audio = wav_header(PCM_RATE, len(audio)) + audio
-        return self._format, audio
+        return extension, audio
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> tts.TTSAudioResponse:
         """Speak text while it is still being written, sentence by sentence."""
         options = request.options
+        extension, server = self._extension(options)
 
         async def audio() -> AsyncGenerator[bytes]:
-            if self._format == "wav":
+            if server == "wav":
                 yield wav_header(PCM_RATE)
-            if self._format in CONCATENATING_FORMATS:
+            if server in CONCATENATING_FORMATS:
                 async for sentence in sentences(request.message_gen):
                     async for chunk in self._audio(sentence, options):
                         yield chunk
@@ -164,8 +197,10 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
             # Other containers cannot be glued together: one request, still streamed out.
             text = "".join([chunk async for chunk in request.message_gen])
             if not text.strip():
-                raise HomeAssistantError("No text to speak")
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="no_text_to_speak"
+                )
             async for chunk in self._audio(text, options):
                 yield chunk
 
-        return tts.TTSAudioResponse(self._format, audio())
+        return tts.TTSAudioResponse(extension, audio())
