@@ -22,7 +22,8 @@ from .embeddings_api import embeddings_response
 from .flavours import Flavour, as_served, flavour_problem
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .prompt_cache import PromptCache
-from .realtime_api import LiveSession, serve_live
+from .realtime_api import LiveSession
+from .realtime_speech_api import SpeechSession, serve_realtime
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 from .wire_types import request_problem
@@ -49,6 +50,8 @@ DEFAULT_MODELS = (
     "gpt-6.1-terra",
     "gpt-transcribe",
     "gpt-4o-mini-tts",
+    "gpt-realtime-2.1-mini",
+    "gpt-realtime-2.1",
     "gpt-4o-mini",
     "gpt-4o",
     "gpt-4.1",
@@ -133,6 +136,10 @@ class OpenAIEmulator:
     # Answer a commit with no transcript but this, then end the session: "close" (a dropped
     # connection), "binary" (a frame no event fits), "not json" (a proxy's error page).
     live_commit_fault: str | None = None
+    # Realtime voice sessions (TTS): each one's events and the texts it read; transcripts
+    # to answer the next sentences with instead of the text (a model that rewords).
+    speech_sessions: list[SpeechSession] = field(default_factory=list)
+    speech_transcripts: deque[str] = field(default_factory=deque)
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
@@ -172,7 +179,7 @@ class OpenAIEmulator:
         app.router.add_get(IMAGE_BLOB_PATH, self._image_file)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
-        app.router.add_get("/v1/realtime", partial(serve_live, self))
+        app.router.add_get("/v1/realtime", partial(serve_realtime, self))
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/v1/decisions", self._decisions)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
@@ -224,6 +231,7 @@ class OpenAIEmulator:
             return web.json_response(_error_body(invalid), status=400)
         default = "dall-e-2" if request.path.endswith("/images/generations") else ""
         model = body.get("model", default) if isinstance(body, dict) else default
+        model = request.query.get("model", model)  # a Realtime session names it in the URL
         if (shutdown := self.shutdown_dates.get(model)) is not None and shutdown <= self.today:
             gone = Error(
                 404,

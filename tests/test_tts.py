@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 import io
 from typing import Any
@@ -10,13 +11,20 @@ import wave
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.backends.realtime_speech import (
+    RealtimeSpeech,
+    RealtimeSpeechError,
+    session_update,
+)
 from custom_components.openai_conversation.const import DOMAIN
+from custom_components.openai_conversation.diagnostics import async_get_config_entry_diagnostics
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator, signature_of
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 
 from .conftest import add_entry
@@ -24,12 +32,20 @@ from .conftest import add_entry
 TTS_ENTITY = "tts.openai_tts"
 
 
+SPEECH_ENDPOINT = {"chat_model": "gpt-4o-mini-tts"}
+
+
 @pytest.fixture
-def config_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """An entry with the default TTS subentry (speech endpoint, mp3)."""
-    return add_entry(
-        hass, {kind: data for kind, _title, data in DEFAULT_SUBENTRIES if kind == "tts"}
-    )
+def tts_data() -> dict[str, Any]:
+    """What the TTS subentry changes from the default (a test may override it)."""
+    return SPEECH_ENDPOINT
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, tts_data: dict[str, Any]) -> MockConfigEntry:
+    """An entry with the default TTS subentry, changed by tts_data."""
+    (default,) = [data for kind, _title, data in DEFAULT_SUBENTRIES if kind == "tts"]
+    return add_entry(hass, {"tts": {**default, **tts_data}})
 
 
 async def speak(hass: HomeAssistant, text: str, options: dict[str, Any]) -> tuple[str, bytes]:
@@ -78,7 +94,10 @@ async def test_preferred_pcm_formats(
 
 
 async def test_unknown_preferred_format_keeps_the_subentrys(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
 ) -> None:
     """A format the server does not make: the subentry's is asked for (HA converts)."""
     entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
@@ -94,7 +113,10 @@ async def empty() -> AsyncGenerator[str]:
 
 
 async def test_no_text_to_speak_is_a_translated_error(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
 ) -> None:
     entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
     options = {**entity.default_options, "preferred_format": "flac"}
@@ -106,3 +128,155 @@ async def test_no_text_to_speak_is_a_translated_error(
         "no_text_to_speak",
     )
     assert emulator.requests_to("/v1/audio/speech") == []
+
+
+REALTIME: dict[str, Any] = {}  # the default: gpt-realtime-2.1-mini
+
+
+async def reply_after(emulator: OpenAIEmulator, *parts: str) -> AsyncGenerator[str]:
+    """An agent's reply that starts only once the voice session is open (it would wait
+    forever if the session opened on the first sentence), and is still being written while
+    the first sentence is spoken."""
+    async with asyncio.timeout(5):
+        while not emulator.speech_sessions:  # noqa: ASYNC110 - the emulator has no event
+            await asyncio.sleep(0.005)
+    for part in parts:
+        yield part
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("tts_data", [REALTIME], ids=["realtime"])
+async def test_realtime_speaks_a_streamed_reply(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+) -> None:
+    """One session per reply, opened before the first sentence; each sentence an
+    out-of-band response read exactly; PCM reaches HA behind one WAV header as it comes."""
+    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    assert entity.default_options["model"] == "gpt-realtime-2.1-mini"
+    parts = ("The kitchen light is on. ", "The living room ", "is dark.")
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", dict(entity.default_options), reply_after(emulator, *parts))
+    )
+    assert response.extension == "wav"
+    audio = b"".join([chunk async for chunk in response.data_gen])
+    assert audio.startswith(b"RIFF")
+    assert audio.count(b"RIFF") == 1
+    assert emulator.requests_to("/v1/audio/speech") == []
+    (session,) = emulator.speech_sessions
+    assert session.model == "gpt-realtime-2.1-mini"
+    assert session.spoken == ["The kitchen light is on.", "The living room is dark."]
+    setup, *creates = session.events
+    assert setup["session"]["audio"]["output"] == {
+        "format": {"type": "audio/pcm", "rate": 24000},
+        "voice": "marin",
+        "speed": 1.0,
+    }
+    assert "exactly as written" in setup["session"]["instructions"]
+    assert [c["response"]["conversation"] for c in creates] == ["none", "none"]
+    # All the PCM the session sent, in order, after the header.
+    assert len(audio) - 44 == sum(400 * len(text) for text in session.spoken)
+
+
+@pytest.mark.parametrize("tts_data", [REALTIME], ids=["realtime"])
+async def test_realtime_first_audio_before_the_reply_ends(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+) -> None:
+    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    done = asyncio.Event()
+
+    async def reply() -> AsyncGenerator[str]:
+        yield "First sentence. "
+        await asyncio.sleep(0.1)
+        done.set()
+        yield "Second one."
+
+    response = await entity.async_stream_tts_audio(
+        TTSAudioRequest("en", dict(entity.default_options), reply())
+    )
+    assert (await anext(response.data_gen)).startswith(b"RIFF")
+    assert len(await anext(response.data_gen)) > 0  # the first sentence's PCM
+    assert not done.is_set()
+    assert [chunk async for chunk in response.data_gen]
+
+
+@pytest.mark.parametrize(
+    ("tts_data", "voice"),
+    [({"voice": "fable"}, "ballad"), ({"voice": "onyx"}, "cedar"), ({"voice": "ash"}, "ash")],
+)
+async def test_realtime_voice_is_one_the_model_has(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+    voice: str,
+) -> None:
+    """A speech endpoint voice the Realtime API lacks is spoken by the nearest one."""
+    extension, audio = await speak(hass, "Hello.", {})
+    assert extension == "mp3"  # HA's default format: HA converts the WAV
+    assert audio
+    (session,) = emulator.speech_sessions
+    assert session.events[0]["session"]["audio"]["output"]["voice"] == voice
+
+
+@pytest.mark.parametrize("tts_data", [REALTIME], ids=["realtime"])
+async def test_realtime_preferred_wav_is_not_converted(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+) -> None:
+    extension, audio = await speak(hass, "One. Two.", {"preferred_format": "wav"})
+    assert extension == "wav"
+    with wave.open(io.BytesIO(audio)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (24000, 1, 2)
+    # Streamed behind a header of unknown length, all of the PCM of both sentences.
+    assert len(audio) - 44 == 400 * len("One.Two.")
+
+
+@pytest.mark.parametrize("tts_data", [REALTIME], ids=["realtime"])
+async def test_realtime_rewording_is_counted_in_diagnostics(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+) -> None:
+    emulator.speech_transcripts.append("The kitchen lamp is on.")
+    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    await entity.async_get_tts_audio(
+        "The kitchen light is on. It is late.", "en", dict(entity.default_options)
+    )
+    diagnostics = await async_get_config_entry_diagnostics(hass, setup_entry)
+    assert diagnostics["speech"] == {"OpenAI TTS": {"sentences": 2, "reworded": 1}}
+
+
+@pytest.mark.parametrize("tts_data", [REALTIME], ids=["realtime"])
+async def test_realtime_session_error_is_translated(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+) -> None:
+    """The emulator refuses what OpenAI refuses (here a voice the model lacks); the error
+    reaches HA translated, with OpenAI's words."""
+    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    session = RealtimeSpeech(
+        async_get_clientsession(hass),
+        setup_entry.runtime_data.client,
+        "gpt-realtime-2.1-mini",
+        session_update("fable", None, None),
+    )
+    await session.open()
+    with pytest.raises(RealtimeSpeechError, match="Invalid value: 'fable'"):
+        [chunk async for chunk in session.speak("Hi.")]
+    await session.close()
+    options = {**entity.default_options, "model": "gpt-realtime-2.1-nano"}
+    with pytest.raises(HomeAssistantError) as err:
+        await entity.async_get_tts_audio("Hi.", "en", options)
+    assert err.value.translation_key == "speech_failed"
+    assert "refused the session (404)" in str(err.value.translation_placeholders)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 import re
 import struct
@@ -15,10 +16,12 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .backends.media import async_stream_speech, speech_request
-from .client import OpenAIConfigEntry
+from .backends.realtime_speech import RealtimeSpeech, RealtimeSpeechError, session_update
+from .client import OpenAIConfigEntry, provider
 from .const import (
     CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
@@ -29,6 +32,8 @@ from .const import (
     OPTION_INSTRUCTIONS,
     OPTION_MODEL,
     OPTION_SPEED,
+    PROVIDER_OPENAI,
+    REALTIME_TTS_VOICES,
     RECOMMENDED_TTS_FORMAT,
     RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_SPEED,
@@ -36,6 +41,8 @@ from .const import (
     SPEECH_LANGUAGE_CODES,
     SUBENTRY_TTS,
     TTS_VOICES,
+    realtime_voice,
+    tts_is_realtime,
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
@@ -89,6 +96,11 @@ def wav_header(rate: int, data_size: int | None = None) -> bytes:
     )
 
 
+async def one(text: str) -> AsyncGenerator[str]:
+    """Yield a whole message as a stream of one chunk."""
+    yield text
+
+
 async def sentences(chunks: AsyncIterator[str]) -> AsyncGenerator[str]:
     """Regroup streamed text into whole sentences, so speech can start early."""
     pending = ""
@@ -138,16 +150,29 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[tts.Voice]:
-        """Return the voices; each speaks every supported language."""
-        return [tts.Voice(voice, voice.title()) for voice in TTS_VOICES]
+        """Return the voices the model speaks in; each speaks every supported language."""
+        realtime = self._realtime(dict(self.default_options or {}))
+        return [
+            tts.Voice(voice, voice.title())
+            for voice in (REALTIME_TTS_VOICES if realtime else TTS_VOICES)
+        ]
+
+    def _realtime(self, options: dict[str, Any]) -> bool:
+        """Return whether the model speaks through a Realtime session (OpenAI's own)."""
+        return provider(self.entry.data) == PROVIDER_OPENAI and tts_is_realtime(
+            str(options[OPTION_MODEL])
+        )
 
     def _extension(self, options: dict[str, Any]) -> tuple[str, str]:
         """Return the extension HA gets and the format the server is asked for.
 
         HA's preferred format (a satellite's, a media player's) wins over the subentry's
-        where the server makes it; otherwise HA transcodes the subentry's format.
+        where the server makes it; otherwise HA transcodes the subentry's format. Realtime
+        sessions speak PCM only: raw where HA wants it raw, else behind a WAV header.
         """
         preferred = str(options.get(tts.ATTR_PREFERRED_FORMAT) or "")
+        if self._realtime(options):
+            return (preferred, "pcm") if preferred in ("pcm", "raw") else ("wav", "wav")
         if (server := SERVER_FORMATS.get(preferred)) is not None:
             return preferred, server
         return self._format, self._format
@@ -171,12 +196,49 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err
 
+    async def _realtime_audio(
+        self, texts: AsyncIterator[str], options: dict[str, Any]
+    ) -> AsyncGenerator[bytes]:
+        """Yield the PCM of each sentence from one Realtime session."""
+        setup = session_update(
+            realtime_voice(str(options[CONF_VOICE])),
+            options.get(OPTION_SPEED),
+            options.get(OPTION_INSTRUCTIONS),
+        )
+        speech = RealtimeSpeech(
+            async_get_clientsession(self.hass),
+            self.entry.runtime_data.client,
+            str(options[OPTION_MODEL]),
+            setup,
+        )
+        # The handshake runs while the agent is still writing its first sentence.
+        opening = asyncio.ensure_future(speech.open())
+        try:
+            async for sentence in sentences(texts):
+                await opening
+                async for pcm in speech.speak(sentence):
+                    yield pcm
+        except RealtimeSpeechError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="speech_failed",
+                translation_placeholders={"message": str(err)},
+            ) from err
+        finally:
+            opening.cancel()
+            await speech.close()
+            self.entry.runtime_data.count_speech(self._attr_name, speech)
+
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]
     ) -> tts.TtsAudioType:
         """Return the whole audio of a message."""
         extension, server = self._extension(options)
-        audio = b"".join([chunk async for chunk in self._audio(message, options)])
+        if self._realtime(options):
+            chunks = self._realtime_audio(one(message), options)
+        else:
+            chunks = self._audio(message, options)
+        audio = b"".join([chunk async for chunk in chunks])
         if server == "wav":
             audio = wav_header(PCM_RATE, len(audio)) + audio
         return extension, audio
@@ -189,6 +251,10 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         async def audio() -> AsyncGenerator[bytes]:
             if server == "wav":
                 yield wav_header(PCM_RATE)
+            if self._realtime(options):
+                async for chunk in self._realtime_audio(request.message_gen, options):
+                    yield chunk
+                return
             if server in CONCATENATING_FORMATS:
                 async for sentence in sentences(request.message_gen):
                     async for chunk in self._audio(sentence, options):
