@@ -22,7 +22,9 @@ from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator, signature_of
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
@@ -280,3 +282,38 @@ async def test_realtime_session_error_is_translated(
         await entity.async_get_tts_audio("Hi.", "en", options)
     assert err.value.translation_key == "speech_failed"
     assert "refused the session (404)" in str(err.value.translation_placeholders)
+
+
+async def test_realtime_subentry_flow_offers_what_the_model_takes(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Through the flow: realtime voices only, speed within the session's range, and the
+    new TTS speaks with what was chosen."""
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, "tts"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Narrator", "chat_model": "gpt-realtime-2.1"}
+    )
+    schema = {str(key): value for key, value in result["data_schema"].schema.items()}
+    assert set(schema) == {"voice", "tts_speed", "prompt"}
+    voices = schema["voice"].config["options"]
+    assert "fable" not in voices
+    assert {"marin", "cedar", "ash"} <= set(voices)
+    assert (schema["tts_speed"].config["min"], schema["tts_speed"].config["max"]) == (0.25, 1.5)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.subentries.async_configure(result["flow_id"], {"voice": "fable"})
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"voice": "cedar", "tts_speed": 1.25, "prompt": "Calm and warm."}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entity = hass.data[tts.DATA_COMPONENT].get_entity("tts.narrator")
+    assert [v.voice_id for v in entity.async_get_supported_voices("en")][:2] == ["marin", "cedar"]
+    await entity.async_get_tts_audio("Hello.", "en", dict(entity.default_options))
+    (session,) = emulator.speech_sessions
+    assert session.model == "gpt-realtime-2.1"
+    config = session.events[0]["session"]
+    assert config["audio"]["output"]["voice"] == "cedar"
+    assert config["audio"]["output"]["speed"] == 1.25
+    assert config["instructions"].endswith("Calm and warm.")

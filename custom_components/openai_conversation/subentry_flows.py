@@ -73,6 +73,8 @@ from .const import (
     MODEL_FAMILY_AUTO,
     PROVIDER_AZURE,
     PROVIDER_OPENAI,
+    REALTIME_SPEED_RANGE,
+    REALTIME_TTS_VOICES,
     RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_CONVERSATION_OPTIONS,
     RECOMMENDED_EVALUATION_OPTIONS,
@@ -104,6 +106,7 @@ from .const import (
     model_capabilities,
     reasoning_summaries,
     service_tiers,
+    tts_is_realtime,
     tts_takes_instructions,
     tts_takes_speed,
     with_integers,
@@ -565,17 +568,22 @@ class TTSFlowHandler(SpeechFlowHandler):
     core_defaults = {CONF_PROMPT: ""}
 
     def _settings_fields(self, model: str) -> dict[Any, Any]:
+        # Realtime voices are fewer, their speed range narrower, and they speak PCM only
+        # (HA converts it where a player wants another format): offer what the model takes.
+        realtime = tts_is_realtime(model)
         fields: dict[Any, Any] = {
             vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
-                TTS_VOICES, CONF_VOICE, custom=True
-            ),
-            vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT): _select(
-                TTS_FORMATS, CONF_AUDIO_FORMAT
+                REALTIME_TTS_VOICES if realtime else TTS_VOICES, CONF_VOICE, custom=not realtime
             ),
         }
+        if not realtime:
+            fields[vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT)] = _select(
+                TTS_FORMATS, CONF_AUDIO_FORMAT
+            )
         if tts_takes_speed(model):
+            low, high = REALTIME_SPEED_RANGE if realtime else (0.25, 4.0)
             fields[vol.Optional(CONF_TTS_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
-                NumberSelectorConfig(min=0.25, max=4.0, step=0.05)
+                NumberSelectorConfig(min=low, max=high, step=0.05)
             )
         if tts_takes_instructions(model):
             fields[vol.Optional(CONF_PROMPT)] = TextSelector(TextSelectorConfig(multiline=True))
