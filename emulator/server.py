@@ -301,6 +301,16 @@ class OpenAIEmulator:
         return web.json_response({"text": text})
 
     async def _speech(self, request: web.Request) -> web.StreamResponse:
+        model = str((request["json"] or {}).get("model", ""))
+        if model.startswith("gpt-realtime") and not request.path.startswith("/openai/"):
+            # OpenAI's realtime models speak only through a Realtime session.
+            refused = Error(
+                400,
+                f"Invalid value: '{model}'. This model is not supported for /v1/audio/speech; "
+                "use the Realtime API.",
+                code="invalid_value",
+            )
+            return web.json_response(_error_body(refused), status=400)
         audio = speech_audio(request["json"] or {})
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.enable_chunked_encoding()

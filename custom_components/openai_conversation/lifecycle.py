@@ -74,6 +74,11 @@ RETIREMENTS: Final[Mapping[str, Retirement]] = {
     **_retire(date(2026, 12, 11), "gpt-6.1-terra", "gpt-5-mini"),
     **_retire(date(2026, 12, 11), "gpt-6-luna", "gpt-5-nano"),
     **_retire(date(2027, 1, 14), "gpt-6-luna", "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini"),
+    # The speech endpoint's models (OpenAI's text-to-speech guide): their replacement
+    # speaks through the Realtime API, which the TTS entity then uses.
+    **_retire(date(2027, 1, 6), "gpt-realtime-2.1-mini", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"),
+    **_retire(date(2027, 1, 20), "gpt-realtime-2.1", "gpt-realtime"),
+    **_retire(date(2027, 1, 20), "gpt-realtime-2.1-mini", "gpt-realtime-mini"),
     **_retire(
         date(2027, 2, 26),
         "gpt-transcribe",
@@ -100,6 +105,17 @@ def retirement(model: str, live: Mapping[str, date] | None = None) -> Retirement
     if live and (shutdown := live.get(model)) is not None:
         return Retirement(shutdown, known.replacement if known else "")
     return known
+
+
+def speaking_model(model: str, live: Mapping[str, date] | None = None) -> str:
+    """Return the model a TTS speaks with: from the shutdown on, OpenAI's replacement.
+
+    A voice must not go silent on the day; the repair says the model was replaced.
+    """
+    found = retirement(model, live)
+    if found and found.replacement and dt_util.now().date() >= found.shutdown:
+        return found.replacement
+    return model
 
 
 def shutdown_dates(models: Iterable[Any]) -> dict[str, date]:
@@ -179,6 +195,8 @@ def async_check_models(
             continue
         past = today >= found.shutdown
         replacement = suggest_replacement(use.model, found, lasting)
+        # A TTS past the date already speaks with the replacement (speaking_model).
+        replaced = past and use.subentry.subentry_type == SUBENTRY_TTS
         ir.async_create_issue(
             hass,
             DOMAIN,
@@ -186,8 +204,14 @@ def async_check_models(
             is_fixable=True,
             is_persistent=False,
             learn_more_url=found.reference,
-            severity=ir.IssueSeverity.CRITICAL if past else ir.IssueSeverity.WARNING,
-            translation_key="model_shut_down" if past else "model_shutting_down",
+            severity=ir.IssueSeverity.CRITICAL
+            if past and not replaced
+            else ir.IssueSeverity.WARNING,
+            translation_key="speech_model_replaced"
+            if replaced
+            else "model_shut_down"
+            if past
+            else "model_shutting_down",
             translation_placeholders={
                 "name": use.subentry.title,
                 "model": use.model,

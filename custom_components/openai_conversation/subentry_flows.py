@@ -59,6 +59,7 @@ from .const import (
     CONF_WEB_SEARCH_INLINE_CITATIONS,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    CORE_TTS_MODEL,
     DECISION_MODELS,
     DEFAULT_AI_TASK_NAME,
     DEFAULT_CONVERSATION_NAME,
@@ -518,11 +519,15 @@ class SpeechFlowHandler(BaseSubentryFlow):
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema[vol.Required(CONF_CHAT_MODEL)] = _select(self.models, custom=True)
+        schema[vol.Required(CONF_CHAT_MODEL)] = _select(self._models(), custom=True)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
         )
+
+    def _models(self) -> tuple[str, ...]:
+        """Return the models offered (a custom name is always possible)."""
+        return self.models
 
     def _settings_fields(self, model: str) -> dict[Any, Any]:
         raise NotImplementedError
@@ -566,6 +571,18 @@ class TTSFlowHandler(SpeechFlowHandler):
     recommended = RECOMMENDED_TTS_OPTIONS
     models = TTS_MODELS
     core_defaults = {CONF_PROMPT: ""}
+
+    def _models(self) -> tuple[str, ...]:
+        """Realtime voices for OpenAI's own servers; the speech endpoint's elsewhere.
+
+        Azure deployments and compatible speech servers (Speaches, Kokoro) keep
+        /audio/speech, where realtime models are not served.
+        """
+        if provider(self._get_entry().data) == PROVIDER_OPENAI:
+            return self.models
+        if tts_is_realtime(str(self.options.get(CONF_CHAT_MODEL, ""))):
+            self.options[CONF_CHAT_MODEL] = CORE_TTS_MODEL
+        return tuple(model for model in self.models if not tts_is_realtime(model))
 
     def _settings_fields(self, model: str) -> dict[Any, Any]:
         # Realtime voices are fewer, their speed range narrower, and they speak PCM only

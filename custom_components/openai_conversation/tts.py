@@ -46,6 +46,7 @@ from .const import (
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
+from .lifecycle import speaking_model
 
 # OpenAI's raw PCM: 24 kHz, 16-bit, mono.
 PCM_RATE = 24000
@@ -133,6 +134,12 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         """Initialize the entity from the subentry's voice settings."""
         data = subentry.data
         model = data.get(CONF_CHAT_MODEL, RECOMMENDED_TTS_MODEL)
+        voice = data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE)
+        if provider(entry.data) == PROVIDER_OPENAI:
+            # On the shutdown date the replacement speaks, in the nearest voice it has.
+            model = speaking_model(model, entry.runtime_data.shutdowns)
+            if tts_is_realtime(model):
+                voice = realtime_voice(voice)
         super().__init__(entry, subentry, model)
         self._attr_name = subentry.title
         self._format: str = data.get(CONF_AUDIO_FORMAT, RECOMMENDED_TTS_FORMAT)
@@ -140,7 +147,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         # of the merged options) changes with it: a new voice gives new audio.
         defaults: dict[str, Any] = {
             OPTION_MODEL: model,
-            CONF_VOICE: data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE),
+            CONF_VOICE: voice,
             OPTION_SPEED: data.get(CONF_TTS_SPEED, RECOMMENDED_TTS_SPEED),
             CONF_AUDIO_FORMAT: self._format,
         }
