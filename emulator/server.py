@@ -22,7 +22,8 @@ from .embeddings_api import embeddings_response
 from .flavours import Flavour, as_served, flavour_problem
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .prompt_cache import PromptCache
-from .realtime_api import LiveSession, serve_live
+from .realtime_api import LiveSession
+from .realtime_speech_api import SpeechSession, serve_realtime
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 from .wire_types import request_problem
@@ -49,6 +50,8 @@ DEFAULT_MODELS = (
     "gpt-6.1-terra",
     "gpt-transcribe",
     "gpt-4o-mini-tts",
+    "gpt-realtime-2.1-mini",
+    "gpt-realtime-2.1",
     "gpt-4o-mini",
     "gpt-4o",
     "gpt-4.1",
@@ -65,6 +68,8 @@ DEFAULT_MODELS = (
 # OpenAI's shutdown dates as its deprecations page and model list give them.
 OPENAI_SHUTDOWNS: dict[str, date] = {
     **dict.fromkeys(("dall-e-2", "dall-e-3"), date(2026, 5, 12)),
+    **dict.fromkeys(("tts-1", "tts-1-hd", "gpt-4o-mini-tts"), date(2027, 1, 6)),
+    **dict.fromkeys(("gpt-realtime", "gpt-realtime-mini"), date(2027, 1, 20)),
     **dict.fromkeys(
         ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"), date(2027, 2, 26)
     ),
@@ -145,6 +150,10 @@ class OpenAIEmulator:
     live_commit_fault: str | None = None
     # Take the session's connection but never answer its upgrade (a stalled proxy).
     live_handshake_stalls: bool = False
+    # Realtime voice sessions (TTS): each one's events and the texts it read; transcripts
+    # to answer the next sentences with instead of the text (a model that rewords).
+    speech_sessions: list[SpeechSession] = field(default_factory=list)
+    speech_transcripts: deque[str] = field(default_factory=deque)
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
@@ -184,7 +193,7 @@ class OpenAIEmulator:
         app.router.add_get(IMAGE_BLOB_PATH, self._image_file)
         app.router.add_post("/v1/audio/transcriptions", self._transcriptions)
         app.router.add_post("/v1/audio/speech", self._speech)
-        app.router.add_get("/v1/realtime", partial(serve_live, self))
+        app.router.add_get("/v1/realtime", partial(serve_realtime, self))
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/v1/decisions", self._decisions)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
@@ -237,6 +246,7 @@ class OpenAIEmulator:
             return web.json_response(_error_body(invalid), status=400)
         default = "dall-e-2" if request.path.endswith("/images/generations") else ""
         model = body.get("model", default) if isinstance(body, dict) else default
+        model = request.query.get("model", model)  # a Realtime session names it in the URL
         if gone := self.gone(model):
             return web.json_response(_error_body(gone), status=404)
         return await handler(request)  # type: ignore[no-any-return]
@@ -318,6 +328,16 @@ class OpenAIEmulator:
         return web.json_response({"text": text})
 
     async def _speech(self, request: web.Request) -> web.StreamResponse:
+        model = str((request["json"] or {}).get("model", ""))
+        if model.startswith("gpt-realtime") and not request.path.startswith("/openai/"):
+            # OpenAI's realtime models speak only through a Realtime session.
+            refused = Error(
+                400,
+                f"Invalid value: '{model}'. This model is not supported for /v1/audio/speech; "
+                "use the Realtime API.",
+                code="invalid_value",
+            )
+            return web.json_response(_error_body(refused), status=400)
         audio = speech_audio(request["json"] or {})
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
         response.enable_chunked_encoding()

@@ -36,6 +36,7 @@ from openai.types.realtime.input_audio_buffer_append_event_param import (
 from openai.types.realtime.input_audio_buffer_commit_event_param import (
     InputAudioBufferCommitEventParam,
 )
+from openai.types.realtime.response_create_event_param import ResponseCreateEventParam
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 from openai.types.responses import response_create_params as responses
 
@@ -72,16 +73,23 @@ _REALTIME_EVENTS: dict[str, Any] = {
     "input_audio_buffer.append": InputAudioBufferAppendEventParam,
     "input_audio_buffer.commit": InputAudioBufferCommitEventParam,
 }
+# ...and those a voice session (text read aloud) takes.
+_SPEECH_EVENTS: dict[str, Any] = {
+    "session.update": SessionUpdateEventParam,
+    "response.create": ResponseCreateEventParam,
+}
 
 
-def realtime_event_problem(event: Any) -> str | None:
-    """Return OpenAI's complaint about a Realtime client event, or None."""
+def realtime_event_problem(event: Any, *, speech: bool = False) -> str | None:
+    """Return OpenAI's complaint about a Realtime client event, or None.
+
+    speech: the event is a voice session's (text read aloud), not a transcription's.
+    """
     if not isinstance(event, dict):
         return "The event must be a JSON object."
-    if (kind := _REALTIME_EVENTS.get(str(event.get("type")))) is None:
-        return (
-            f"Invalid value: {event.get('type')!r}. Supported values are: {list(_REALTIME_EVENTS)}."
-        )
+    kinds = _SPEECH_EVENTS if speech else _REALTIME_EVENTS
+    if (kind := kinds.get(str(event.get("type")))) is None:
+        return f"Invalid value: {event.get('type')!r}. Supported values are: {list(kinds)}."
     return _problem(kind, event, "")
 
 

@@ -8,7 +8,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from emulator import OpenAIEmulator, Reply, Text, ToolCall, signature_of
+from emulator import OpenAIEmulator, Reply, Text, ToolCall
 from homeassistant.components import assist_pipeline, stt
 from homeassistant.components.assist_pipeline.pipeline import KEY_ASSIST_PIPELINE
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
@@ -83,5 +83,11 @@ async def test_voice_pipeline_turns_light_on(
     response = await client.get(url)
     assert response.status == 200
     audio = await response.read()
-    assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
-    assert emulator.requests_to("/v1/audio/speech")[-1].body["input"] == "The kitchen light is on."
+    assert audio
+    # Read by a Realtime voice session (the default since the speech endpoint's shutdown).
+    (session,) = emulator.speech_sessions
+    assert (session.model, session.spoken) == (
+        "gpt-realtime-2.1-mini",
+        ["The kitchen light is on."],
+    )
+    assert session.events[0]["session"]["audio"]["output"]["voice"] == "marin"

@@ -73,8 +73,10 @@ def tts_entity(hass: HomeAssistant) -> tts.TextToSpeechEntity:
 
 @pytest.fixture
 def subentries() -> dict[str, dict[str, Any]]:
-    """Speech subentry data by type (a test may override it)."""
-    return {kind: dict(data) for kind, _title, data in DEFAULT_SUBENTRIES if kind in ("stt", "tts")}
+    """Speech subentry data by type (a test may override it); TTS on the speech endpoint
+    (test_tts.py covers the Realtime voices)."""
+    defaults = {kind: dict(data) for kind, _title, data in DEFAULT_SUBENTRIES}
+    return {"stt": defaults["stt"], "tts": {**defaults["tts"], "chat_model": "gpt-4o-mini-tts"}}
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def config_entry(hass: HomeAssistant, subentries: dict[str, dict[str, Any]]) -> 
     return add_entry(hass, subentries)
 
 
-UPLOAD_ONLY = {"stt": {"live_transcription": False}, "tts": {}}
+UPLOAD_ONLY = {"stt": {"live_transcription": False}, "tts": {"chat_model": "gpt-4o-mini-tts"}}
 
 
 @pytest.mark.parametrize("subentries", [UPLOAD_ONLY], ids=["upload"])

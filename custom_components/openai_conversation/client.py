@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import openai
@@ -47,6 +47,13 @@ SDK_RESOURCES = ("audio", "chat", "embeddings", "images", "models", "responses")
 OPTIONAL_SDK_RESOURCES = ("decisions",)
 
 
+class SpokenCount(Protocol):
+    """What a Realtime voice session counted."""
+
+    sentences: int
+    reworded: int
+
+
 @dataclass(slots=True)
 class OpenAIRuntimeData:
     """What a loaded entry holds: one shared SDK client and the backend using it."""
@@ -56,6 +63,14 @@ class OpenAIRuntimeData:
     # The server's model list, and the shutdown dates it carries (OpenAI only).
     models: list[str] = field(default_factory=list)
     shutdowns: dict[str, date] = field(default_factory=dict)
+    # Per TTS entity: sentences a Realtime voice read, and those it read differently.
+    speech: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count_speech(self, name: str | None, spoken: SpokenCount) -> None:
+        """Add one Realtime session's sentences to an entity's counts (for diagnostics)."""
+        counts = self.speech.setdefault(name or "", {"sentences": 0, "reworded": 0})
+        counts["sentences"] += spoken.sentences
+        counts["reworded"] += spoken.reworded
 
     def read_model_list(self, listed: Iterable[Any]) -> None:
         """Keep the models a server listed, and the shutdown dates it gave them."""

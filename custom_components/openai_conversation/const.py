@@ -294,7 +294,27 @@ OPTION_MODEL: Final = "model"
 OPTION_SPEED: Final = "speed"
 OPTION_INSTRUCTIONS: Final = "instructions"
 STT_MODELS: Final = ("gpt-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe", "whisper-1")
-TTS_MODELS: Final = ("gpt-4o-mini-tts", "tts-1", "tts-1-hd")
+# OpenAI's speech voices since the speech endpoint's models shut down (2027-01-06): Realtime
+# API models, read through a session, not /audio/speech.
+REALTIME_TTS_MODELS: Final = ("gpt-realtime-2.1-mini", "gpt-realtime-2.1")
+TTS_MODELS: Final = (*REALTIME_TTS_MODELS, "gpt-4o-mini-tts", "tts-1", "tts-1-hd")
+# The voices the Realtime API speaks in (fewer than the speech endpoint's).
+REALTIME_TTS_VOICES: Final = (
+    "marin",
+    "cedar",
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+)
+# The speech endpoint's voices the Realtime API lacks, and the realtime voice nearest each.
+REALTIME_VOICE_FOR: Final = {"fable": "ballad", "nova": "coral", "onyx": "cedar"}
+# The speed range a Realtime session takes (its audio.output.speed).
+REALTIME_SPEED_RANGE: Final = (0.25, 1.5)
 TTS_VOICES: Final = (
     "alloy",
     "ash",
@@ -314,7 +334,9 @@ TTS_VOICES: Final = (
 TTS_FORMATS: Final = ("mp3", "wav", "opus", "aac", "flac")
 # Whisper and the GPT-4o transcription models shut down on 2027-02-26.
 RECOMMENDED_STT_MODEL: Final = "gpt-transcribe"
-RECOMMENDED_TTS_MODEL: Final = "gpt-4o-mini-tts"
+RECOMMENDED_TTS_MODEL: Final = "gpt-realtime-2.1-mini"
+# Core's TTS model, which core writes into the TTS subentries it creates.
+CORE_TTS_MODEL: Final = "gpt-4o-mini-tts"
 # Core's default voice, so a taken-over TTS keeps speaking with the same voice.
 RECOMMENDED_TTS_VOICE: Final = "marin"
 RECOMMENDED_TTS_SPEED: Final = 1.0
@@ -350,8 +372,20 @@ def tts_takes_instructions(model: str) -> bool:
 
 
 def tts_takes_speed(model: str) -> bool:
-    """Return whether a speech model honours the speed parameter (the tts-1 family)."""
-    return model.startswith("tts-")
+    """Return whether a speech model honours a speed (the tts-1 family, realtime models)."""
+    return model.startswith(("tts-", "gpt-realtime"))
+
+
+def tts_is_realtime(model: str) -> bool:
+    """Return whether a voice model speaks through the Realtime API."""
+    return model.startswith("gpt-realtime")
+
+
+def realtime_voice(voice: str) -> str:
+    """Return the realtime voice for a speech endpoint voice (the same where it exists)."""
+    if voice in REALTIME_TTS_VOICES:
+        return voice
+    return REALTIME_VOICE_FOR.get(voice, RECOMMENDED_TTS_VOICE)
 
 
 # ISO 639-1 codes of the languages OpenAI's speech models handle.

@@ -73,4 +73,6 @@ async def async_get_config_entry_diagnostics(
             }
         ),
         "usage": _usage(hass, entry),
+        # Realtime voices may reword a sentence: how often they read one differently.
+        "speech": dict((getattr(entry, "runtime_data", None) and entry.runtime_data.speech) or {}),
     }

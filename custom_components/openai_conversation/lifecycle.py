@@ -74,6 +74,11 @@ RETIREMENTS: Final[Mapping[str, Retirement]] = {
     **_retire(date(2026, 12, 11), "gpt-6.1-terra", "gpt-5-mini"),
     **_retire(date(2026, 12, 11), "gpt-6-luna", "gpt-5-nano"),
     **_retire(date(2027, 1, 14), "gpt-6-luna", "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini"),
+    # The speech endpoint's models (OpenAI's text-to-speech guide): their replacement
+    # speaks through the Realtime API, which the TTS entity then uses.
+    **_retire(date(2027, 1, 6), "gpt-realtime-2.1-mini", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"),
+    **_retire(date(2027, 1, 20), "gpt-realtime-2.1", "gpt-realtime"),
+    **_retire(date(2027, 1, 20), "gpt-realtime-2.1-mini", "gpt-realtime-mini"),
     **_retire(
         date(2027, 2, 26),
         "gpt-transcribe",
@@ -86,7 +91,7 @@ RETIREMENTS: Final[Mapping[str, Retirement]] = {
 SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 # Subentries that use the replacement by themselves once their model is shut down (the
 # repair then says so): speech must not go silent.
-SELF_REPLACING: Final = frozenset({SUBENTRY_STT})
+SELF_REPLACING: Final = frozenset({SUBENTRY_STT, SUBENTRY_TTS})
 # The model each subentry type uses when it names none.
 DEFAULT_MODELS: Final = {
     SUBENTRY_CONVERSATION: RECOMMENDED_CHAT_MODEL,
@@ -111,6 +116,14 @@ def replacement_in_force(model: str, live: Mapping[str, date] | None = None) -> 
     if found is None or not found.replacement or dt_util.now().date() < found.shutdown:
         return None
     return found.replacement
+
+
+def speaking_model(model: str, live: Mapping[str, date] | None = None) -> str:
+    """Return the model a TTS speaks with: from the shutdown on, OpenAI's replacement.
+
+    A voice must not go silent on the day; the repair says the model was replaced.
+    """
+    return replacement_in_force(model, live) or model
 
 
 def shutdown_dates(models: Iterable[Any]) -> dict[str, date]:
@@ -189,6 +202,7 @@ def async_check_models(
             ir.async_delete_issue(hass, DOMAIN, use.issue_id)
             continue
         past = today >= found.shutdown
+        # STT and TTS past the date already use the replacement by themselves.
         replaced = past and use.subentry.subentry_type in SELF_REPLACING
         replacement = suggest_replacement(use.model, found, lasting)
         ir.async_create_issue(
@@ -201,9 +215,7 @@ def async_check_models(
             severity=ir.IssueSeverity.CRITICAL
             if past and not replaced
             else ir.IssueSeverity.WARNING,
-            translation_key="model_replaced"
-            if replaced
-            else ("model_shut_down" if past else "model_shutting_down"),
+            translation_key=_issue_key(use.subentry.subentry_type, past, replaced),
             translation_placeholders={
                 "name": use.subentry.title,
                 "model": use.model,
@@ -262,3 +274,11 @@ def async_note_recommended_move(
             "date": old.shutdown.isoformat(),
         },
     )
+
+
+def _issue_key(subentry_type: str, past: bool, replaced: bool) -> str:
+    """Return the repair's translation key: coming, shut down, or already replaced."""
+    if replaced:
+        # A TTS's repair also says its voice was mapped to one the replacement has.
+        return "speech_model_replaced" if subentry_type == SUBENTRY_TTS else "model_replaced"
+    return "model_shut_down" if past else "model_shutting_down"

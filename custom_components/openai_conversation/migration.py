@@ -23,6 +23,7 @@ from .const import (
     CONF_CHAT_MODEL,
     CONF_PROMPT,
     CONF_REASONING_SUMMARY,
+    CORE_TTS_MODEL,
     DEFAULT_AI_TASK_NAME,
     DEFAULT_ENTRY_TITLE,
     DEFAULT_EVALUATION_NAME,
@@ -38,7 +39,6 @@ from .const import (
     RECOMMENDED_EVALUATION_OPTIONS,
     RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_STT_OPTIONS,
-    RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_OPTIONS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
@@ -59,7 +59,7 @@ DEFAULT_SUBENTRIES: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
 # need OpenAI's own servers, so other providers' entries don't get them.
 CORE_SUBENTRY_STEPS: tuple[tuple[int, str, str, Mapping[str, Any]], ...] = (
     (3, SUBENTRY_AI_TASK, DEFAULT_AI_TASK_NAME, RECOMMENDED_AI_TASK_OPTIONS),
-    (5, SUBENTRY_TTS, DEFAULT_TTS_NAME, {CONF_PROMPT: "", CONF_CHAT_MODEL: RECOMMENDED_TTS_MODEL}),
+    (5, SUBENTRY_TTS, DEFAULT_TTS_NAME, {CONF_PROMPT: "", CONF_CHAT_MODEL: CORE_TTS_MODEL}),
     (6, SUBENTRY_STT, DEFAULT_STT_NAME, {}),
     (8, SUBENTRY_EVALUATION, DEFAULT_EVALUATION_NAME, RECOMMENDED_EVALUATION_OPTIONS),
 )
@@ -210,7 +210,7 @@ def _adopt_legacy_speech_keys(hass: HomeAssistant, entry: ConfigEntry) -> None:
         data = {LEGACY_SPEECH_KEYS.get(key, key): value for key, value in subentry.data.items()}
         if subentry.subentry_type == SUBENTRY_TTS:
             # Core's TTS reads both keys unconditionally.
-            data.setdefault(CONF_CHAT_MODEL, RECOMMENDED_TTS_MODEL)
+            data.setdefault(CONF_CHAT_MODEL, CORE_TTS_MODEL)
             data.setdefault(CONF_PROMPT, "")
         if data != subentry.data:
             hass.config_entries.async_update_subentry(entry, subentry, data=data)

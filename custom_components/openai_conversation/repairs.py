@@ -9,7 +9,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode
 
 from .compat import FixFlowResult, vol
-from .const import CONF_CHAT_MODEL
+from .const import (
+    CONF_CHAT_MODEL,
+    CONF_VOICE,
+    RECOMMENDED_TTS_VOICE,
+    SUBENTRY_TTS,
+    realtime_voice,
+    tts_is_realtime,
+)
 
 
 class ModelReplacementFlow(RepairsFlow):
@@ -32,9 +39,11 @@ class ModelReplacementFlow(RepairsFlow):
         key: str = self._data["key"]
         if user_input is not None:
             # The entry reloads on the change; its check then clears this issue.
-            self.hass.config_entries.async_update_subentry(
-                entry, subentry, data={**subentry.data, key: user_input[CONF_CHAT_MODEL]}
-            )
+            data = {**subentry.data, key: user_input[CONF_CHAT_MODEL]}
+            if subentry.subentry_type == SUBENTRY_TTS and tts_is_realtime(data[key]):
+                # A realtime voice that sounds like the old one, where it has no such voice.
+                data[CONF_VOICE] = realtime_voice(data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE))
+            self.hass.config_entries.async_update_subentry(entry, subentry, data=data)
             return self.async_create_entry(data={})
         replacement: str = self._data["replacement"]
         # The server's models that have no shutdown date (none while the entry is unloaded).

@@ -59,6 +59,7 @@ from .const import (
     CONF_WEB_SEARCH_INLINE_CITATIONS,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    CORE_TTS_MODEL,
     DECISION_MODELS,
     DEFAULT_AI_TASK_NAME,
     DEFAULT_CONVERSATION_NAME,
@@ -73,6 +74,8 @@ from .const import (
     MODEL_FAMILY_AUTO,
     PROVIDER_AZURE,
     PROVIDER_OPENAI,
+    REALTIME_SPEED_RANGE,
+    REALTIME_TTS_VOICES,
     RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_CONVERSATION_OPTIONS,
     RECOMMENDED_EVALUATION_OPTIONS,
@@ -104,6 +107,7 @@ from .const import (
     model_capabilities,
     reasoning_summaries,
     service_tiers,
+    tts_is_realtime,
     tts_takes_instructions,
     tts_takes_speed,
     with_integers,
@@ -531,11 +535,15 @@ class SpeechFlowHandler(BaseSubentryFlow):
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema[vol.Required(CONF_CHAT_MODEL)] = _select(self.models, custom=True)
+        schema[vol.Required(CONF_CHAT_MODEL)] = _select(self._models(), custom=True)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
         )
+
+    def _models(self) -> tuple[str, ...]:
+        """Return the models offered (a custom name is always possible)."""
+        return self.models
 
     def _settings_fields(self, model: str) -> dict[Any, Any]:
         raise NotImplementedError
@@ -580,18 +588,35 @@ class TTSFlowHandler(SpeechFlowHandler):
     models = TTS_MODELS
     core_defaults = {CONF_PROMPT: ""}
 
+    def _models(self) -> tuple[str, ...]:
+        """Realtime voices for OpenAI's own servers; the speech endpoint's elsewhere.
+
+        Azure deployments and compatible speech servers (Speaches, Kokoro) keep
+        /audio/speech, where realtime models are not served.
+        """
+        if provider(self._get_entry().data) == PROVIDER_OPENAI:
+            return self.models
+        if tts_is_realtime(str(self.options.get(CONF_CHAT_MODEL, ""))):
+            self.options[CONF_CHAT_MODEL] = CORE_TTS_MODEL
+        return tuple(model for model in self.models if not tts_is_realtime(model))
+
     def _settings_fields(self, model: str) -> dict[Any, Any]:
+        # Realtime voices are fewer, their speed range narrower, and they speak PCM only
+        # (HA converts it where a player wants another format): offer what the model takes.
+        realtime = tts_is_realtime(model)
         fields: dict[Any, Any] = {
             vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
-                TTS_VOICES, CONF_VOICE, custom=True
-            ),
-            vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT): _select(
-                TTS_FORMATS, CONF_AUDIO_FORMAT
+                REALTIME_TTS_VOICES if realtime else TTS_VOICES, CONF_VOICE, custom=not realtime
             ),
         }
+        if not realtime:
+            fields[vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT)] = _select(
+                TTS_FORMATS, CONF_AUDIO_FORMAT
+            )
         if tts_takes_speed(model):
+            low, high = REALTIME_SPEED_RANGE if realtime else (0.25, 4.0)
             fields[vol.Optional(CONF_TTS_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
-                NumberSelectorConfig(min=0.25, max=4.0, step=0.05)
+                NumberSelectorConfig(min=low, max=high, step=0.05)
             )
         if tts_takes_instructions(model):
             fields[vol.Optional(CONF_PROMPT)] = TextSelector(TextSelectorConfig(multiline=True))

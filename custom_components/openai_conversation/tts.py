@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 import re
 import struct
@@ -15,19 +16,24 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .backends.media import async_stream_speech, speech_request
-from .client import OpenAIConfigEntry
+from .backends.realtime_speech import RealtimeSpeech, RealtimeSpeechError, session_update
+from .client import OpenAIConfigEntry, provider
 from .const import (
     CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
     CONF_PROMPT,
     CONF_TTS_SPEED,
     CONF_VOICE,
+    DOMAIN,
     OPTION_INSTRUCTIONS,
     OPTION_MODEL,
     OPTION_SPEED,
+    PROVIDER_OPENAI,
+    REALTIME_TTS_VOICES,
     RECOMMENDED_TTS_FORMAT,
     RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_SPEED,
@@ -35,16 +41,32 @@ from .const import (
     SPEECH_LANGUAGE_CODES,
     SUBENTRY_TTS,
     TTS_VOICES,
+    realtime_voice,
+    tts_is_realtime,
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
+from .lifecycle import speaking_model
 
 # OpenAI's raw PCM: 24 kHz, 16-bit, mono.
 PCM_RATE = 24000
 # A sentence ends at . ! ? followed by whitespace, right after CJK full stops, or at a newline.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])|\n+")
 # Formats whose streams may simply be concatenated, so sentences can be spoken one by one.
-CONCATENATING_FORMATS = frozenset({"mp3", "aac", "wav"})
+CONCATENATING_FORMATS = frozenset({"mp3", "aac", "wav", "pcm"})
+# What the speech endpoint answers in, by the extension HA asks for (Ogg is OpenAI's Opus
+# container; HA's "raw" is bare PCM): asking for it spares HA an ffmpeg transcode.
+SERVER_FORMATS = {
+    "mp3": "mp3",
+    "opus": "opus",
+    "ogg": "opus",
+    "oga": "opus",
+    "aac": "aac",
+    "flac": "flac",
+    "wav": "wav",
+    "pcm": "pcm",
+    "raw": "pcm",
+}
 
 # Requests are independent and the server limits them, not Home Assistant.
 PARALLEL_UPDATES = 0
@@ -75,6 +97,11 @@ def wav_header(rate: int, data_size: int | None = None) -> bytes:
     )
 
 
+async def one(text: str) -> AsyncGenerator[str]:
+    """Yield a whole message as a stream of one chunk."""
+    yield text
+
+
 async def sentences(chunks: AsyncIterator[str]) -> AsyncGenerator[str]:
     """Regroup streamed text into whole sentences, so speech can start early."""
     pending = ""
@@ -95,12 +122,24 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
     _attr_has_entity_name = False
     _attr_supported_languages = list(SPEECH_LANGUAGE_CODES)
     _attr_default_language = "en"
-    _attr_supported_options = [CONF_VOICE, OPTION_SPEED, OPTION_INSTRUCTIONS, OPTION_MODEL]
+    _attr_supported_options = [
+        CONF_VOICE,
+        OPTION_SPEED,
+        OPTION_INSTRUCTIONS,
+        OPTION_MODEL,
+        tts.ATTR_PREFERRED_FORMAT,
+    ]
 
     def __init__(self, entry: OpenAIConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the entity from the subentry's voice settings."""
         data = subentry.data
         model = data.get(CONF_CHAT_MODEL, RECOMMENDED_TTS_MODEL)
+        voice = data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE)
+        if provider(entry.data) == PROVIDER_OPENAI:
+            # On the shutdown date the replacement speaks, in the nearest voice it has.
+            model = speaking_model(model, entry.runtime_data.shutdowns)
+            if tts_is_realtime(model):
+                voice = realtime_voice(voice)
         super().__init__(entry, subentry, model)
         self._attr_name = subentry.title
         self._format: str = data.get(CONF_AUDIO_FORMAT, RECOMMENDED_TTS_FORMAT)
@@ -108,7 +147,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         # of the merged options) changes with it: a new voice gives new audio.
         defaults: dict[str, Any] = {
             OPTION_MODEL: model,
-            CONF_VOICE: data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE),
+            CONF_VOICE: voice,
             OPTION_SPEED: data.get(CONF_TTS_SPEED, RECOMMENDED_TTS_SPEED),
             CONF_AUDIO_FORMAT: self._format,
         }
@@ -118,15 +157,39 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[tts.Voice]:
-        """Return the voices; each speaks every supported language."""
-        return [tts.Voice(voice, voice.title()) for voice in TTS_VOICES]
+        """Return the voices the model speaks in; each speaks every supported language."""
+        realtime = self._realtime(dict(self.default_options or {}))
+        return [
+            tts.Voice(voice, voice.title())
+            for voice in (REALTIME_TTS_VOICES if realtime else TTS_VOICES)
+        ]
+
+    def _realtime(self, options: dict[str, Any]) -> bool:
+        """Return whether the model speaks through a Realtime session (OpenAI's own)."""
+        return provider(self.entry.data) == PROVIDER_OPENAI and tts_is_realtime(
+            str(options[OPTION_MODEL])
+        )
+
+    def _extension(self, options: dict[str, Any]) -> tuple[str, str]:
+        """Return the extension HA gets and the format the server is asked for.
+
+        HA's preferred format (a satellite's, a media player's) wins over the subentry's
+        where the server makes it; otherwise HA transcodes the subentry's format. Realtime
+        sessions speak PCM only: raw where HA wants it raw, else behind a WAV header.
+        """
+        preferred = str(options.get(tts.ATTR_PREFERRED_FORMAT) or "")
+        if self._realtime(options):
+            return (preferred, "pcm") if preferred in ("pcm", "raw") else ("wav", "wav")
+        if (server := SERVER_FORMATS.get(preferred)) is not None:
+            return preferred, server
+        return self._format, self._format
 
     def _request(self, text: str, options: dict[str, Any]) -> SpeechCreateParams:
         return speech_request(
             options[OPTION_MODEL],
             options[CONF_VOICE],
             text,
-            self._format,
+            self._extension(options)[1],
             speed=options.get(OPTION_SPEED),
             instructions=options.get(OPTION_INSTRUCTIONS),
         )
@@ -140,23 +203,66 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err
 
+    async def _realtime_audio(
+        self, texts: AsyncIterator[str], options: dict[str, Any]
+    ) -> AsyncGenerator[bytes]:
+        """Yield the PCM of each sentence from one Realtime session."""
+        setup = session_update(
+            realtime_voice(str(options[CONF_VOICE])),
+            options.get(OPTION_SPEED),
+            options.get(OPTION_INSTRUCTIONS),
+        )
+        speech = RealtimeSpeech(
+            async_get_clientsession(self.hass),
+            self.entry.runtime_data.client,
+            str(options[OPTION_MODEL]),
+            setup,
+        )
+        # The handshake runs while the agent is still writing its first sentence.
+        opening = asyncio.ensure_future(speech.open())
+        try:
+            async for sentence in sentences(texts):
+                await opening
+                async for pcm in speech.speak(sentence):
+                    yield pcm
+        except RealtimeSpeechError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="speech_failed",
+                translation_placeholders={"message": str(err)},
+            ) from err
+        finally:
+            opening.cancel()
+            await speech.close()
+            self.entry.runtime_data.count_speech(self._attr_name, speech)
+
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]
     ) -> tts.TtsAudioType:
         """Return the whole audio of a message."""
-        audio = b"".join([chunk async for chunk in self._audio(message, options)])
-        if self._format == "wav":
+        extension, server = self._extension(options)
+        if self._realtime(options):
+            chunks = self._realtime_audio(one(message), options)
+        else:
+            chunks = self._audio(message, options)
+        audio = b"".join([chunk async for chunk in chunks])
+        if server == "wav":
             audio = wav_header(PCM_RATE, len(audio)) + audio
-        return self._format, audio
+        return extension, audio
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> tts.TTSAudioResponse:
         """Speak text while it is still being written, sentence by sentence."""
         options = request.options
+        extension, server = self._extension(options)
 
         async def audio() -> AsyncGenerator[bytes]:
-            if self._format == "wav":
+            if server == "wav":
                 yield wav_header(PCM_RATE)
-            if self._format in CONCATENATING_FORMATS:
+            if self._realtime(options):
+                async for chunk in self._realtime_audio(request.message_gen, options):
+                    yield chunk
+                return
+            if server in CONCATENATING_FORMATS:
                 async for sentence in sentences(request.message_gen):
                     async for chunk in self._audio(sentence, options):
                         yield chunk
@@ -164,8 +270,10 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
             # Other containers cannot be glued together: one request, still streamed out.
             text = "".join([chunk async for chunk in request.message_gen])
             if not text.strip():
-                raise HomeAssistantError("No text to speak")
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="no_text_to_speak"
+                )
             async for chunk in self._audio(text, options):
                 yield chunk
 
-        return tts.TTSAudioResponse(self._format, audio())
+        return tts.TTSAudioResponse(extension, audio())

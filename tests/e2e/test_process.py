@@ -6,7 +6,6 @@ from importlib.util import find_spec
 from pathlib import Path
 import shutil
 
-from emulator import signature_of
 from tools.hass import HassClient
 
 from .conftest import API_KEY, LiveHass
@@ -47,7 +46,10 @@ async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
         "POST", "/api/tts_get_url", json={"engine_id": "tts.openai_tts", "message": "Hello there."}
     )
     audio = await client.call("GET", tts["path"])
-    assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
+    # A fresh entry speaks through one Realtime session (HA makes its WAV the MP3 asked for).
+    assert audio
+    assert await live_hass.recorded("/v1/audio/speech") == []
+    assert len(await live_hass.recorded("/v1/realtime")) == 1
     if find_spec("homeassistant.components.brands"):
         # Home Assistant serves the integration's own icon, without a trip to the brands
         # CDN (which, unreachable, left a core traceback in the log), dark variant included.
@@ -76,14 +78,10 @@ async def test_built_in_integration_takes_the_entry_back(live_hass: LiveHass) ->
     assert manifest["is_built_in"] is True
     await _assist_turns_light_on(client)
     if find_spec("homeassistant.components.openai_conversation.tts") is not None:
-        # The built-in TTS (HA 2026.10+) speaks with the voice this integration stored.
-        tts = await client.call(
-            "POST",
-            "/api/tts_get_url",
-            json={"engine_id": "tts.openai_tts", "message": "Hello there."},
-        )
-        audio = await client.call("GET", tts["path"])
-        assert signature_of(audio).startswith("gpt-4o-mini-tts|marin|")
+        # The built-in TTS (HA 2026.10+) takes the TTS over. It speaks through the speech
+        # endpoint only, which does not serve the realtime model a new entry's TTS uses
+        # (and which OpenAI shuts down on 2027-01-06): the user picks its model again.
+        assert (await client.call("GET", "/api/states/tts.openai_tts"))["state"]
     assert live_hass.problems(live_hass.logs[:1]) == []
     # After the hand-over only errors count: the built-in integration's own reports (HA
     # 2026.11 flags its lazy SDK imports as blocking calls) are core's to fix.

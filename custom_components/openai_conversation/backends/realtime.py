@@ -48,11 +48,16 @@ class LiveTranscriptionError(Exception):
         self.unsupported = unsupported
 
 
-def live_url(client: openai.AsyncOpenAI) -> str:
-    """Return the transcription session's WebSocket URL on the client's server."""
+def realtime_url(client: openai.AsyncOpenAI, query: str) -> str:
+    """Return a Realtime session's WebSocket URL on the client's server."""
     base = str(client.base_url).rstrip("/")
     scheme, rest = base.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/realtime?intent=transcription"
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/realtime?{query}"
+
+
+def live_url(client: openai.AsyncOpenAI) -> str:
+    """Return the transcription session's WebSocket URL on the client's server."""
+    return realtime_url(client, "intent=transcription")
 
 
 def session_update(model: str, language: str, prompt: str) -> SessionUpdateEventParam:
