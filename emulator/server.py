@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -91,6 +91,15 @@ def _error_body(err: Error) -> dict[str, Any]:
     return {
         "error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}
     }
+
+
+def presented_key(path: str, headers: Mapping[str, str]) -> str:
+    """Return the API key a request presents (header names are case-insensitive)."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    key = lower.get("authorization", "").removeprefix("Bearer ")
+    if path.startswith("/openai/"):
+        key = lower.get("api-key", key)  # Azure's header; v1 also takes Bearer
+    return key
 
 
 def _mask(key: str) -> str:
@@ -198,6 +207,7 @@ class OpenAIEmulator:
         app.router.add_post("/v1/decisions", self._decisions)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
         app.router.add_get("/emulator/requests", self._recorded)
+        app.router.add_get("/emulator/keys", self._keys)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -225,9 +235,7 @@ class OpenAIEmulator:
         if request.path.startswith("/emulator/") or request.path == IMAGE_BLOB_PATH:
             response: web.StreamResponse = await handler(request)
             return response
-        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if request.path.startswith("/openai/"):
-            key = request.headers.get("api-key", key)  # Azure's header; v1 also takes Bearer
+        key = presented_key(request.path, request.headers)
         if key not in self.api_keys:
             return web.json_response(
                 _error_body(
@@ -293,6 +301,12 @@ class OpenAIEmulator:
         path = request.query.get("path", "/v1/responses")
         last = int(request.query.get("last", "1"))
         return web.json_response([r.body for r in self.requests_to(path)[-last:]])
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        """Return the path and the API key of every request so far, in order."""
+        return web.json_response(
+            [{"path": r.path, "key": presented_key(r.path, r.headers)} for r in self.requests]
+        )
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         return web.json_response(embeddings_response(request["json"] or {}))

@@ -13,12 +13,17 @@ from homeassistant.helpers import llm
 DOMAIN: Final = "openai_conversation"
 LOGGER = logging.getLogger(__package__)
 
-# Config entry version: core's own numbering, never one of ours. Core 2026.11 writes 2.8;
-# what this integration adds is stored in core's vocabulary (subentry types and keys core
-# reads, plus keys it ignores), so it needs no number. Entries of a later core minor, and
-# the 2.9 earlier releases of this integration wrote, keep their number.
+# Config entry version of OpenAI entries: core's own numbering, never one of ours. Core
+# 2026.11 writes 2.8; what this integration adds is stored in core's vocabulary (subentry
+# types and keys core reads, plus keys it ignores), so it needs no number. Entries of a
+# later core minor, and the 2.9 earlier releases of this integration wrote, keep their number.
 ENTRY_VERSION: Final = 2
 ENTRY_MINOR_VERSION: Final = 8
+# Entries of other servers (Azure, compatible) carry a version far above any core's: core
+# refuses an entry newer than its own flow in a log line, before its code reads the entry,
+# so once this integration is removed, core never sends their keys to OpenAI's servers.
+OTHER_SERVER_VERSION: Final = 100
+OTHER_SERVER_MINOR_VERSION: Final = 1
 
 DEFAULT_ENTRY_TITLE: Final = "OpenAI"
 
