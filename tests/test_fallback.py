@@ -301,3 +301,29 @@ async def test_fallback_server_key_refused_asks_there(
     assert [f["context"]["entry_id"] for f in flows if f["context"]["source"] == "reauth"] == [
         local_entry.entry_id
     ]
+
+
+async def test_fallback_server_gets_the_history_it_can_hold(
+    hass: HomeAssistant, emulator: OpenAIEmulator, local_server: OpenAIEmulator
+) -> None:
+    """An OpenAI agent sends its whole history (it stores 0); its fallback to a local
+    server sends only what that server's default limit allows, within its context."""
+    _, ids = await _agent_falling_back_to(hass, emulator, local_server, history_tokens=0)
+    local_server.context_tokens = 4096  # refused beyond it, as llama.cpp does
+    long_turn = "Tell me about the house. " + "The kitchen light is on. " * 400
+    conversation_id = None
+    for _ in range(3):
+        result = await conversation.async_converse(
+            hass, long_turn, conversation_id, Context(), agent_id=ids["conversation"]
+        )
+        conversation_id = result.conversation_id
+    assert len(emulator.requests_to("/v1/responses")[-1].body["input"]) > 5
+    emulator.queue(RATE_LIMITED)
+    local_server.queue(Reply([Text("Answered at home.")]))
+    result = await conversation.async_converse(
+        hass, long_turn, conversation_id, Context(), agent_id=ids["conversation"]
+    )
+    assert result.response.speech["plain"]["speech"] == "Answered at home."
+    (sent,) = local_server.requests_to("/v1/chat/completions")
+    assert [m["role"] for m in sent.body["messages"]][-1] == "user"
+    assert sum(m["role"] == "user" for m in sent.body["messages"]) == 1
