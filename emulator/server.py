@@ -24,6 +24,7 @@ from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .prompt_cache import PromptCache
 from .realtime_api import LiveSession
 from .realtime_speech_api import SpeechSession, serve_realtime
+from .replayed import IssuedReasoning
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 from .wire_types import request_problem
@@ -134,6 +135,8 @@ class OpenAIEmulator:
     # Count input tokens, and the cached prefix, as OpenAI bills them (else: the reply's).
     count_tokens: bool = False
     prompt_cache: PromptCache = field(default_factory=PromptCache)
+    # Encrypted reasoning it sent: other servers' (or made-up) reasoning is refused.
+    reasoning: IssuedReasoning = field(default_factory=IssuedReasoning)
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -478,7 +481,19 @@ class OpenAIEmulator:
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         if not self.responses_api or (self.flavour is not None and not self.flavour.responses_api):
             return web.json_response(_error_body(Error(404, "Not Found")), status=404)
-        return await self._reply_to(request, "input", full_response, _responses_sse)
+        if (refused := self.reasoning.problem(request["json"] or {})) is not None:
+            return web.json_response(_error_body(refused), status=refused.status)
+        return await self._reply_to(request, "input", self._full_response, self._responses_sse)
+
+    def _full_response(self, reply: Reply, model: str) -> dict[str, Any]:
+        body = full_response(reply, model)
+        self.reasoning.record(json.dumps(body))
+        return body
+
+    def _responses_sse(self, reply: Reply, body: dict[str, Any]) -> Iterator[str]:
+        for event in _responses_sse(reply, body):
+            self.reasoning.record(event)
+            yield event
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         return await self._reply_to(request, "messages", full_completion, _chat_sse)
