@@ -14,10 +14,14 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 
-async def _agent_through_the_form(
-    hass: HomeAssistant, entry: MockConfigEntry, model_step: dict[str, Any]
+async def agent_through_the_form(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    model_step: dict[str, Any],
+    advanced: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Add a gpt-4o agent through the three steps; return the subentry data saved."""
+    """Add an agent (gpt-4o unless the advanced step names another) through the three
+    steps; return the subentry data saved."""
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, "conversation"), context={"source": "user"}
     )
@@ -25,7 +29,7 @@ async def _agent_through_the_form(
         result["flow_id"], {CONF_NAME: "Sampler", CONF_LLM_HASS_API: [], "recommended": False}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"chat_model": "gpt-4o"}
+        result["flow_id"], advanced or {"chat_model": "gpt-4o"}
     )
     assert result["step_id"] == "model"
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], model_step)
@@ -47,7 +51,7 @@ async def test_sampling_is_sent_only_when_set(
     sent: dict[str, float],
 ) -> None:
     """A model step left as it came sends neither temperature nor top_p."""
-    data = await _agent_through_the_form(hass, setup_entry, model_step)
+    data = await agent_through_the_form(hass, setup_entry, model_step)
     assert {k: data[k] for k in ("temperature", "top_p") if k in data} == sent
     emulator.queue(Reply([Text("Hi.")]))
     await conversation.async_converse(

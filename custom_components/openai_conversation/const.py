@@ -127,6 +127,17 @@ VALIDATION_TIMEOUT: Final = 10.0
 # Per-request timeout for conversation turns; the SDK default (600 s) leaves voice
 # satellites "thinking" for minutes when an upstream hangs.
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+# Connecting never takes longer than this, whatever the agent's timeout.
+CONNECT_TIMEOUT: Final = 10.0
+# How long a reasoning model may think without a word, by effort (seconds): its stream is
+# silent meanwhile, so the agent's timeout (for a server that does not answer) would end it.
+REASONING_SILENCE: Final[Mapping[str, float]] = {
+    "medium": 120.0,
+    "high": 300.0,
+    "xhigh": 600.0,
+    "max": 900.0,
+}
+PRO_MODE_SILENCE: Final = 900.0
 CONF_TIMEOUT: Final = "timeout"
 # How much of the conversation (estimated tokens) an agent sends; 0: all of it.
 CONF_HISTORY_TOKENS: Final = "history_tokens"
