@@ -7,11 +7,15 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation import config_flow
 from emulator import OpenAIEmulator, Reply, Text
+from homeassistant import data_entry_flow
 from homeassistant.components import conversation
 from homeassistant.const import CONF_LLM_HASS_API, CONF_NAME
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+
+from .test_providers import _add_azure
 
 
 async def agent_through_the_form(
@@ -59,3 +63,22 @@ async def test_sampling_is_sent_only_when_set(
     )
     body = emulator.requests_to("/v1/responses")[-1].body
     assert {k: body[k] for k in ("temperature", "top_p") if k in body} == sent
+
+
+async def test_evaluation_is_offered_on_openai_only(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The decisions API is OpenAI's own: an Azure entry cannot add an evaluation subentry
+    (as on HA 2026.11, which tests/e2e/test_evaluation.py covers in a real process)."""
+    monkeypatch.setattr(config_flow, "EVALUATION", True)
+    azure = await _add_azure(hass, emulator)
+    supported = config_flow.OpenAIConfigFlow.async_get_supported_subentry_types
+    assert "ai_task_evaluate" in supported(setup_entry)
+    assert "ai_task_evaluate" not in supported(azure)
+    with pytest.raises(data_entry_flow.UnknownHandler):
+        await hass.config_entries.subentries.async_init(
+            (azure.entry_id, "ai_task_evaluate"), context={"source": "user"}
+        )

@@ -405,6 +405,7 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_STT: STTFlowHandler,
             SUBENTRY_TTS: TTSFlowHandler,
         }
-        if EVALUATION:  # Home Assistant 2026.11+
+        # Home Assistant 2026.11+; the decisions API is OpenAI's own.
+        if EVALUATION and provider(config_entry.data) == PROVIDER_OPENAI:
             types[SUBENTRY_EVALUATION] = EvaluationFlowHandler
         return types

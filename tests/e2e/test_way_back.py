@@ -12,7 +12,7 @@ ENTRIES = "/api/config/config_entries/entry?domain=openai_conversation"
 SETTLED_LIMIT = 120  # seconds for the built-in integration to finish with its entries
 
 
-async def _add_entry(live_hass: LiveHass, step: str, *forms: dict[str, Any]) -> None:
+async def add_entry_over_rest(live_hass: LiveHass, step: str, *forms: dict[str, Any]) -> None:
     """Add an entry through the config flow over REST, form by form."""
     client = live_hass.client
     flow = await client.call(
@@ -42,18 +42,18 @@ async def test_built_in_integration_leaves_other_servers_alone(live_hass: LiveHa
     in a log line: no request with their keys reaches any server, and no traceback."""
     server = live_hass.emulator
     azure_key, compatible_key, _ = OTHER_KEYS
-    await _add_entry(
+    await add_entry_over_rest(
         live_hass,
         "azure",
         {"endpoint": server, "api_key": azure_key, "default_model": "gpt-4o-mini"},
     )
-    await _add_entry(
+    await add_entry_over_rest(
         live_hass,
         "compatible",
         {"base_url": f"{server}/v1", "api_key": compatible_key, "api_mode": "responses"},
         {"default_model": "gpt-4o-mini"},
     )
-    await _add_entry(
+    await add_entry_over_rest(
         live_hass,
         "compatible",
         {"base_url": f"{server}/v1", "api_mode": "chat_completions"},
