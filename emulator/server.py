@@ -581,6 +581,7 @@ def _invalid_request(body: dict[str, Any]) -> Error | None:
     """Return the 400 OpenAI would answer this model request with, if any."""
     return (
         _unsupported_parameter(body)
+        or _unsupported_cache_retention(body)
         or _invalid_option(body)
         or _invalid_format(body)
         or _invalid_function_parameters(body)
@@ -664,6 +665,37 @@ def _unsupported_parameter(body: dict[str, Any]) -> Error | None:
                 code="unsupported_parameter",
             )
     return None
+
+
+# Models with in-memory prompt caching only, and the GPT-5.6+ generation, which keeps its
+# cache 30 minutes (prompt_cache_options) and takes no retention policy.
+NO_CACHE_RETENTION = (
+    "o1",
+    "o3",
+    "o4",
+    "gpt-3.5",
+    "gpt-4-turbo",
+    "gpt-4o",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "gpt-5.6",
+    "gpt-6",
+)
+
+
+def _unsupported_cache_retention(body: dict[str, Any]) -> Error | None:
+    """Refuse an extended cache retention the model does not have, in OpenAI's words."""
+    if body.get("prompt_cache_retention") != "24h":
+        return None
+    if not str(body.get("model", "")).startswith(NO_CACHE_RETENTION):
+        return None
+    return Error(
+        400,
+        "prompt_cache_retention is not supported on this model",
+        code="invalid_parameter",
+    )
 
 
 def _invalid_format(body: dict[str, Any]) -> Error | None:

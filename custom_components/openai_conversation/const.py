@@ -246,6 +246,31 @@ _PRO_CAPABLE = ModelCapabilities(
     pro_mode=True,
 )
 
+# Extended prompt caching (OpenAI's servers): on request, a cached prefix lives up to 24 h
+# instead of minutes, which is most of the cache a home gets (its turns are hours apart).
+# These models have in-memory caching only; GPT-5.6 and newer keep their cache 30 minutes
+# (their only choice, so nothing is asked) and refuse the retention field.
+MEMORY_CACHE_ONLY: Final = (
+    "o1",
+    "o3",
+    "o4",
+    "gpt-3.5",
+    "gpt-4-turbo",
+    "gpt-4o",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-5-mini",
+    "gpt-5-nano",
+)
+OWN_CACHE_LIFETIME: Final = ("gpt-5.6", "gpt-6")
+EXTENDED_CACHE_RETENTION: Final = "24h"
+
+
+def takes_cache_retention(model: str) -> bool:
+    """Return whether OpenAI keeps the model's cached prefixes 24 h when asked."""
+    return not model.startswith((*MEMORY_CACHE_ONLY, *OWN_CACHE_LIFETIME))
+
+
 # First matching prefix wins, so specific prefixes come before general ones.
 MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
     ("gpt-4o-realtime", ModelCapabilities(supported=False)),

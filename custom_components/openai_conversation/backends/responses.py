@@ -54,6 +54,7 @@ from ..const import (
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    EXTENDED_CACHE_RETENTION,
     LOGGER,
     NO_CITATIONS_HINT,
     RECOMMENDED_MAX_TOKENS,
@@ -64,6 +65,7 @@ from ..const import (
     capability_name,
     model_capabilities,
     reasoning_summaries,
+    takes_cache_retention,
 )
 from ..errors import ResponseFailedError, response_error
 from ..files import FileCache
@@ -263,6 +265,11 @@ def _add_openai_params(params: ResponseCreateParamsStreaming, request: TurnReque
     if request.cache_key:
         # Requests of one agent share their long prefix; the key keeps them on one cache.
         params["prompt_cache_key"] = request.cache_key
+    if takes_cache_retention(request.model):
+        params["prompt_cache_retention"] = EXTENDED_CACHE_RETENTION
+    if request.user:
+        # Who asks (the conversation), for OpenAI's abuse checks; it replaced `user`.
+        params["safety_identifier"] = request.user[:64]
 
 
 def removes_citations(options: Mapping[str, Any], family: str, server_tools: bool) -> bool:
@@ -333,10 +340,10 @@ def build_params(
         "stream": True,
     }
     _add_model_params(params, options, family)
-    if request.user:
-        params["user"] = request.user
     if server_tools:  # OpenAI's own servers
         _add_openai_params(params, request)
+    elif request.user:
+        params["user"] = request.user
     if tools := _tools(chat_log, request, family, server_tools):
         params["tools"] = tools
     if request.structure is not None:
