@@ -125,6 +125,11 @@ class OpenAIEmulator:
     # Answer image requests with a URL whatever was asked (LocalAI and other compatible
     # servers, and OpenAI's default for DALL-E).
     image_urls: bool = False
+    # With image_urls: the address answered (default: the emulator's own blob), what the
+    # blob is (default: a small PNG), and the output_format a GPT image model names.
+    image_url: str | None = None
+    image_blob: bytes | None = None
+    image_output_format: str | None = None
     # Some compatible servers have no model list (404), as the Responses API may be missing.
     models_api: bool = True
     # A compatible server's known departures from OpenAI (see flavours.FLAVOURS).
@@ -294,10 +299,16 @@ class OpenAIEmulator:
             await asyncio.sleep(self.image_latency)
         if self.image_urls:
             body = {**body, "response_format": "url"}
-        return web.json_response(image_response(body, self.base_url))
+        answer = image_response(body, self.base_url)
+        if self.image_url is not None and "url" in answer["data"][0]:
+            answer["data"][0]["url"] = self.image_url
+        if self.image_output_format is not None and "output_format" in answer:
+            answer["output_format"] = self.image_output_format
+        return web.json_response(answer)
 
     async def _image_file(self, request: web.Request) -> web.Response:
-        return web.Response(body=make_png(), content_type="image/png")
+        blob = make_png() if self.image_blob is None else self.image_blob
+        return web.Response(body=blob, content_type="image/png")
 
     async def _recorded(self, request: web.Request) -> web.Response:
         """Return the bodies of the last N requests to a path (to replay them exactly)."""
