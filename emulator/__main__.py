@@ -13,7 +13,7 @@ from .server import OpenAIEmulator
 
 async def _serve(args: argparse.Namespace) -> None:
     emulator = OpenAIEmulator(
-        api_keys={args.api_key},
+        api_keys={args.api_key, *args.extra_key},
         port=args.port,
         speech_latency=args.speech_latency,
         speech_chunk_delay=args.speech_chunk_delay,
@@ -37,6 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default="sk-emulator")
+    parser.add_argument(
+        "--extra-key", action="append", default=[], help="another API key it accepts"
+    )
     parser.add_argument("--demo", action="store_true", help="answer like a small model")
     parser.add_argument("--speech-latency", type=float, default=0.0, help="s to first audio byte")
     parser.add_argument("--speech-chunk-delay", type=float, default=0.0, help="s per 1 kB chunk")

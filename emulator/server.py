@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -24,6 +24,7 @@ from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .prompt_cache import PromptCache
 from .realtime_api import LiveSession
 from .realtime_speech_api import SpeechSession, serve_realtime
+from .replayed import IssuedReasoning
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered, default_reply
 from .responses_api import full_response, stream_events
 from .wire_types import request_problem
@@ -93,6 +94,15 @@ def _error_body(err: Error) -> dict[str, Any]:
     }
 
 
+def presented_key(path: str, headers: Mapping[str, str]) -> str:
+    """Return the API key a request presents (header names are case-insensitive)."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    key = lower.get("authorization", "").removeprefix("Bearer ")
+    if path.startswith("/openai/"):
+        key = lower.get("api-key", key)  # Azure's header; v1 also takes Bearer
+    return key
+
+
 def _mask(key: str) -> str:
     return f"{key[:3]}***{key[-4:]}" if len(key) > 8 else "***"
 
@@ -115,6 +125,11 @@ class OpenAIEmulator:
     # Answer image requests with a URL whatever was asked (LocalAI and other compatible
     # servers, and OpenAI's default for DALL-E).
     image_urls: bool = False
+    # With image_urls: the address answered (default: the emulator's own blob), what the
+    # blob is (default: a small PNG), and the output_format a GPT image model names.
+    image_url: str | None = None
+    image_blob: bytes | None = None
+    image_output_format: str | None = None
     # Some compatible servers have no model list (404), as the Responses API may be missing.
     models_api: bool = True
     # A compatible server's known departures from OpenAI (see flavours.FLAVOURS).
@@ -125,6 +140,8 @@ class OpenAIEmulator:
     # Count input tokens, and the cached prefix, as OpenAI bills them (else: the reply's).
     count_tokens: bool = False
     prompt_cache: PromptCache = field(default_factory=PromptCache)
+    # Encrypted reasoning it sent: other servers' (or made-up) reasoning is refused.
+    reasoning: IssuedReasoning = field(default_factory=IssuedReasoning)
     # Transcripts for the next /audio/transcriptions requests; then the default.
     transcripts: deque[str] = field(default_factory=deque)
     default_transcript: str = "turn on the kitchen light"
@@ -198,6 +215,7 @@ class OpenAIEmulator:
         app.router.add_post("/v1/decisions", self._decisions)
         app.router.add_route("*", "/openai/{tail:.*}", self._azure)
         app.router.add_get("/emulator/requests", self._recorded)
+        app.router.add_get("/emulator/keys", self._keys)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -225,9 +243,7 @@ class OpenAIEmulator:
         if request.path.startswith("/emulator/") or request.path == IMAGE_BLOB_PATH:
             response: web.StreamResponse = await handler(request)
             return response
-        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if request.path.startswith("/openai/"):
-            key = request.headers.get("api-key", key)  # Azure's header; v1 also takes Bearer
+        key = presented_key(request.path, request.headers)
         if key not in self.api_keys:
             return web.json_response(
                 _error_body(
@@ -283,16 +299,28 @@ class OpenAIEmulator:
             await asyncio.sleep(self.image_latency)
         if self.image_urls:
             body = {**body, "response_format": "url"}
-        return web.json_response(image_response(body, self.base_url))
+        answer = image_response(body, self.base_url)
+        if self.image_url is not None and "url" in answer["data"][0]:
+            answer["data"][0]["url"] = self.image_url
+        if self.image_output_format is not None and "output_format" in answer:
+            answer["output_format"] = self.image_output_format
+        return web.json_response(answer)
 
     async def _image_file(self, request: web.Request) -> web.Response:
-        return web.Response(body=make_png(), content_type="image/png")
+        blob = make_png() if self.image_blob is None else self.image_blob
+        return web.Response(body=blob, content_type="image/png")
 
     async def _recorded(self, request: web.Request) -> web.Response:
         """Return the bodies of the last N requests to a path (to replay them exactly)."""
         path = request.query.get("path", "/v1/responses")
         last = int(request.query.get("last", "1"))
         return web.json_response([r.body for r in self.requests_to(path)[-last:]])
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        """Return the path and the API key of every request so far, in order."""
+        return web.json_response(
+            [{"path": r.path, "key": presented_key(r.path, r.headers)} for r in self.requests]
+        )
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         return web.json_response(embeddings_response(request["json"] or {}))
@@ -464,7 +492,19 @@ class OpenAIEmulator:
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         if not self.responses_api or (self.flavour is not None and not self.flavour.responses_api):
             return web.json_response(_error_body(Error(404, "Not Found")), status=404)
-        return await self._reply_to(request, "input", full_response, _responses_sse)
+        if (refused := self.reasoning.problem(request["json"] or {})) is not None:
+            return web.json_response(_error_body(refused), status=refused.status)
+        return await self._reply_to(request, "input", self._full_response, self._responses_sse)
+
+    def _full_response(self, reply: Reply, model: str) -> dict[str, Any]:
+        body = full_response(reply, model)
+        self.reasoning.record(json.dumps(body))
+        return body
+
+    def _responses_sse(self, reply: Reply, body: dict[str, Any]) -> Iterator[str]:
+        for event in _responses_sse(reply, body):
+            self.reasoning.record(event)
+            yield event
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         return await self._reply_to(request, "messages", full_completion, _chat_sse)
@@ -552,6 +592,7 @@ def _invalid_request(body: dict[str, Any]) -> Error | None:
     """Return the 400 OpenAI would answer this model request with, if any."""
     return (
         _unsupported_parameter(body)
+        or _unsupported_cache_retention(body)
         or _invalid_option(body)
         or _invalid_format(body)
         or _invalid_function_parameters(body)
@@ -635,6 +676,37 @@ def _unsupported_parameter(body: dict[str, Any]) -> Error | None:
                 code="unsupported_parameter",
             )
     return None
+
+
+# Models with in-memory prompt caching only, and the GPT-5.6+ generation, which keeps its
+# cache 30 minutes (prompt_cache_options) and takes no retention policy.
+NO_CACHE_RETENTION = (
+    "o1",
+    "o3",
+    "o4",
+    "gpt-3.5",
+    "gpt-4-turbo",
+    "gpt-4o",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "gpt-5.6",
+    "gpt-6",
+)
+
+
+def _unsupported_cache_retention(body: dict[str, Any]) -> Error | None:
+    """Refuse an extended cache retention the model does not have, in OpenAI's words."""
+    if body.get("prompt_cache_retention") != "24h":
+        return None
+    if not str(body.get("model", "")).startswith(NO_CACHE_RETENTION):
+        return None
+    return Error(
+        400,
+        "prompt_cache_retention is not supported on this model",
+        code="invalid_parameter",
+    )
 
 
 def _invalid_format(body: dict[str, Any]) -> Error | None:

@@ -101,9 +101,15 @@ def test_structure_name_is_at_most_64_characters() -> None:
 
 def test_request_timeout_default_and_retries() -> None:
     client = openai.AsyncOpenAI(api_key="sk-x", base_url="http://127.0.0.1:9/v1", max_retries=3)
-    assert request_client(client, TurnRequest(options={})).timeout == DEFAULT_REQUEST_TIMEOUT
+    default = request_client(client, TurnRequest(options={})).timeout
+    assert isinstance(default, openai.Timeout)
+    assert (default.connect, default.read) == (10.0, DEFAULT_REQUEST_TIMEOUT)
     tuned = request_client(client, TurnRequest(options={"timeout": 7}, max_retries=0))
-    assert (tuned.timeout, tuned.max_retries) == (7.0, 0)
+    assert isinstance(tuned.timeout, openai.Timeout)
+    assert (tuned.timeout.connect, tuned.timeout.read, tuned.max_retries) == (7.0, 7.0, 0)
+    # A reasoning model at high effort may think silently for longer (tests/test_timeouts.py).
+    deep = TurnRequest(options={"reasoning_effort": "high"}, model="gpt-5")
+    assert request_client(client, deep).timeout.read == 300.0  # type: ignore[union-attr]
     assert request_client(client, TurnRequest(options={})).max_retries == 3
 
 

@@ -169,7 +169,7 @@ def test_structured_output_request(hass: HomeAssistant, model: str) -> None:
         user="u1",
     )
     params = build_params(_chat_log(hass), request, server_tools=True)
-    assert params["user"] == "u1"
+    assert params["safety_identifier"] == "u1"
     assert params["text"]["format"]["name"] == "my_answer"
     assert params["text"]["format"]["schema"]["required"] == ["answer"]
     assert params["text"]["format"]["strict"] is True

@@ -23,6 +23,18 @@ CASES = {
         "Sunny([weather.com](https://weather.com)) today.",
         "Sunny today.",
     ),
+    "a URL with parentheses": (
+        "Bohr ([Wikipedia](https://en.wikipedia.org/wiki/Bohr_(crater))) is a crater.",
+        "Bohr is a crater.",
+    ),
+    "a URL with an unclosed parenthesis": (
+        "Odd ([a](https://a.example/x_(y)).",
+        "Odd.",
+    ),
+    "URLs with parentheses at the end": (
+        "Bohr ([W](https://w.example/Bohr_(crater))) and ([a](https://a.example/x_(y))",
+        "Bohr and",
+    ),
     "a citation without its closing parenthesis at the end": (
         "Done ([a](https://a.example)",
         "Done ([a](https://a.example)",

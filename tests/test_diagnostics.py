@@ -14,6 +14,7 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from .conftest import API_KEY
+from .test_providers import _add_azure, _add_compatible
 
 
 async def test_diagnostics(
@@ -36,3 +37,21 @@ async def test_diagnostics(
     assert diagnostics["models"] == ["gpt-6-luna"]
     assert diagnostics["usage"]["OpenAI Conversation"]["input_tokens"] == "40"
     assert diagnostics["subentries"][0]["type"] == "conversation"
+
+
+async def test_diagnostics_keep_servers_and_instructions_private(
+    hass: HomeAssistant, emulator: OpenAIEmulator, hass_client: ClientSessionGenerator
+) -> None:
+    """A server's address (it may hold a user name or a private host) and an agent's
+    instructions (they may describe the household) are redacted."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    compatible = await _add_compatible(hass, emulator, "gpt-4o-mini")
+    azure = await _add_azure(hass, emulator)
+    for entry in (compatible, azure):
+        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+        data = diagnostics["entry"]["data"]
+        assert data.get("base_url", data.get("endpoint")) == "**REDACTED**"
+        assert f"127.0.0.1:{emulator.port}" not in str(diagnostics["entry"]["data"])
+        prompts = [s["data"]["prompt"] for s in diagnostics["subentries"] if "prompt" in s["data"]]
+        assert prompts
+        assert set(prompts) == {"**REDACTED**"}

@@ -9,7 +9,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
-from emulator import Cut, Error, Hang, OpenAIEmulator, Reply, Text, ToolCall
+from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
+from emulator.replies import WebSearch
 from homeassistant.components import conversation
 from homeassistant.components.conversation import trace
 from homeassistant.config_entries import ConfigEntry
@@ -301,3 +302,99 @@ async def test_fallback_server_key_refused_asks_there(
     assert [f["context"]["entry_id"] for f in flows if f["context"]["source"] == "reauth"] == [
         local_entry.entry_id
     ]
+
+
+async def test_fallback_server_gets_the_history_it_can_hold(
+    hass: HomeAssistant, emulator: OpenAIEmulator, local_server: OpenAIEmulator
+) -> None:
+    """An OpenAI agent sends its whole history (it stores 0); its fallback to a local
+    server sends only what that server's default limit allows, within its context."""
+    _, ids = await _agent_falling_back_to(hass, emulator, local_server, history_tokens=0)
+    local_server.context_tokens = 4096  # refused beyond it, as llama.cpp does
+    long_turn = "Tell me about the house. " + "The kitchen light is on. " * 400
+    conversation_id = None
+    for _ in range(3):
+        result = await conversation.async_converse(
+            hass, long_turn, conversation_id, Context(), agent_id=ids["conversation"]
+        )
+        conversation_id = result.conversation_id
+    assert len(emulator.requests_to("/v1/responses")[-1].body["input"]) > 5
+    emulator.queue(RATE_LIMITED)
+    local_server.queue(Reply([Text("Answered at home.")]))
+    result = await conversation.async_converse(
+        hass, long_turn, conversation_id, Context(), agent_id=ids["conversation"]
+    )
+    assert result.response.speech["plain"]["speech"] == "Answered at home."
+    (sent,) = local_server.requests_to("/v1/chat/completions")
+    assert [m["role"] for m in sent.body["messages"]][-1] == "user"
+    assert sum(m["role"] == "user" for m in sent.body["messages"]) == 1
+
+
+SEARCHED = Reply([Reasoning("Need the forecast."), WebSearch("weather"), Text("Sunny.")])
+SEARCHING_AGENT = {**AGENT_OPTIONS, "reasoning_effort": "low", "web_search": True}
+
+
+def _server_made(body: dict[str, Any]) -> list[str]:
+    """Return the types of the server-made items a Responses request sends back."""
+    return [
+        item["type"]
+        for item in body["input"]
+        if item.get("type") in ("reasoning", "web_search_call")
+    ]
+
+
+async def _two_turns(hass: HomeAssistant, agent: str) -> conversation.ConversationResult:
+    """Ask twice in one conversation; return the second answer."""
+    first = await conversation.async_converse(hass, "Weather?", None, Context(), agent_id=agent)
+    return await conversation.async_converse(
+        hass, "And tomorrow?", first.conversation_id, Context(), agent_id=agent
+    )
+
+
+@pytest.mark.parametrize("subentry_options", [SEARCHING_AGENT])
+async def test_fallback_model_gets_no_reasoning_it_cannot_take(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """gpt-5-mini reasoned in the first turn; its fallback gpt-4.1-mini (no reasoning
+    model, which refuses reasoning items) gets the search, not the reasoning."""
+    emulator.queue(SEARCHED, RATE_LIMITED, Reply([Text("Rainy.")]))
+    result = await _two_turns(hass, AGENT)
+    assert result.response.speech["plain"]["speech"] == "Rainy."
+    *_, asked, fallback = emulator.requests_to("/v1/responses")
+    assert _server_made(asked.body) == ["reasoning", "web_search_call"]
+    assert (fallback.body["model"], _server_made(fallback.body)) == (
+        "gpt-4.1-mini",
+        ["web_search_call"],
+    )
+
+
+async def test_fallback_server_gets_none_of_openais_items(
+    hass: HomeAssistant, emulator: OpenAIEmulator, socket_enabled: None
+) -> None:
+    """Another Responses server cannot read OpenAI's encrypted reasoning nor its server
+    tool calls: the fallback to it sends neither."""
+    other = OpenAIEmulator(api_keys={"sk-other"})
+    await other.start()
+    try:
+        other_entry = await _add_entry(
+            hass,
+            "compatible",
+            {"base_url": other.base_url, "api_key": "sk-other", "api_mode": "responses"},
+            "gpt-5-mini",
+            emulator=other,
+        )
+        agent = {**SEARCHING_AGENT, "fallback_entry": other_entry.entry_id}
+        agent.pop("fallback_model")
+        entry = add_entry(hass, {"conversation": agent})
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        ids = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        agent_id = next(e.entity_id for e in ids if e.domain == "conversation")
+        emulator.queue(SEARCHED, RATE_LIMITED)
+        other.queue(Reply([Text("Rainy.")]))
+        result = await _two_turns(hass, agent_id)
+        assert result.response.speech["plain"]["speech"] == "Rainy."
+        (sent,) = other.requests_to("/v1/responses")
+        assert _server_made(sent.body) == []
+    finally:
+        await other.stop()

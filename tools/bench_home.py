@@ -35,7 +35,15 @@ def flow_handler(custom: bool) -> Any:
 
 
 def entry_version(custom: bool) -> tuple[int, int]:
-    """Return the config entry version each integration writes today."""
+    """Return the version each integration writes today for an OpenAI entry.
+
+    Ours writes core's version for OpenAI entries; its flow's VERSION is the one of
+    other servers' entries, which core refuses.
+    """
+    if custom:
+        migration = import_module("custom_components.openai_conversation.migration")
+        version: tuple[int, int] = migration.entry_version({"api_key": KEY})
+        return version
     handler = flow_handler(custom)
     return int(handler.VERSION), int(handler.MINOR_VERSION)
 

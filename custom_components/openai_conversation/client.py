@@ -108,6 +108,17 @@ def history_tokens(data: Mapping[str, Any], options: Mapping[str, Any]) -> int:
     return int(options.get(CONF_HISTORY_TOKENS, default))
 
 
+def fallback_history_tokens(data: Mapping[str, Any], options: Mapping[str, Any]) -> int:
+    """Return the history limit of a fallback to another server (entry data: that one's).
+
+    The tighter of the agent's own limit and that server's default: an OpenAI agent's 0
+    (all of it) would overflow a local model's context.
+    """
+    own = int(options.get(CONF_HISTORY_TOKENS, 0))
+    limits = [limit for limit in (own, history_tokens(data, {})) if limit > 0]
+    return min(limits, default=0)
+
+
 def normalize_azure(url: str) -> tuple[str, str | None, str | None]:
     """Split what a user pasted into (resource root, deployment, api-version).
 

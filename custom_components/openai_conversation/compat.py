@@ -60,6 +60,8 @@ def _http_errors(name: str) -> tuple[type[Exception], ...]:
 
 # A dropped connection or a failed download, whichever library raised it.
 TRANSPORT_ERRORS = _http_errors("TransportError")
+# A server silent beyond the timeout, or not connecting within it (transport errors too).
+TIMEOUT_ERRORS = _http_errors("TimeoutException")
 HTTP_ERRORS = _http_errors("HTTPError")
 
 # The SDK's request types know reasoning modes (openai >= 3.x; older SDKs send them untyped).
@@ -73,6 +75,7 @@ __all__ = [
     "HTTP_ERRORS",
     "PROBATIO",
     "SINGLE_OWNER_DEVICES",
+    "TIMEOUT_ERRORS",
     "TRANSPORT_ERRORS",
     "FixFlowResult",
     "find_device",

@@ -47,9 +47,9 @@ from .const import (
     DEFAULT_CONVERSATION_NAME,
     DEFAULT_ENTRY_TITLE,
     DOMAIN,
-    ENTRY_MINOR_VERSION,
-    ENTRY_VERSION,
     LOGGER,
+    OTHER_SERVER_MINOR_VERSION,
+    OTHER_SERVER_VERSION,
     PROVIDER_AZURE,
     PROVIDER_COMPATIBLE,
     PROVIDER_OPENAI,
@@ -61,7 +61,7 @@ from .const import (
     SUBENTRY_TTS,
     VALIDATION_TIMEOUT,
 )
-from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES
+from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES, entry_version
 from .subentry_flows import (
     AITaskFlowHandler,
     ConversationFlowHandler,
@@ -233,8 +233,9 @@ def _identity(data: Mapping[str, Any]) -> tuple[str, str, str]:
 class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an OpenAI, Azure OpenAI or OpenAI-compatible server."""
 
-    VERSION = ENTRY_VERSION
-    MINOR_VERSION = ENTRY_MINOR_VERSION
+    # The highest version this integration writes; OpenAI entries keep core's (see const).
+    VERSION = OTHER_SERVER_VERSION
+    MINOR_VERSION = OTHER_SERVER_MINOR_VERSION
 
     def __init__(self) -> None:
         """Initialize the flow."""
@@ -329,6 +330,13 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     @callback
+    def async_create_entry(self, **kwargs: Any) -> ConfigFlowResult:
+        """Create the entry with the version its provider's entries carry."""
+        result = super().async_create_entry(**kwargs)
+        result["version"], result["minor_version"] = entry_version(result["data"])
+        return result
+
+    @callback
     def _async_finish(self) -> ConfigFlowResult:
         if self.source == SOURCE_RECONFIGURE:
             return self._async_save_and_abort(
@@ -397,6 +405,7 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_STT: STTFlowHandler,
             SUBENTRY_TTS: TTSFlowHandler,
         }
-        if EVALUATION:  # Home Assistant 2026.11+
+        # Home Assistant 2026.11+; the decisions API is OpenAI's own.
+        if EVALUATION and provider(config_entry.data) == PROVIDER_OPENAI:
             types[SUBENTRY_EVALUATION] = EvaluationFlowHandler
         return types

@@ -13,12 +13,17 @@ from homeassistant.helpers import llm
 DOMAIN: Final = "openai_conversation"
 LOGGER = logging.getLogger(__package__)
 
-# Config entry version: core's own numbering, never one of ours. Core 2026.11 writes 2.8;
-# what this integration adds is stored in core's vocabulary (subentry types and keys core
-# reads, plus keys it ignores), so it needs no number. Entries of a later core minor, and
-# the 2.9 earlier releases of this integration wrote, keep their number.
+# Config entry version of OpenAI entries: core's own numbering, never one of ours. Core
+# 2026.11 writes 2.8; what this integration adds is stored in core's vocabulary (subentry
+# types and keys core reads, plus keys it ignores), so it needs no number. Entries of a
+# later core minor, and the 2.9 earlier releases of this integration wrote, keep their number.
 ENTRY_VERSION: Final = 2
 ENTRY_MINOR_VERSION: Final = 8
+# Entries of other servers (Azure, compatible) carry a version far above any core's: core
+# refuses an entry newer than its own flow in a log line, before its code reads the entry,
+# so once this integration is removed, core never sends their keys to OpenAI's servers.
+OTHER_SERVER_VERSION: Final = 100
+OTHER_SERVER_MINOR_VERSION: Final = 1
 
 DEFAULT_ENTRY_TITLE: Final = "OpenAI"
 
@@ -122,6 +127,17 @@ VALIDATION_TIMEOUT: Final = 10.0
 # Per-request timeout for conversation turns; the SDK default (600 s) leaves voice
 # satellites "thinking" for minutes when an upstream hangs.
 DEFAULT_REQUEST_TIMEOUT: Final = 30.0
+# Connecting never takes longer than this, whatever the agent's timeout.
+CONNECT_TIMEOUT: Final = 10.0
+# How long a reasoning model may think without a word, by effort (seconds): its stream is
+# silent meanwhile, so the agent's timeout (for a server that does not answer) would end it.
+REASONING_SILENCE: Final[Mapping[str, float]] = {
+    "medium": 120.0,
+    "high": 300.0,
+    "xhigh": 600.0,
+    "max": 900.0,
+}
+PRO_MODE_SILENCE: Final = 900.0
 CONF_TIMEOUT: Final = "timeout"
 # How much of the conversation (estimated tokens) an agent sends; 0: all of it.
 CONF_HISTORY_TOKENS: Final = "history_tokens"
@@ -229,6 +245,31 @@ _PRO_CAPABLE = ModelCapabilities(
     verbosity=True,
     pro_mode=True,
 )
+
+# Extended prompt caching (OpenAI's servers): on request, a cached prefix lives up to 24 h
+# instead of minutes, which is most of the cache a home gets (its turns are hours apart).
+# These models have in-memory caching only; GPT-5.6 and newer keep their cache 30 minutes
+# (their only choice, so nothing is asked) and refuse the retention field.
+MEMORY_CACHE_ONLY: Final = (
+    "o1",
+    "o3",
+    "o4",
+    "gpt-3.5",
+    "gpt-4-turbo",
+    "gpt-4o",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-5-mini",
+    "gpt-5-nano",
+)
+OWN_CACHE_LIFETIME: Final = ("gpt-5.6", "gpt-6")
+EXTENDED_CACHE_RETENTION: Final = "24h"
+
+
+def takes_cache_retention(model: str) -> bool:
+    """Return whether OpenAI keeps the model's cached prefixes 24 h when asked."""
+    return not model.startswith((*MEMORY_CACHE_ONLY, *OWN_CACHE_LIFETIME))
+
 
 # First matching prefix wins, so specific prefixes come before general ones.
 MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (

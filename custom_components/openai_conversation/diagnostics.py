@@ -11,8 +11,11 @@ from homeassistant.helpers import entity_registry as er
 
 from .client import OpenAIConfigEntry, api_mode, provider, resolve_model
 from .const import (
+    CONF_BASE_URL,
+    CONF_ENDPOINT,
     CONF_ORGANIZATION,
     CONF_PROJECT,
+    CONF_PROMPT,
     CONF_WEB_SEARCH_CITY,
     CONF_WEB_SEARCH_COUNTRY,
     CONF_WEB_SEARCH_REGION,
@@ -21,10 +24,15 @@ from .const import (
     SUBENTRY_CONVERSATION,
 )
 
+# Secrets, where the home is, the servers' addresses (a user name in a URL, a private host)
+# and the agents' instructions (they may describe the household).
 TO_REDACT = {
     CONF_API_KEY,
+    CONF_BASE_URL,
+    CONF_ENDPOINT,
     CONF_ORGANIZATION,
     CONF_PROJECT,
+    CONF_PROMPT,
     CONF_WEB_SEARCH_CITY,
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_COUNTRY,

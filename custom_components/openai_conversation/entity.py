@@ -18,7 +18,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.translation import async_get_translations
 
 from .backends import Delta, TurnRequest
-from .client import OpenAIConfigEntry, default_model, history_tokens, resolve_model
+from .client import (
+    OpenAIConfigEntry,
+    default_model,
+    fallback_history_tokens,
+    history_tokens,
+    resolve_model,
+)
 from .compat import TRANSPORT_ERRORS, vol
 from .const import (
     CONF_FALLBACK_ENTRY,
@@ -105,8 +111,10 @@ def _attempts(
     if (target := _fallback_target(hass, entry, options)) is None:
         return [_Attempt(entry, request)]
     model = str(options.get(CONF_FALLBACK_MODEL) or "")
+    history = request.history_tokens
     if target is not entry:
         model = model or default_model(target.data)
+        history = fallback_history_tokens(target.data, options)
     elif not model or model == request.model:
         return [_Attempt(entry, request)]
     # The fallback's own name says what it takes, not the family of the agent's model.
@@ -117,7 +125,7 @@ def _attempts(
         options=fallback_options,
         max_retries=0,
         on_usage=reporter.usage(model),
-        history_tokens=history_tokens(target.data, options),
+        history_tokens=history,
     )
     return [_Attempt(entry, replace(request, max_retries=0)), _Attempt(target, fallback)]
 

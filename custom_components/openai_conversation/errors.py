@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
+from .compat import TIMEOUT_ERRORS
 from .const import DOMAIN, LOGGER
 from .lifecycle import retirement
 
@@ -68,9 +69,14 @@ def api_error_message(err: openai.OpenAIError) -> str:
 def stream_interrupted(err: Exception) -> HomeAssistantError:
     """Return the error for a reply stream that broke off or could not be read."""
     LOGGER.error("The reply stream broke off or was unreadable: %s", err)
+    key = "cannot_connect"
+    if isinstance(err, ValueError):
+        key = "bad_reply"
+    elif isinstance(err, TIMEOUT_ERRORS):
+        key = "timeout"  # silent beyond the agent's timeout (its effort's allowance)
     return HomeAssistantError(
         translation_domain=DOMAIN,
-        translation_key="bad_reply" if isinstance(err, ValueError) else "cannot_connect",
+        translation_key=key,
         translation_placeholders={"message": str(err) or type(err).__name__},
     )
 

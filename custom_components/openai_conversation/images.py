@@ -8,6 +8,7 @@ from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 import re
+from urllib.parse import urlsplit
 import uuid
 
 from aiohttp import web
@@ -31,6 +32,9 @@ IMAGE_URL_PATH = f"/api/{DOMAIN}/images"
 IMAGE_URL_VALIDITY = timedelta(days=1)
 IMAGE_FOLDER = f"{DOMAIN}/images"
 IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpeg|webp)")
+# The largest image a download may bring: a 4096 x 4096 PNG, GPT image models' largest,
+# stays well below it.
+MAX_IMAGE_BYTES = 64 * 2**20
 # Generated images are deleted this long after they were made.
 IMAGE_RETENTION = timedelta(days=30)
 
@@ -104,30 +108,74 @@ async def async_generate_image(
     if image is not None and image.b64_json:
         data = base64.b64decode(image.b64_json)
     elif image is not None and image.url:
-        data = await _async_download(hass, image.url)
+        data = await _async_download(hass, image.url, client.base_url.host)
     else:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_image")
-    output_format = getattr(response, "output_format", None) or "png"
+    # The file's type comes from its bytes: output_format names the file and is the
+    # server's word only.
     return GeneratedImage(
         data=data,
-        mime_type=f"image/{output_format}",
+        mime_type=f"image/{image_format(data)}",
         revised_prompt=image.revised_prompt,
         size=getattr(response, "size", None) or size,
     )
 
 
-async def _async_download(hass: HomeAssistant, url: str) -> bytes:
-    """Fetch an image a server answered with as a URL (signed: no API key goes along)."""
+def image_format(data: bytes) -> str:
+    """Return the format of an image's bytes: png, jpeg or webp (the ones stored)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    raise HomeAssistantError(translation_domain=DOMAIN, translation_key="not_an_image")
+
+
+def _check_address(url: str, server_host: str) -> None:
+    """Refuse an image address outside the rule.
+
+    https anywhere (OpenAI's storage), plain http only from the server's own host (a local
+    server serving its images); nothing else (files, other schemes, other hosts).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == server_host):
+        return
+    raise HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="image_address_refused",
+        translation_placeholders={"address": f"{parts.scheme}://{parts.hostname or ''}"},
+    )
+
+
+async def _async_download(hass: HomeAssistant, url: str, server_host: str) -> bytes:
+    """Fetch an image a server answered with as a URL (signed: no API key goes along).
+
+    No redirects (they could lead past the address rule), and no more than
+    MAX_IMAGE_BYTES.
+    """
+    _check_address(url, server_host)
+    data = bytearray()
     try:
-        response = await get_async_client(hass).get(url, timeout=60)
-        response.raise_for_status()
+        async with get_async_client(hass).stream(
+            "GET", url, timeout=60, follow_redirects=False
+        ) as response:
+            response.raise_for_status()
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_IMAGE_BYTES:
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="image_too_large",
+                        translation_placeholders={"limit": str(MAX_IMAGE_BYTES // 2**20)},
+                    )
     except HTTP_ERRORS as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="image_download_failed",
             translation_placeholders={"message": str(err) or type(err).__name__},
         ) from err
-    return response.content
+    return bytes(data)
 
 
 async def async_store_image(hass: HomeAssistant, image: GeneratedImage) -> tuple[Path, str]:

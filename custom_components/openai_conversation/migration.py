@@ -34,6 +34,8 @@ from .const import (
     ENTRY_VERSION,
     LEGACY_SPEECH_KEYS,
     LOGGER,
+    OTHER_SERVER_MINOR_VERSION,
+    OTHER_SERVER_VERSION,
     PROVIDER_OPENAI,
     RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_EVALUATION_OPTIONS,
@@ -64,6 +66,13 @@ CORE_SUBENTRY_STEPS: tuple[tuple[int, str, str, Mapping[str, Any]], ...] = (
     (8, SUBENTRY_EVALUATION, DEFAULT_EVALUATION_NAME, RECOMMENDED_EVALUATION_OPTIONS),
 )
 OPENAI_ONLY_SUBENTRIES = frozenset({SUBENTRY_STT, SUBENTRY_TTS, SUBENTRY_EVALUATION})
+
+
+def entry_version(data: Mapping[str, Any]) -> tuple[int, int]:
+    """Return the version an entry of this server is stored with (see const)."""
+    if provider(data) == PROVIDER_OPENAI:
+        return ENTRY_VERSION, ENTRY_MINOR_VERSION
+    return OTHER_SERVER_VERSION, OTHER_SERVER_MINOR_VERSION
 
 
 def _ensure_subentry(
@@ -217,12 +226,15 @@ def _adopt_legacy_speech_keys(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Bring a version 2 entry of any minor version up to core's newest known one.
+    """Bring an entry up to the version its server's entries carry.
 
-    Each step is core's for the minor version it names, made idempotent. An entry of a
-    later minor (a newer core's, or 2.9 from earlier releases of this integration) keeps
-    its number: lowering it would make a newer core skip its own steps.
+    A version 2 entry of any minor version gets core's steps, each made idempotent. An
+    OpenAI entry of a later minor (a newer core's, or 2.9 from earlier releases of this
+    integration) keeps its number: lowering it would make a newer core skip its own steps.
+    Another server's entry then moves to a version core refuses (see const).
     """
+    if entry.version == OTHER_SERVER_VERSION:
+        return True
     if entry.version > ENTRY_VERSION:
         LOGGER.error("Entry %s comes from a newer version; downgrade refused", entry.title)
         return False
@@ -242,6 +254,9 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         if minor < step:
             _ensure_subentry(hass, entry, subentry_type, title, data)
     _adopt_legacy_speech_keys(hass, entry)
-    if minor < ENTRY_MINOR_VERSION:
+    version, minor_version = entry_version(entry.data)
+    if version != ENTRY_VERSION:
+        hass.config_entries.async_update_entry(entry, version=version, minor_version=minor_version)
+    elif minor < ENTRY_MINOR_VERSION:
         hass.config_entries.async_update_entry(entry, minor_version=ENTRY_MINOR_VERSION)
     return True

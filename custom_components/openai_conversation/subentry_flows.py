@@ -86,8 +86,6 @@ from .const import (
     RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_STT_OPTIONS,
     RECOMMENDED_STT_PROMPT,
-    RECOMMENDED_TEMPERATURE,
-    RECOMMENDED_TOP_P,
     RECOMMENDED_TTS_FORMAT,
     RECOMMENDED_TTS_OPTIONS,
     RECOMMENDED_TTS_SPEED,
@@ -114,6 +112,8 @@ from .const import (
 )
 from .lifecycle import shutdown_dates
 
+# Sampling options: stored only when the user sets them.
+SAMPLING_KEYS = frozenset({CONF_TEMPERATURE, CONF_TOP_P})
 # Offered in the model dropdown when the server's list cannot be read.
 SUGGESTED_MODELS = (
     "gpt-6-luna",
@@ -362,6 +362,8 @@ class ModelFlowHandler(BaseSubentryFlow):
                 # OpenAI refuses web search with minimal reasoning.
                 errors[CONF_WEB_SEARCH] = "web_search_minimal_reasoning"
             else:
+                for key in SAMPLING_KEYS - user_input.keys():  # cleared: not sent
+                    self.options.pop(key, None)
                 self.options.update(user_input)
                 if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
                     self.options.update(self._home_location())
@@ -379,10 +381,11 @@ class ModelFlowHandler(BaseSubentryFlow):
         caps = model_capabilities(model)
         schema: dict[Any, Any] = {}
         if not caps.reasoning:
-            schema[vol.Optional(CONF_TEMPERATURE, default=RECOMMENDED_TEMPERATURE)] = (
-                NumberSelector(NumberSelectorConfig(min=0, max=2, step=0.05))
+            # No defaults: left empty, they are not sent (backends.sampling_params).
+            schema[vol.Optional(CONF_TEMPERATURE)] = NumberSelector(
+                NumberSelectorConfig(min=0, max=2, step=0.05)
             )
-            schema[vol.Optional(CONF_TOP_P, default=RECOMMENDED_TOP_P)] = NumberSelector(
+            schema[vol.Optional(CONF_TOP_P)] = NumberSelector(
                 NumberSelectorConfig(min=0, max=1, step=0.05)
             )
         if caps.reasoning:

@@ -24,6 +24,8 @@ from tools.hass import (
 )
 
 API_KEY = "sk-e2e-key"
+# Keys of other servers' entries (Azure, compatible; "no-key" is what a keyless one sends).
+OTHER_KEYS = ("sk-azure-e2e", "sk-compatible-e2e", "no-key")
 # Tests that need a feature of newer Home Assistant are collected only where it exists.
 collect_ignore = (
     [] if find_spec("homeassistant.components.ai_task.evaluation") else ["test_evaluation.py"]
@@ -94,6 +96,12 @@ class LiveHass:
         async with self.client.session.get(url) as response:
             return list(await response.json())
 
+    async def keys(self) -> list[str]:
+        """Return the API key of every API request the emulator received, in order."""
+        async with self.client.session.get(f"{self.emulator}/emulator/keys") as response:
+            requests = await response.json()
+        return [r["key"] for r in requests if not r["path"].startswith("/emulator/")]
+
     async def restart(self, while_stopped: Callable[[], None] = lambda: None) -> None:
         """Stop Home Assistant and start it again on the same configuration, logged anew."""
         await self.process.stop()
@@ -113,7 +121,8 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
     hass_env = prepare_config(config_dir, hass_port, copy=True)
     # A satellite stand-in, added by a test through its config flow as a user adds one.
     shutil.copytree(SATELLITE, config_dir / "custom_components" / SATELLITE.name)
-    emulator = emulator_process(emulator_port, API_KEY, tmp_path / "emulator.log")
+    extra = [arg for key in OTHER_KEYS for arg in ("--extra-key", key)]
+    emulator = emulator_process(emulator_port, API_KEY, tmp_path / "emulator.log", *extra)
     hass_log = tmp_path / "hass.log"
     hass = hass_process(
         config_dir,

@@ -26,14 +26,20 @@ from homeassistant.util import slugify
 
 from ..compat import schema_to_json, tool_result_data, tool_result_delta, vol
 from ..const import (
+    CONF_PRO_MODE,
     CONF_REASONING_EFFORT,
     CONF_TEMPERATURE,
     CONF_TIMEOUT,
     CONF_TOP_P,
+    CONNECT_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT,
     LOGGER,
+    PRO_MODE_SILENCE,
+    REASONING_SILENCE,
     RECOMMENDED_CHAT_MODEL,
     RECOMMENDED_REASONING_EFFORT,
+    capability_name,
+    model_capabilities,
 )
 from ..files import EncodedFile, FileCache
 from ..schema import plain_parameters
@@ -182,10 +188,28 @@ def reasoning_effort(options: Mapping[str, Any], efforts: tuple[str, ...]) -> Re
     return cast(ReasoningEffort, effort)
 
 
+def request_timeout(options: Mapping[str, Any], model: str) -> openai.Timeout:
+    """Return the timeouts of one model request.
+
+    The agent's timeout bounds the wait for each part of the reply; connecting takes at
+    most CONNECT_TIMEOUT. A reasoning model thinks silently before it streams, longer the
+    higher its effort, so it may be silent up to its effort's allowance instead.
+    """
+    timeout = float(options.get(CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT))
+    caps = model_capabilities(capability_name(options, model))
+    silence = timeout
+    if caps.reasoning:
+        effort = reasoning_effort(options, caps.reasoning_efforts)
+        silence = max(silence, REASONING_SILENCE.get(str(effort), 0.0))
+        if options.get(CONF_PRO_MODE) and caps.pro_mode:
+            silence = max(silence, PRO_MODE_SILENCE)
+    return openai.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT), read=silence)
+
+
 def request_client(client: openai.AsyncOpenAI, request: TurnRequest) -> openai.AsyncOpenAI:
-    """Return the client with the agent's timeout and the request's retry budget."""
+    """Return the client with the agent's timeouts and the request's retry budget."""
     return client.with_options(
-        timeout=float(request.options.get(CONF_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)),
+        timeout=request_timeout(request.options, request.model),
         max_retries=client.max_retries if request.max_retries is None else request.max_retries,
     )
 

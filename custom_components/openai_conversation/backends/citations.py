@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 
-CITATION = re.compile(r" ?\(\[[^\]\n]+\]\(https?://[^)\s]+\)\)")
+# A URL may hold parentheses (Wikipedia's "Bohr_(crater)"): balanced ones are the URL's.
+_URL = r"(?:[^()\s]|\([^()\s]*\))+"
+# An unbalanced "(" too, where the citation can end no other way.
+_ANY_URL = r"(?:[^()\s]|\([^()\s]*\)|\()+"
+_START = r" ?\(\[[^\]\n]+\]\(https?://"
+CITATION = re.compile(rf"{_START}{_URL}\)\)")
+_ANY_CITATION = re.compile(rf"{_START}{_ANY_URL}\)\)")
+# ... which is only known once the text goes on with something other than ")".
+_ENDED_CITATION = re.compile(rf"{_START}{_ANY_URL}\)\)(?=[^)])")
 # What a citation can look like before its end has arrived.
 _TITLE = re.compile(r" ?\(\[[^\]\n]*")
-_LINK = re.compile(r" ?\(\[[^\]\n]+\](?:\((?P<url>[^)\s]*))?")
-_AWAITING_PAREN = re.compile(r" ?\(\[[^\]\n]+\]\(https?://[^)\s]+\)")
+_LINK = re.compile(r" ?\(\[[^\]\n]+\](?:\((?P<url>(?:[^()\s]|\([^()\s]*\)?)*))?")
+_AWAITING_PAREN = re.compile(rf"{_START}{_ANY_URL}\)")
 _SCHEMES = ("http://", "https://")
 # A start held longer than this is released as text: no title is that long.
 _MAX_HELD = 500
@@ -53,12 +61,12 @@ class CitationFilter:
 
     def feed(self, delta: str) -> str:
         """Return the text that is certainly not part of a citation."""
-        text = CITATION.sub("", self._held + delta)
+        text = _ENDED_CITATION.sub("", CITATION.sub("", self._held + delta))
         start = _held_start(text)
         self._held = text[start:]
         return text[:start]
 
     def flush(self) -> str:
-        """Return what was held back when the text ends: it was not a citation."""
+        """Return what was held back when the text ends, but a citation it completes."""
         held, self._held = self._held, ""
-        return held
+        return _ANY_CITATION.sub("", held)

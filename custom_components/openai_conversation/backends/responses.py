@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -54,6 +54,7 @@ from ..const import (
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
+    EXTENDED_CACHE_RETENTION,
     LOGGER,
     NO_CITATIONS_HINT,
     RECOMMENDED_MAX_TOKENS,
@@ -64,6 +65,7 @@ from ..const import (
     capability_name,
     model_capabilities,
     reasoning_summaries,
+    takes_cache_retention,
 )
 from ..errors import ResponseFailedError, response_error
 from ..files import FileCache
@@ -86,6 +88,7 @@ from . import (
     tool_list,
 )
 from .citations import CitationFilter
+from .replay import ProducedItems, Replayable, replay_all, replayable
 
 # Output items the server runs itself; they are replayed to the model as they came.
 SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
@@ -98,11 +101,13 @@ def _message(role: Literal["user", "assistant", "developer"], text: str) -> Easy
 
 
 def _assistant_items(
-    content: conversation.AssistantContent,
+    content: conversation.AssistantContent, replay: Replayable
 ) -> Iterator[ResponseInputItemParam]:
     native = content.native
-    if isinstance(native, openai.BaseModel) and getattr(native, "type", None) in (
-        SERVER_TOOL_ITEMS | {"reasoning"}
+    if (
+        isinstance(native, openai.BaseModel)
+        and getattr(native, "type", None) in (SERVER_TOOL_ITEMS | {"reasoning"})
+        and replay(native)
     ):
         # Replayed as the server sent it: its output model is also its input shape.
         yield cast(ResponseInputItemParam, native.to_dict())
@@ -133,12 +138,14 @@ def _user_message(content: conversation.UserContent, files: Files) -> EasyInputM
     return {"type": "message", "role": "user", "content": parts}
 
 
-def _content_items(content: conversation.Content, files: Files) -> Iterator[ResponseInputItemParam]:
+def _content_items(
+    content: conversation.Content, files: Files, replay: Replayable
+) -> Iterator[ResponseInputItemParam]:
     """Yield the input items for one piece of chat history."""
     if isinstance(content, conversation.ToolResultContent):
         yield _function_output(content.tool_call_id, json_dumps(tool_result_data(content)))
     elif isinstance(content, conversation.AssistantContent):
-        yield from _assistant_items(content)
+        yield from _assistant_items(content, replay)
     elif isinstance(content, conversation.UserContent):
         yield _user_message(content, files)
     elif content.content:
@@ -173,11 +180,17 @@ def pair_tool_calls(items: list[ResponseInputItemParam]) -> list[ResponseInputIt
 
 
 def history_to_input(
-    chat_content: Iterable[conversation.Content], files: Files | None = None
+    chat_content: Iterable[conversation.Content],
+    files: Files | None = None,
+    replay: Replayable = replay_all,
 ) -> list[ResponseInputItemParam]:
-    """Convert the whole chat history to Responses input items."""
+    """Convert the whole chat history to Responses input items.
+
+    replay: whether a server-made item (reasoning, a server tool's call) goes back.
+    """
     files = files or {}
-    return pair_tool_calls([item for c in chat_content for item in _content_items(c, files)])
+    items = [item for c in chat_content for item in _content_items(c, files, replay)]
+    return pair_tool_calls(items)
 
 
 def _web_search(options: Mapping[str, Any]) -> WebSearchToolParam:
@@ -252,6 +265,11 @@ def _add_openai_params(params: ResponseCreateParamsStreaming, request: TurnReque
     if request.cache_key:
         # Requests of one agent share their long prefix; the key keeps them on one cache.
         params["prompt_cache_key"] = request.cache_key
+    if takes_cache_retention(request.model):
+        params["prompt_cache_retention"] = EXTENDED_CACHE_RETENTION
+    if request.user:
+        # Who asks (the conversation), for OpenAI's abuse checks; it replaced `user`.
+        params["safety_identifier"] = request.user[:64]
 
 
 def removes_citations(options: Mapping[str, Any], family: str, server_tools: bool) -> bool:
@@ -292,11 +310,13 @@ def build_params(
     *,
     server_tools: bool,
     history: list[conversation.Content] | None = None,
+    produced: Callable[[str], bool] | None = None,
 ) -> ResponseCreateParamsStreaming:
     """Return the arguments of one streaming responses.create call.
 
     server_tools: the server is OpenAI's own (server-side tools, storage, cache keys).
     history: the turns to send, when the caller has bounded them already.
+    produced: whether this server made the item of that id (None: take all as its own).
     """
     options = request.options
     # What the model takes is told by its family where its name cannot tell.
@@ -306,7 +326,7 @@ def build_params(
     clock = None
     if server_tools:  # OpenAI's servers cache prompt prefixes per agent (prompt_cache_key)
         history, clock = clock_last(history)
-    items = history_to_input(history, files)
+    items = history_to_input(history, files, replayable(family, produced))
     if removes_citations(options, family, server_tools):
         items.insert(1, _message("developer", NO_CITATIONS_HINT))
     if clock:
@@ -320,10 +340,10 @@ def build_params(
         "stream": True,
     }
     _add_model_params(params, options, family)
-    if request.user:
-        params["user"] = request.user
     if server_tools:  # OpenAI's own servers
         _add_openai_params(params, request)
+    elif request.user:
+        params["user"] = request.user
     if tools := _tools(chat_log, request, family, server_tools):
         params["tools"] = tools
     if request.structure is not None:
@@ -349,6 +369,8 @@ class _StreamState:
     citations: CitationFilter | None = None
     # A terminal event's error, raised once the stream is read to its end.
     error: HomeAssistantError | None = None
+    # Called with the id of each item the server made that may go back to it.
+    remember: Callable[[str], None] = lambda _item_id: None
 
 
 def _on_item_added(state: _StreamState, event: ResponseOutputItemAddedEvent) -> Iterable[Delta]:
@@ -377,6 +399,7 @@ def _on_item_done(state: _StreamState, event: ResponseOutputItemDoneEvent) -> It
     if isinstance(item, ResponseFunctionToolCall):
         return parse_tool_call(item.call_id, item.name, item.arguments, state.tool_names)
     if isinstance(item, ResponseReasoningItem):
+        state.remember(item.id)
         # The summary is already in thinking_content; keep the encrypted state only.
         return (
             {
@@ -389,6 +412,7 @@ def _on_item_done(state: _StreamState, event: ResponseOutputItemDoneEvent) -> It
             },
         )
     if item.type in SERVER_TOOL_ITEMS:
+        state.remember(item.id or "")
         return ({"role": "assistant", "native": item},)
     if (
         isinstance(item, ResponseOutputMessage)
@@ -488,6 +512,8 @@ class ResponsesBackend:
         self._client = client
         self._server_tools = server_tools
         self._files = FileCache(pdfs=pdfs)
+        # Only the items this server made go back to it.
+        self._produced = ProducedItems()
 
     async def _create(
         self, params: ResponseCreateParamsStreaming, request: TurnRequest
@@ -512,11 +538,17 @@ class ResponsesBackend:
         history = bounded_history(chat_log.content, request.history_tokens)
         files = await encode_attachments(self._hass, self._files, history)
         params = build_params(
-            chat_log, request, files, server_tools=self._server_tools, history=history
+            chat_log,
+            request,
+            files,
+            server_tools=self._server_tools,
+            history=history,
+            produced=self._produced.made,
         )
         state = _StreamState(
             request,
             {t.name for t in tool_list(chat_log)},
+            remember=self._produced.remember,
             citations=(
                 CitationFilter()
                 if removes_citations(
