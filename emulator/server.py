@@ -617,8 +617,8 @@ def _invalid_option(body: dict[str, Any]) -> Error | None:
     summary, mode = reasoning.get("summary"), reasoning.get("mode")
     if summary is not None and summary not in REASONING_SUMMARIES:
         return _invalid_value("reasoning.summary", summary)
-    # Only the GPT-5 family summarizes concisely (core's 2.7 migration rewrites the rest).
-    if summary == "concise" and not model.startswith("gpt-5"):
+    # The o-series does not summarize concisely (core's 2.7 migration rewrites it there).
+    if summary == "concise" and model.startswith("o"):
         return _invalid_value("reasoning.summary", summary)
     if mode is not None and (
         mode not in REASONING_MODES or (mode == "pro" and not model.startswith(PRO_MODE_PREFIXES))
@@ -638,7 +638,11 @@ def _invalid_option(body: dict[str, Any]) -> Error | None:
 # model does not take is refused, whichever wire format carries it.
 EFFORTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gpt-5.6", ("none", "low", "medium", "high", "xhigh", "max")),
-    ("gpt-6", ("none", "low", "medium", "high", "xhigh", "max")),
+    ("gpt-6-luna", ("none", "low", "medium", "high", "xhigh", "max")),
+    ("gpt-6.1-terra", ("none", "low", "medium", "high", "xhigh", "max")),
+    ("gpt-6", ("low", "medium", "high", "xhigh", "max")),
+    *((f"gpt-5.{minor}-pro", ("medium", "high", "xhigh")) for minor in (2, 4, 5)),
+    ("gpt-5.1", ("none", "low", "medium", "high")),
     ("gpt-5.", ("none", "low", "medium", "high", "xhigh")),
     ("gpt-5", ("minimal", "low", "medium", "high")),
     ("o", ("low", "medium", "high")),

@@ -68,7 +68,7 @@ def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversati
             {"reasoning": {"effort": "high", "summary": "auto"}},
             set(),
         ),
-        # Core's reasoning summary: "concise" only for GPT-5, "off" sends none.
+        # Core's reasoning summary: "concise" except on the o-series, "off" sends none.
         (
             {"chat_model": "gpt-5-mini", "reasoning_summary": "concise"},
             {"reasoning": {"effort": "low", "summary": "concise"}},
@@ -92,6 +92,19 @@ def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversati
         ),
         (
             {"chat_model": "gpt-5-mini", "pro_mode": True},
+            {"reasoning": {"effort": "low", "summary": "auto"}},
+            set(),
+        ),
+        # A stored tier the model is not served in (core's entries, or another model's).
+        (
+            {"chat_model": "gpt-5-pro", "service_tier": "flex"},
+            {"reasoning": {"effort": "high", "summary": "auto"}},
+            {"service_tier"},
+        ),
+        ({"chat_model": "gpt-5", "service_tier": "flex"}, {"service_tier": "flex"}, set()),
+        # GPT-6 Astra cannot turn reasoning off: the nearest effort it has is sent.
+        (
+            {"chat_model": "gpt-6-astra", "reasoning_effort": "none"},
             {"reasoning": {"effort": "low", "summary": "auto"}},
             set(),
         ),

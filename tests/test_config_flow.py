@@ -277,7 +277,7 @@ async def test_cores_options_are_offered_where_the_model_takes_them(
     tiers = result["data_schema"].schema[fields["service_tier"]].config["options"]
     assert tiers == ["auto", "default", "flex", "priority"]
     summaries = result["data_schema"].schema[fields["reasoning_summary"]].config["options"]
-    assert summaries == ["auto", "detailed", "off"]  # "concise" is GPT-5 only
+    assert summaries == ["auto", "concise", "detailed", "off"]  # not on the o-series
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {

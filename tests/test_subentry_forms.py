@@ -82,3 +82,89 @@ async def test_evaluation_is_offered_on_openai_only(
         await hass.config_entries.subentries.async_init(
             (azure.entry_id, "ai_task_evaluate"), context={"source": "user"}
         )
+
+
+def _choices(result: dict[str, Any], name: str) -> list[str] | None:
+    """Return the options a form's select field offers, or None without the field."""
+    for key, selector in result["data_schema"].schema.items():
+        if str(key) == name:
+            return [o if isinstance(o, str) else o["value"] for o in selector.config["options"]]
+    return None
+
+
+async def _model_step(hass: HomeAssistant, entry: MockConfigEntry, model: str) -> dict[str, Any]:
+    """Open an agent's model step for this model, as a user who picked it."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Thinker", CONF_LLM_HASS_API: [], "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": model}
+    )
+    assert result["step_id"] == "model", result
+    return result
+
+
+# Core 2026.11's choices per model, which OpenAI's models pages give.
+EFFORTS = {
+    "gpt-6-luna": ["none", "low", "medium", "high", "xhigh", "max"],
+    "gpt-6.1-terra": ["none", "low", "medium", "high", "xhigh", "max"],
+    "gpt-6-astra": ["low", "medium", "high", "xhigh", "max"],
+    "gpt-6.1-sol": ["low", "medium", "high", "xhigh", "max"],
+    "gpt-5.6": ["none", "low", "medium", "high", "xhigh", "max"],
+    "gpt-5.5-pro": ["medium", "high", "xhigh"],
+    "gpt-5.4-pro": ["medium", "high", "xhigh"],
+    "gpt-5.2-pro": ["medium", "high", "xhigh"],
+    "gpt-5.4": ["none", "low", "medium", "high", "xhigh"],
+    "gpt-5.2": ["none", "low", "medium", "high", "xhigh"],
+    "gpt-5.1": ["none", "low", "medium", "high"],
+    "gpt-5": ["minimal", "low", "medium", "high"],
+    "o3": ["low", "medium", "high"],
+}
+
+
+@pytest.mark.parametrize(("model", "efforts"), EFFORTS.items(), ids=list(EFFORTS))
+async def test_reasoning_efforts_offered_per_model(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, model: str, efforts: list[str]
+) -> None:
+    result = await _model_step(hass, setup_entry, model)
+    assert _choices(result, "reasoning_effort") == efforts
+
+
+@pytest.mark.parametrize(
+    ("model", "concise"), [("gpt-6-astra", True), ("gpt-5", True), ("o3", False)]
+)
+async def test_concise_summaries_are_offered_except_on_o_series(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, model: str, concise: bool
+) -> None:
+    result = await _model_step(hass, setup_entry, model)
+    assert ("concise" in (_choices(result, "reasoning_summary") or [])) is concise
+
+
+@pytest.mark.parametrize(
+    ("model", "tiers"),
+    [("gpt-5.1", ["auto", "default", "flex", "priority"]), ("gpt-5-pro", None)],
+)
+async def test_service_tier_is_offered_where_there_is_a_choice(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, model: str, tiers: list[str] | None
+) -> None:
+    """A model served in neither Flex nor Priority has no tier to choose."""
+    result = await _model_step(hass, setup_entry, model)
+    assert _choices(result, "service_tier") == tiers
+
+
+async def test_code_interpreter_with_minimal_reasoning_is_refused_in_the_form(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """OpenAI refuses the code interpreter at minimal effort; the form says so first."""
+    result = await _model_step(hass, setup_entry, "gpt-5")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"reasoning_effort": "minimal", "code_interpreter": True}
+    )
+    assert result["errors"] == {"code_interpreter": "code_interpreter_minimal_reasoning"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"reasoning_effort": "low", "code_interpreter": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -204,8 +204,8 @@ def service_tiers(model: str) -> tuple[str, ...]:
 
 
 def reasoning_summaries(model: str) -> tuple[str, ...]:
-    """Return the reasoning summary levels a model takes ("concise": GPT-5 family only)."""
-    return tuple(s for s in REASONING_SUMMARIES if s != "concise" or model.startswith("gpt-5"))
+    """Return the reasoning summary levels a model takes (o-series: no "concise")."""
+    return tuple(s for s in REASONING_SUMMARIES if s != "concise" or not model.startswith("o"))
 
 
 WEB_SEARCH_CONTEXT_SIZES: Final = ("low", "medium", "high")
@@ -239,11 +239,20 @@ class ModelCapabilities:
 _O_SERIES = ModelCapabilities(reasoning_efforts=("low", "medium", "high"))
 _GPT5 = ModelCapabilities(reasoning_efforts=("minimal", "low", "medium", "high"), verbosity=True)
 _GPT5_NEWER = ModelCapabilities(reasoning_efforts=("none", "low", "medium", "high"), verbosity=True)
-# GPT-5.6 and GPT-6: reasoning from none to max (OpenAI's model pages).
+# GPT-5.2 to 5.5 reason up to xhigh; their pro models from medium (OpenAI's model pages).
+_GPT5_XHIGH = ModelCapabilities(
+    reasoning_efforts=("none", "low", "medium", "high", "xhigh"), verbosity=True
+)
+_GPT5_PRO_XHIGH = ModelCapabilities(reasoning_efforts=("medium", "high", "xhigh"), verbosity=True)
+# GPT-5.6, GPT-6 Luna and GPT-6.1 Terra: reasoning from none to max; the other GPT-6
+# models cannot turn it off.
 _PRO_CAPABLE = ModelCapabilities(
     reasoning_efforts=("none", "low", "medium", "high", "xhigh", "max"),
     verbosity=True,
     pro_mode=True,
+)
+_GPT6_REASONING_ON = ModelCapabilities(
+    reasoning_efforts=("low", "medium", "high", "xhigh", "max"), verbosity=True, pro_mode=True
 )
 
 # Extended prompt caching (OpenAI's servers): on request, a cached prefix lives up to 24 h
@@ -287,8 +296,14 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
     ),
     (
         "gpt-5.2-pro",
-        ModelCapabilities(reasoning_efforts=("high",), verbosity=True, code_interpreter=False),
+        ModelCapabilities(
+            reasoning_efforts=_GPT5_PRO_XHIGH.reasoning_efforts,
+            verbosity=True,
+            code_interpreter=False,
+        ),
     ),
+    ("gpt-5.4-pro", _GPT5_PRO_XHIGH),
+    ("gpt-5.5-pro", _GPT5_PRO_XHIGH),
     (
         "gpt-5-codex",
         ModelCapabilities(
@@ -314,8 +329,11 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
         ),
     ),
     *((f"gpt-5.{minor}", _PRO_CAPABLE) for minor in range(6, 10)),
+    *((f"gpt-5.{minor}", _GPT5_XHIGH) for minor in range(2, 6)),
     ("gpt-5.", _GPT5_NEWER),
-    ("gpt-6", _PRO_CAPABLE),
+    ("gpt-6-luna", _PRO_CAPABLE),
+    ("gpt-6.1-terra", _PRO_CAPABLE),
+    ("gpt-6", _GPT6_REASONING_ON),
     ("gpt-5", _GPT5),
     ("gpt-4.1-nano", ModelCapabilities(web_search=False)),
     ("gpt-4-turbo", ModelCapabilities(web_search=False)),

@@ -355,13 +355,14 @@ class ModelFlowHandler(BaseSubentryFlow):
         """Options the chosen model takes; the others are not offered."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if (
-                user_input.get(CONF_WEB_SEARCH)
-                and user_input.get(CONF_REASONING_EFFORT) == "minimal"
-            ):
-                # OpenAI refuses web search with minimal reasoning.
-                errors[CONF_WEB_SEARCH] = "web_search_minimal_reasoning"
-            else:
+            if user_input.get(CONF_REASONING_EFFORT) == "minimal":
+                # OpenAI refuses these tools with minimal reasoning.
+                errors = {
+                    tool: f"{tool}_minimal_reasoning"
+                    for tool in (CONF_WEB_SEARCH, CONF_CODE_INTERPRETER)
+                    if user_input.get(tool)
+                }
+            if not errors:
                 for key in SAMPLING_KEYS - user_input.keys():  # cleared: not sent
                     self.options.pop(key, None)
                 self.options.update(user_input)
@@ -425,12 +426,13 @@ class ModelFlowHandler(BaseSubentryFlow):
 
     def _openai_fields(self, model: str, caps: ModelCapabilities) -> dict[Any, Any]:
         """Return what only OpenAI's own servers take: tier, storage and pro mode."""
-        fields: dict[Any, Any] = {
-            vol.Optional(CONF_SERVICE_TIER, default=RECOMMENDED_SERVICE_TIER): _select(
-                service_tiers(model), CONF_SERVICE_TIER
-            ),
-            vol.Optional(CONF_STORE_RESPONSES, default=False): BooleanSelector(),
-        }
+        fields: dict[Any, Any] = {}
+        if {"flex", "priority"} & set(tiers := service_tiers(model)):
+            # Without Flex or Priority, "auto" and "default" are the same: nothing to choose.
+            fields[vol.Optional(CONF_SERVICE_TIER, default=RECOMMENDED_SERVICE_TIER)] = _select(
+                tiers, CONF_SERVICE_TIER
+            )
+        fields[vol.Optional(CONF_STORE_RESPONSES, default=False)] = BooleanSelector()
         if caps.pro_mode:
             fields[vol.Optional(CONF_PRO_MODE, default=False)] = BooleanSelector()
         return fields

@@ -65,6 +65,7 @@ from ..const import (
     capability_name,
     model_capabilities,
     reasoning_summaries,
+    service_tiers,
     takes_cache_retention,
 )
 from ..errors import ResponseFailedError, response_error
@@ -260,7 +261,8 @@ def _add_openai_params(params: ResponseCreateParamsStreaming, request: TurnReque
     """Add what only OpenAI's own servers take: storage, tier and the cache key."""
     options = request.options
     params["store"] = bool(options.get(CONF_STORE_RESPONSES, False))
-    if (tier := options.get(CONF_SERVICE_TIER, RECOMMENDED_SERVICE_TIER)) != "auto":
+    tier = options.get(CONF_SERVICE_TIER, RECOMMENDED_SERVICE_TIER)
+    if tier != "auto" and tier in service_tiers(request.model):
         params["service_tier"] = tier
     if request.cache_key:
         # Requests of one agent share their long prefix; the key keeps them on one cache.
