@@ -15,6 +15,7 @@ from custom_components.openai_conversation.errors import (
     report_error,
     scrub,
     stream_interrupted,
+    translate_error,
 )
 from homeassistant.core import HomeAssistant
 
@@ -46,7 +47,7 @@ def test_a_broken_stream_is_named_and_logged(
 ) -> None:
     """A broken line of the stream is a bad reply; a dropped connection, a connection
     error. The message says which (the error's class where it has no text)."""
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.DEBUG):
         err = stream_interrupted(error)
     assert err.translation_key == key
     assert err.translation_domain == "openai_conversation"
@@ -68,6 +69,23 @@ async def test_report_names_the_key_and_hides_the_secret(
     entry = MockConfigEntry(domain="openai_conversation", data={"api_key": "sk-secret-1"})
     entry.add_to_hass(hass)
     error = _api_error(409, {"message": "Conflict for key sk-secret-1", "code": "conflict"})
+    caplog.set_level(logging.DEBUG)
     assert report_error(hass, entry, error) == ("api_error", "Conflict for key **REDACTED**")
     assert "OpenAI request failed (api_error): Conflict for key **REDACTED**" in caplog.text
     assert "sk-secret-1" not in caplog.text
+
+
+async def test_a_raised_error_is_not_also_logged_as_one(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Home Assistant shows a raised error to whoever asked; logging it as an ERROR too
+    would report every failure twice. The details stay in the debug log."""
+    entry = MockConfigEntry(domain="openai_conversation", data={"api_key": "sk-secret-1"})
+    entry.add_to_hass(hass)
+    error = _api_error(409, {"message": "Conflict", "code": "conflict"})
+    with caplog.at_level(logging.DEBUG, logger="custom_components.openai_conversation"):
+        raised = translate_error(hass, entry, error)
+        broken = stream_interrupted(httpx.ReadError("gone"))
+    assert raised.translation_key == "api_error"
+    assert broken.translation_key == "cannot_connect"
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG, logging.DEBUG]

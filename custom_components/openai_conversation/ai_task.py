@@ -57,7 +57,7 @@ def _structured_reply(text: str, structure: vol.Schema) -> Any:
     try:
         return structure(drop_nulls(json.loads(text)))
     except (ValueError, vol.Invalid) as err:
-        LOGGER.error("Structured reply does not match the task's structure: %s", err)
+        LOGGER.debug("Structured reply does not match the task's structure: %s", err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="invalid_structured_reply",

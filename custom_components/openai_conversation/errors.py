@@ -68,7 +68,8 @@ def api_error_message(err: openai.OpenAIError) -> str:
 
 def stream_interrupted(err: Exception) -> HomeAssistantError:
     """Return the error for a reply stream that broke off or could not be read."""
-    LOGGER.error("The reply stream broke off or was unreadable: %s", err)
+    # Raised to whoever asked, who sees it; the details are for the debug log.
+    LOGGER.debug("The reply stream broke off or was unreadable: %s", err)
     key = "cannot_connect"
     if isinstance(err, ValueError):
         key = "bad_reply"
@@ -145,13 +146,17 @@ def fallback_reason(entry: OpenAIConfigEntry, err: Exception) -> str | None:
 def report_error(
     hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
 ) -> tuple[str, str]:
-    """Log an SDK error (key scrubbed), start reauth or raise repairs; return key, message."""
+    """Debug-log an SDK error (key scrubbed), start reauth or raise repairs.
+
+    Return its translation key and message. Callers raise it or report it themselves:
+    logged here as an error too, Home Assistant would show it twice.
+    """
     key = error_key(err)
     message = scrub(api_error_message(err), entry.data.get(CONF_API_KEY))
     if key == "invalid_auth":
         entry.async_start_reauth(hass)
     raise_repairs(hass, err, message)
-    LOGGER.error("OpenAI request failed (%s): %s", key, message)
+    LOGGER.debug("OpenAI request failed (%s): %s", key, message)
     return key, message
 
 

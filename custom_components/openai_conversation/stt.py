@@ -188,6 +188,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
                 prompt=self._prompt,
             )
         except openai.OpenAIError as err:
-            # The pipeline gets a failed result instead of an exception.
-            report_error(self.hass, self.entry, err)
+            # The pipeline gets a failed result instead of an exception: say why here.
+            key, message = report_error(self.hass, self.entry, err)
+            LOGGER.error("Transcription failed (%s): %s", key, message)
             return None
