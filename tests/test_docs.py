@@ -19,8 +19,6 @@ README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 SERVICES = ROOT / "custom_components/openai_conversation/services.yaml"
 README_MAX_BYTES = 13_000
-# Written on another branch at the same time; checked like any other page once it exists.
-WRITTEN_ELSEWHERE = frozenset({ROOT / "docs/compatibility.md"})
 
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -72,8 +70,6 @@ def broken_links(path: Path) -> list[str]:
     for target in relative_links(path):
         file_part, _, anchor = target.partition("#")
         dest = (path.parent / unquote(file_part)).resolve() if file_part else path
-        if dest in WRITTEN_ELSEWHERE and not dest.exists():
-            continue
         if not dest.exists():
             broken.append(f"{target}: no such file")
         elif anchor and (dest.suffix != ".md" or unquote(anchor) not in anchors(dest)):
