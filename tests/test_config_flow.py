@@ -509,3 +509,26 @@ async def test_stored_llm_apis_are_offered_as_a_list_of_known_apis(
     assert setup_entry.subentries[subentry.subentry_id].data[CONF_LLM_HASS_API] == [
         llm.LLM_API_ASSIST
     ]
+
+
+async def test_reconfigure_keeps_the_key_private_and_the_title_chosen(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """The form does not send the stored key back to the browser; left empty, the key
+    stays. A title the user gave the entry survives the reconfigure."""
+    hass.config_entries.async_update_entry(setup_entry, title="Home key")
+    result = await setup_entry.start_reconfigure_flow(hass)
+    suggested = [
+        key.description.get("suggested_value")
+        for key in result["data_schema"].schema
+        if key.description
+    ]
+    assert API_KEY not in suggested
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"organization": "org-home"}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.data[CONF_API_KEY] == API_KEY
+    assert setup_entry.data["organization"] == "org-home"
+    assert setup_entry.title == "Home key"

@@ -224,6 +224,16 @@ def default_subentries(data: Mapping[str, Any]) -> list[ConfigSubentryData]:
     return subentries
 
 
+def _key_optional(schema: vol.Schema) -> vol.Schema:
+    """Return a server form whose key may be left empty (reconfigure keeps the stored one)."""
+    return vol.Schema(
+        {
+            vol.Optional(CONF_API_KEY) if str(key) == CONF_API_KEY else key: value
+            for key, value in schema.schema.items()
+        }
+    )
+
+
 def _identity(data: Mapping[str, Any]) -> tuple[str, str, str]:
     """What makes two entries the same: provider, server and key."""
     server = data.get(CONF_ENDPOINT) or data.get(CONF_BASE_URL) or ""
@@ -266,7 +276,12 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
         self, kind: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        reconfiguring = self.source == SOURCE_RECONFIGURE
         if user_input is not None:
+            if reconfiguring and not user_input.get(CONF_API_KEY):
+                # Left empty: the stored key stays (the form never shows it).
+                stored = self._get_reconfigure_entry().data.get(CONF_API_KEY)
+                user_input = {**user_input, CONF_API_KEY: stored} if stored else user_input
             try:
                 data = _normalize(kind, user_input)
                 if self._is_duplicate(data):
@@ -280,9 +295,12 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self.async_step_model()
                 return self._async_finish()
         suggested = user_input if user_input is not None else self._current_data(kind)
+        schema = _key_optional(SCHEMAS[kind]) if reconfiguring else SCHEMAS[kind]
+        if reconfiguring:
+            suggested = {k: v for k, v in suggested.items() if k != CONF_API_KEY}
         return self.async_show_form(
             step_id=kind,
-            data_schema=self.add_suggested_values_to_schema(SCHEMAS[kind], suggested),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
 
@@ -339,9 +357,10 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def _async_finish(self) -> ConfigFlowResult:
         if self.source == SOURCE_RECONFIGURE:
-            return self._async_save_and_abort(
-                self._get_reconfigure_entry(), self._data, _title(self._data)
-            )
+            entry = self._get_reconfigure_entry()
+            # A title the user chose stays; the one this flow gave follows the server.
+            title = _title(self._data) if entry.title == _title(entry.data) else entry.title
+            return self._async_save_and_abort(entry, self._data, title)
         return self.async_create_entry(
             title=_title(self._data), data=self._data, subentries=default_subentries(self._data)
         )
