@@ -96,3 +96,31 @@ async def test_unsupported_model_repair(
         ir.async_get(hass).async_get_issue(DOMAIN, f"unsupported_model_{subentry.subentry_id}")
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "subentry_options", [{"recommended": False, "chat_model": "gpt-4o-realtime-preview"}]
+)
+async def test_repairs_go_with_their_subentry_and_entry(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """A repair about an agent the user then deletes, or about an entry the user removes,
+    has nothing left to fix: it goes too."""
+    registry = ir.async_get(hass)
+    agent = next(iter(setup_entry.subentries))
+    assert registry.async_get_issue(DOMAIN, f"unsupported_model_{agent}") is not None
+    assert hass.config_entries.async_remove_subentry(setup_entry, agent)
+    await hass.async_block_till_done()
+    assert registry.async_get_issue(DOMAIN, f"unsupported_model_{agent}") is None
+
+    ir.async_create_issue(  # as the shutdown check raises it for the entry's own agent
+        hass,
+        DOMAIN,
+        f"recommended_model_moved_{setup_entry.entry_id}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="recommended_model_moved",
+    )
+    await hass.config_entries.async_remove(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert [i for (d, i) in registry.issues if d == DOMAIN] == []

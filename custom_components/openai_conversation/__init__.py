@@ -36,6 +36,7 @@ from .errors import api_error_message, error_key
 from .images import async_setup_images
 from .lifecycle import async_check_models, async_note_recommended_move
 from .migration import async_migrate_entry, async_migrate_integration
+from .repairs import async_drop_stale_issues
 from .services import async_setup_services
 
 __all__ = ["async_migrate_entry"]
@@ -82,6 +83,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bo
     else:
         runtime.read_model_list(models)
     entry.runtime_data = runtime
+    async_drop_stale_issues(hass)
     _async_check_models(hass, entry)
     if provider(entry.data) == PROVIDER_OPENAI:
         _async_check_lifecycle(hass, entry)
@@ -132,6 +134,11 @@ def _not_ready(err: openai.OpenAIError) -> ConfigEntryNotReady:
 async def async_unload_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bool:
     """Unload an entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> None:
+    """Drop the removed entry's repairs: nothing is left for them to fix."""
+    async_drop_stale_issues(hass, removed=entry.entry_id)
 
 
 async def _async_update_listener(hass: HomeAssistant, entry: OpenAIConfigEntry) -> None:

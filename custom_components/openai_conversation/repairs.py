@@ -1,17 +1,20 @@
-"""Repair flows: move a subentry off a model OpenAI shuts down, in one step."""
+"""Repairs: move a subentry off a model OpenAI shuts down, in one step; drop stale ones."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode
 
 from .compat import FixFlowResult, vol
 from .const import (
     CONF_CHAT_MODEL,
     CONF_VOICE,
+    DOMAIN,
     RECOMMENDED_TTS_VOICE,
     SUBENTRY_TTS,
     realtime_voice,
@@ -71,3 +74,26 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Return the fix flow of a model shutdown issue."""
     return ModelReplacementFlow(data or {})
+
+
+# Repairs about one subentry or entry name it after their kind (see lifecycle.py and
+# __init__.py); subentry and entry ids are ULIDs, which hold no underscore.
+_OWNED_ISSUES = re.compile(
+    r"^(?:unsupported_model_|model_shutdown_|recommended_model_moved_)([0-9A-Z]+)(?:_|$)"
+)
+
+
+@callback
+def async_drop_stale_issues(hass: HomeAssistant, removed: str | None = None) -> None:
+    """Delete repairs whose subentry or entry no longer exists (or is being removed)."""
+    alive = {
+        owner
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.entry_id != removed
+        for owner in (entry.entry_id, *entry.subentries)
+    }
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain != DOMAIN or not (match := _OWNED_ISSUES.match(issue_id)):
+            continue
+        if match.group(1) not in alive:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
