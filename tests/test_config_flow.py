@@ -8,7 +8,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
-from emulator import Error, OpenAIEmulator
+from emulator import Cut, Error, OpenAIEmulator, Reply, Text
 from homeassistant import config_entries
 from homeassistant.components import conversation
 from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
@@ -532,3 +532,28 @@ async def test_reconfigure_keeps_the_key_private_and_the_title_chosen(
     assert setup_entry.data[CONF_API_KEY] == API_KEY
     assert setup_entry.data["organization"] == "org-home"
     assert setup_entry.title == "Home key"
+
+
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        (Reply([Text("partial")], fail="The model crashed"), "request_refused"),
+        (Cut(Reply([Text("a long reply " * 20)]), after_events=3), "cannot_connect"),
+    ],
+    ids=["response.failed", "connection dropped"],
+)
+async def test_the_probe_reports_a_failing_server(
+    hass: HomeAssistant, emulator: OpenAIEmulator, failure: Any, error: str
+) -> None:
+    """The flow's probe turn is read to its end: a response the server ends as failed, or
+    a stream that breaks off, is not a working server (a reply cut short by the token
+    limit is)."""
+    server = {"base_url": emulator.base_url, "api_key": API_KEY, "api_mode": "responses"}
+    result = await _start(hass, "compatible")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], server)
+    emulator.queue(failure)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"default_model": "gpt-4o-mini"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}

@@ -19,6 +19,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
@@ -30,7 +31,7 @@ from homeassistant.helpers.selector import (
 
 from .backends.probes import async_list_models, async_probe_turn, async_speaks_responses
 from .client import async_create_client, create_backend, default_model, normalize_azure, provider
-from .compat import EVALUATION, vol
+from .compat import EVALUATION, TRANSPORT_ERRORS, vol
 from .const import (
     API_MODE_AUTO,
     API_MODE_CHAT,
@@ -61,6 +62,7 @@ from .const import (
     SUBENTRY_TTS,
     VALIDATION_TIMEOUT,
 )
+from .errors import ResponseFailedError
 from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES, entry_version
 from .subentry_flows import (
     AITaskFlowHandler,
@@ -144,9 +146,15 @@ async def _check_turn(
         raise ValidationError(
             "deployment_not_found" if provider(data) == PROVIDER_AZURE else "model_not_found"
         ) from err
-    except openai.BadRequestError as err:
+    except (openai.BadRequestError, ResponseFailedError) as err:
         LOGGER.warning("The server refused the request agents send: %s", err)
         raise ValidationError("request_refused") from err
+    except HomeAssistantError as err:  # the stream ended before the response did
+        LOGGER.warning("The server's reply to the request agents send broke off: %s", err)
+        raise ValidationError("cannot_connect") from err
+    except TRANSPORT_ERRORS as err:
+        LOGGER.warning("The connection broke off during the request agents send: %s", err)
+        raise ValidationError("cannot_connect") from err
 
 
 @contextmanager

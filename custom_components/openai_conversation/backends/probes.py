@@ -74,7 +74,9 @@ async def async_probe_turn(hass: HomeAssistant, backend: Backend, model: str) ->
     """Send the request a new agent sends, only short, and read the reply to its end.
 
     The server's refusal raises the SDK's error, so the flow can stop before an entry
-    exists whose every turn would fail. A short or odd answer is fine here.
+    exists whose every turn would fail. A reply cut short (the probe asks for 16 tokens)
+    is fine here; a response the server ends as failed, or a stream that breaks off or
+    ends early, is raised.
     """
     chat_log = conversation.ChatLog(hass, ulid_now())
     chat_log.async_add_user_content(conversation.UserContent("ping"))
@@ -89,5 +91,6 @@ async def async_probe_turn(hass: HomeAssistant, backend: Backend, model: str) ->
     try:
         async for _delta in backend.stream_turn(chat_log, request):
             pass
-    except HomeAssistantError:
-        pass  # the server took the request and answered (cut short, or oddly)
+    except HomeAssistantError as err:
+        if err.translation_key != "response_incomplete":
+            raise
