@@ -27,6 +27,9 @@ from .errors import translate_error
 from .images import async_generate_image
 from .schema import drop_nulls
 
+if EVALUATION:  # HA 2026.11+; imported with the platform, off the event loop
+    from .evaluation import OpenAIEvaluationEntity
+
 # Requests are independent and the server limits them, not Home Assistant.
 PARALLEL_UPDATES = 0
 
@@ -42,8 +45,6 @@ async def async_setup_entry(
     )
     # Before HA 2026.11 an evaluation subentry (core writes one) is kept without an entity.
     if EVALUATION:
-        from .evaluation import OpenAIEvaluationEntity  # noqa: PLC0415 - HA 2026.11+ only
-
         async_add_subentry_entities(
             entry,
             async_add_entities,
