@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.openai_conversation import const, services
 from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
-from custom_components.openai_conversation.lifecycle import RETIREMENTS, retirement
+from custom_components.openai_conversation.lifecycle import (
+    RETIREMENTS,
+    Retirement,
+    retirement,
+    suggest_replacement,
+)
 from custom_components.openai_conversation.subentry_flows import SUGGESTED_MODELS
 from emulator import OpenAIEmulator, Reply, Text
 from homeassistant.components import conversation
@@ -195,3 +200,12 @@ async def test_recommended_agents_move_by_themselves(
             "new": "gpt-6-luna",
             "date": "2027-01-14",
         }
+
+
+def test_a_chat_model_is_replaced_by_a_chat_model() -> None:
+    """A model the table names no replacement for gets the live model most like it, of
+    its own kind: a chat agent is not offered a voice or image model."""
+    announced = Retirement(date(2027, 6, 1), "")
+    candidates = ["gpt-4o-mini-tts", "gpt-4o-realtime-preview", "gpt-4.1", "gpt-image-2"]
+    assert suggest_replacement("gpt-4o", announced, candidates) == "gpt-4.1"
+    assert suggest_replacement("gpt-4o-mini-tts", announced, ["gpt-4o", "tts-2"]) == "tts-2"

@@ -193,6 +193,30 @@ NO_PRIORITY_MODELS: Final = (
 NO_CITATIONS_HINT: Final = "When you search the web, do not include source citations or links."
 
 
+# Models in OpenAI's list that cannot chat, by what their names say they do.
+NON_CHAT_MARKERS: Final = (
+    "embedding",
+    "tts",
+    "whisper",
+    "dall-e",
+    "transcribe",
+    "image",
+    "moderation",
+    "realtime",
+    "audio",
+    "search",
+    "babbage",
+    "davinci",
+    "codex-mini",
+    "sora",
+)
+
+
+def model_kind(model: str) -> str:
+    """Return what a model of OpenAI's list does: "chat", or the marker of its kind."""
+    return next((marker for marker in NON_CHAT_MARKERS if marker in model), "chat")
+
+
 def service_tiers(model: str) -> tuple[str, ...]:
     """Return the processing tiers a model is served in."""
     return tuple(

@@ -37,6 +37,7 @@ from .const import (
     SUBENTRY_EVALUATION,
     SUBENTRY_STT,
     SUBENTRY_TTS,
+    model_kind,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -165,10 +166,14 @@ def models_in_use(subentries: Iterable[ConfigSubentry]) -> Iterator[ModelUse]:
 
 
 def suggest_replacement(model: str, found: Retirement, candidates: Iterable[str]) -> str:
-    """Return the table's replacement, or the live model most like the retiring one."""
+    """Return the table's replacement, or the live model most like the retiring one.
+
+    Only a model of its kind qualifies: a chat model for an agent, not a voice model.
+    """
     if found.replacement:
         return found.replacement
-    others = [c for c in candidates if c != model]
+    kind = model_kind(model)
+    others = [c for c in candidates if c != model and model_kind(c) == kind]
     if not others:
         return model
 

@@ -103,6 +103,7 @@ from .const import (
     ModelCapabilities,
     capability_name,
     model_capabilities,
+    model_kind,
     reasoning_summaries,
     service_tiers,
     tts_is_realtime,
@@ -124,23 +125,6 @@ SUGGESTED_MODELS = (
     "gpt-5.6-terra",
     "gpt-5.6-luna",
 )
-# Models in OpenAI's list that cannot chat.
-NON_CHAT_MARKERS = (
-    "embedding",
-    "tts",
-    "whisper",
-    "dall-e",
-    "transcribe",
-    "image",
-    "moderation",
-    "realtime",
-    "audio",
-    "search",
-    "babbage",
-    "davinci",
-    "codex-mini",
-    "sora",
-)
 
 
 async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
@@ -159,7 +143,7 @@ async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
         return _model_options(SUGGESTED_MODELS, {})
     models = sorted(model.id for model in listed)
     if provider(entry.data) == PROVIDER_OPENAI:
-        models = [m for m in models if not any(marker in m for marker in NON_CHAT_MARKERS)]
+        models = [m for m in models if model_kind(m) == "chat"]
     return _model_options(models or SUGGESTED_MODELS, shutdown_dates(listed))
 
 
