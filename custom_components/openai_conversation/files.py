@@ -15,8 +15,9 @@ from .const import DOMAIN
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 PDF_TYPE = "application/pdf"
-# Encoded files kept between model calls (the tool loop resends the history each time).
-CACHE_SIZE = 8
+# Encoded files kept between model calls (the tool loop resends the history each time),
+# up to this many bytes of data URLs: one file of the largest size, or several smaller.
+CACHE_BYTES = 48 * 1024 * 1024
 # OpenAI's file-input guide allows 32 MB of file content per request; a bigger file is
 # refused here, before it is read into memory and base64-encoded (a third larger).
 MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -88,6 +89,11 @@ class FileCache:
         """Initialize an empty cache; pdfs: the server reads PDFs (local servers do not)."""
         self._files: OrderedDict[tuple[Path, int, int], EncodedFile] = OrderedDict()
         self._pdfs = pdfs
+        self.size = 0  # bytes of the data URLs held
+
+    def __len__(self) -> int:
+        """Return how many files are held."""
+        return len(self._files)
 
     async def async_encode(
         self, hass: HomeAssistant, path: Path, mime_type: str | None
@@ -102,8 +108,9 @@ class FileCache:
         if not self._pdfs and not encoded.is_image:
             raise _file_error("pdf_not_supported", path)
         self._files[key] = encoded
-        if len(self._files) > CACHE_SIZE:
-            self._files.popitem(last=False)
+        self.size += len(encoded.data_url)
+        while self.size > CACHE_BYTES and len(self._files) > 1:  # the newest one stays
+            self.size -= len(self._files.popitem(last=False)[1].data_url)
         return encoded
 
 
