@@ -29,7 +29,6 @@ from homeassistant.components import tts
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 from tools.kokoro_server import server_command
 from tools.llama import free_port, serve
@@ -103,23 +102,20 @@ async def _speaker(hass: HomeAssistant, base_url: str, audio_format: str) -> str
     return "tts.kokoro"
 
 
-async def _speak(hass: HomeAssistant, entity_id: str) -> tuple[str, bytes]:
-    """Speak through HA's TTS manager, as a satellite's pipeline does."""
+async def _speak(hass: HomeAssistant, entity_id: str, preferred: str) -> tuple[str, bytes]:
+    """Speak through HA's TTS manager, as a satellite's pipeline does, in its format."""
     assert await async_setup_component(hass, "tts", {})
     manager = hass.data[tts.DATA_TTS_MANAGER]
-    stream = manager.async_create_result_stream(entity_id, language="en", options={})
+    stream = manager.async_create_result_stream(
+        entity_id, language="en", options={tts.ATTR_PREFERRED_FORMAT: preferred}
+    )
     stream.async_set_message("Hello there.")
     return stream.extension, b"".join([chunk async for chunk in stream.async_stream_result()])
 
 
-@pytest.mark.xfail(
-    raises=HomeAssistantError,
-    strict=True,
-    reason="a WAV subentry asks the server for bare PCM, which kokoro-cli refuses with 400",
-)
 async def test_speaks_wav(hass: HomeAssistant, speech_server: str, socket_enabled: None) -> None:
     """A WAV subentry with the server's voice: HA gets a WAV with audio in it."""
-    extension, audio = await _speak(hass, await _speaker(hass, speech_server, "wav"))
+    extension, audio = await _speak(hass, await _speaker(hass, speech_server, "wav"), "wav")
     assert extension == "wav"
     with wave.open(io.BytesIO(audio)) as sound:
         assert sound.getnframes() > 0
@@ -128,6 +124,6 @@ async def test_speaks_wav(hass: HomeAssistant, speech_server: str, socket_enable
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg for the server's mp3")
 async def test_speaks_mp3(hass: HomeAssistant, speech_server: str, socket_enabled: None) -> None:
     """An MP3 subentry: HA gets MP3 audio (an ID3 tag or a frame sync first)."""
-    extension, audio = await _speak(hass, await _speaker(hass, speech_server, "mp3"))
+    extension, audio = await _speak(hass, await _speaker(hass, speech_server, "mp3"), "mp3")
     assert extension == "mp3"
     assert audio[:3] == b"ID3" or (audio[0] == 0xFF and audio[1] & 0xE0 == 0xE0), audio[:16]

@@ -32,6 +32,7 @@ from .const import (
     OPTION_INSTRUCTIONS,
     OPTION_MODEL,
     OPTION_SPEED,
+    PROVIDER_COMPATIBLE,
     PROVIDER_OPENAI,
     REALTIME_TTS_VOICES,
     RECOMMENDED_TTS_FORMAT,
@@ -143,6 +144,9 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         super().__init__(entry, subentry, model)
         self._attr_name = subentry.title
         self._format: str = data.get(CONF_AUDIO_FORMAT, RECOMMENDED_TTS_FORMAT)
+        # OpenAI's and Azure's speech endpoints answer bare 24 kHz PCM, which streams behind
+        # one WAV header; other servers (Kokoro, Speaches) refuse it or differ in rate.
+        self._bare_pcm = provider(entry.data) != PROVIDER_COMPATIBLE
         # Everything that shapes the audio is a default option, so HA's cache key (a hash
         # of the merged options) changes with it: a new voice gives new audio.
         defaults: dict[str, Any] = {
@@ -180,7 +184,9 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         preferred = str(options.get(tts.ATTR_PREFERRED_FORMAT) or "")
         if self._realtime(options):
             return (preferred, "pcm") if preferred in ("pcm", "raw") else ("wav", "wav")
-        if (server := SERVER_FORMATS.get(preferred)) is not None:
+        if (server := SERVER_FORMATS.get(preferred)) is not None and (
+            self._bare_pcm or server != "pcm"
+        ):
             return preferred, server
         return self._format, self._format
 
@@ -190,6 +196,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
             options[CONF_VOICE],
             text,
             self._extension(options)[1],
+            bare_pcm=self._bare_pcm,
             speed=options.get(OPTION_SPEED),
             instructions=options.get(OPTION_INSTRUCTIONS),
         )
@@ -246,7 +253,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         else:
             chunks = self._audio(message, options)
         audio = b"".join([chunk async for chunk in chunks])
-        if server == "wav":
+        if server == "wav" and (self._bare_pcm or self._realtime(options)):
             audio = wav_header(PCM_RATE, len(audio)) + audio
         return extension, audio
 
@@ -255,14 +262,17 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         options = request.options
         extension, server = self._extension(options)
 
+        # A WAV file from another server has its own header: one request, passed through.
+        glued = server in CONCATENATING_FORMATS and (server != "wav" or self._bare_pcm)
+
         async def audio() -> AsyncGenerator[bytes]:
-            if server == "wav":
+            if server == "wav" and (self._bare_pcm or self._realtime(options)):
                 yield wav_header(PCM_RATE)
             if self._realtime(options):
                 async for chunk in self._realtime_audio(request.message_gen, options):
                     yield chunk
                 return
-            if server in CONCATENATING_FORMATS:
+            if glued:
                 async for sentence in sentences(request.message_gen):
                     async for chunk in self._audio(sentence, options):
                         yield chunk

@@ -59,15 +59,21 @@ def speech_request(
     text: str,
     audio_format: str,
     *,
+    bare_pcm: bool = True,
     speed: float | None = None,
     instructions: str | None = None,
 ) -> SpeechCreateParams:
-    """Return the arguments of one audio.speech.create call (WAV travels as bare PCM)."""
+    """Return the arguments of one audio.speech.create call.
+
+    WAV travels as bare PCM where the server answers it (bare_pcm), so a reply can be
+    spoken sentence by sentence behind one header; other servers send a WAV file.
+    """
+    wire = "pcm" if audio_format == "wav" and bare_pcm else audio_format
     request: SpeechCreateParams = {
         "model": model,
         "voice": voice,
         "input": text,
-        "response_format": cast(SpeechFormat, "pcm" if audio_format == "wav" else audio_format),
+        "response_format": cast(SpeechFormat, wire),
     }
     if speed is not None and tts_takes_speed(model):
         request["speed"] = float(speed)
