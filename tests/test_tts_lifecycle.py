@@ -256,3 +256,27 @@ async def test_azure_keeps_the_speech_endpoint(
     requests = [r for r in emulator.requests if r.path.endswith("/audio/speech")]
     assert [r.path.startswith("/openai/") for r in requests] == [True]
     assert emulator.speech_sessions == []
+
+
+async def test_the_day_passes_while_home_assistant_runs(
+    hass: HomeAssistant, emulator: OpenAIEmulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A TTS on gpt-4o-mini-tts speaks through the speech endpoint the day before the
+    shutdown and with the replacement on the day, without a restart or reload."""
+    before = date(2027, 1, 5)
+    emulator.today = before
+    freezer.move_to(datetime(2027, 1, 5, 23, 0, tzinfo=dt_util.UTC))
+    tts_options = {"chat_model": "gpt-4o-mini-tts", "voice": "onyx", "audio_format": "mp3"}
+    entry = add_entry(hass, {"tts": tts_options})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _speak(hass, "tts.openai_tts", "Good evening.")
+    assert len(emulator.requests_to("/v1/audio/speech")) == 1
+
+    emulator.today = before + timedelta(days=1)
+    freezer.move_to(datetime(2027, 1, 6, 8, 0, tzinfo=dt_util.UTC))
+    await _speak(hass, "tts.openai_tts", "Good morning.")
+    assert len(emulator.requests_to("/v1/audio/speech")) == 1  # no second request
+    (session,) = emulator.speech_sessions
+    assert session.model == "gpt-realtime-2.1-mini"
+    assert session.events[0]["session"]["audio"]["output"]["voice"] == "cedar"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 import re
 import struct
 from typing import Any
@@ -135,29 +135,33 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         """Initialize the entity from the subentry's voice settings."""
         data = subentry.data
         model = data.get(CONF_CHAT_MODEL, RECOMMENDED_TTS_MODEL)
-        voice = data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE)
-        if provider(entry.data) == PROVIDER_OPENAI:
-            # On the shutdown date the replacement speaks, in the nearest voice it has.
-            model = speaking_model(model, entry.runtime_data.shutdowns)
-            if tts_is_realtime(model):
-                voice = realtime_voice(voice)
         super().__init__(entry, subentry, model)
         self._attr_name = subentry.title
         self._format: str = data.get(CONF_AUDIO_FORMAT, RECOMMENDED_TTS_FORMAT)
         # OpenAI's and Azure's speech endpoints answer bare 24 kHz PCM, which streams behind
         # one WAV header; other servers (Kokoro, Speaches) refuse it or differ in rate.
         self._bare_pcm = provider(entry.data) != PROVIDER_COMPATIBLE
-        # Everything that shapes the audio is a default option, so HA's cache key (a hash
-        # of the merged options) changes with it: a new voice gives new audio.
-        defaults: dict[str, Any] = {
-            OPTION_MODEL: model,
-            CONF_VOICE: voice,
+        self._voice: tuple[str, str] = (model, data.get(CONF_VOICE, RECOMMENDED_TTS_VOICE))
+        self._shaping: dict[str, Any] = {
             OPTION_SPEED: data.get(CONF_TTS_SPEED, RECOMMENDED_TTS_SPEED),
             CONF_AUDIO_FORMAT: self._format,
         }
         if data.get(CONF_PROMPT):
-            defaults[OPTION_INSTRUCTIONS] = data[CONF_PROMPT]
-        self._attr_default_options = defaults
+            self._shaping[OPTION_INSTRUCTIONS] = data[CONF_PROMPT]
+
+    @property
+    def default_options(self) -> Mapping[str, Any]:
+        """Return everything that shapes the audio, so HA's cache key changes with it.
+
+        Read on every request: from a shutdown date on (which may pass while Home
+        Assistant runs) OpenAI's replacement speaks, in the nearest voice it has.
+        """
+        model, voice = self._voice
+        if provider(self.entry.data) == PROVIDER_OPENAI:
+            model = speaking_model(model, self.entry.runtime_data.shutdowns)
+            if tts_is_realtime(model):
+                voice = realtime_voice(voice)
+        return {OPTION_MODEL: model, CONF_VOICE: voice, **self._shaping}
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[tts.Voice]:
