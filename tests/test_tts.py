@@ -11,6 +11,7 @@ import wave
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.backends import realtime_speech
 from custom_components.openai_conversation.backends.realtime_speech import (
     RealtimeSpeech,
     RealtimeSpeechError,
@@ -317,3 +318,20 @@ async def test_realtime_subentry_flow_offers_what_the_model_takes(
     assert config["audio"]["output"]["voice"] == "cedar"
     assert config["audio"]["output"]["speed"] == 1.25
     assert config["instructions"].endswith("Calm and warm.")
+
+
+@pytest.mark.parametrize("tts_data", [REALTIME], ids=["realtime"])
+async def test_realtime_silence_is_a_translated_error(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A voice session that stops answering mid-sentence ends as a translated error."""
+    monkeypatch.setattr(realtime_speech, "SENTENCE_TIMEOUT", 0.2)
+    emulator.speech_latency = 2
+    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    with pytest.raises(HomeAssistantError) as err:
+        await entity.async_get_tts_audio("Hi.", "en", dict(entity.default_options))
+    assert err.value.translation_key == "speech_failed"

@@ -29,6 +29,7 @@ from .const import (
     CONF_TTS_SPEED,
     CONF_VOICE,
     DOMAIN,
+    LOGGER,
     OPTION_INSTRUCTIONS,
     OPTION_MODEL,
     OPTION_SPEED,
@@ -236,14 +237,19 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
                 await opening
                 async for pcm in speech.speak(sentence):
                     yield pcm
-        except RealtimeSpeechError as err:
+        except (RealtimeSpeechError, TimeoutError, ConnectionError) as err:
+            # A session that refused, went silent past its time or dropped the connection.
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="speech_failed",
-                translation_placeholders={"message": str(err)},
+                translation_placeholders={"message": str(err) or type(err).__name__},
             ) from err
         finally:
+            # No sentence came, or one failed: the handshake ends before the session does.
             opening.cancel()
+            await asyncio.wait([opening])
+            if not opening.cancelled() and opening.exception() is not None:
+                LOGGER.debug("The voice session did not open: %s", opening.exception())
             await speech.close()
             self.entry.runtime_data.count_speech(self._attr_name, speech)
 
