@@ -335,3 +335,33 @@ async def test_realtime_silence_is_a_translated_error(
     with pytest.raises(HomeAssistantError) as err:
         await entity.async_get_tts_audio("Hi.", "en", dict(entity.default_options))
     assert err.value.translation_key == "speech_failed"
+
+
+@pytest.mark.parametrize(
+    "tts_data", [{**SPEECH_ENDPOINT, "voice": "fable", "tts_speed": 3.0}], ids=["speech"]
+)
+async def test_moving_to_a_realtime_model_suggests_what_it_takes(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    tts_data: dict[str, Any],
+) -> None:
+    """Reconfigured onto a realtime model, the form suggests the nearest realtime voice and
+    a speed in its range, so submitting it as shown is accepted."""
+    subentry = next(s for s in setup_entry.subentries.values() if s.subentry_type == "tts")
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, "tts"),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-realtime-2.1-mini"}
+    )
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested["voice"] == "ballad"
+    assert suggested["tts_speed"] == 1.5
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], suggested)
+    assert result["reason"] == "reconfigure_successful"

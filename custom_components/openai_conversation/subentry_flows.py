@@ -104,6 +104,7 @@ from .const import (
     capability_name,
     model_capabilities,
     model_kind,
+    realtime_voice,
     reasoning_summaries,
     service_tiers,
     tts_is_realtime,
@@ -593,6 +594,13 @@ class TTSFlowHandler(SpeechFlowHandler):
         # Realtime voices are fewer, their speed range narrower, and they speak PCM only
         # (HA converts it where a player wants another format): offer what the model takes.
         realtime = tts_is_realtime(model)
+        if realtime:  # moved from the speech endpoint: suggest what this model takes
+            self.options[CONF_VOICE] = realtime_voice(
+                str(self.options.get(CONF_VOICE, RECOMMENDED_TTS_VOICE))
+            )
+            if (speed := self.options.get(CONF_TTS_SPEED)) is not None:
+                low, high = REALTIME_SPEED_RANGE
+                self.options[CONF_TTS_SPEED] = min(max(float(speed), low), high)
         fields: dict[Any, Any] = {
             vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
                 REALTIME_TTS_VOICES if realtime else TTS_VOICES, CONF_VOICE, custom=not realtime
