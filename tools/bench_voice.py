@@ -97,6 +97,8 @@ class ServiceTimes:
         The transcript (the faster way), the model's tool call (first token, then its arguments), the second
         round trip up to the first sentence (the server streams text in chunks: the chunk
         holding the space after the first full stop), and the speech server's first byte.
+        A Realtime session's handshake is not in it: a client can open the session before
+        the reply needs it.
         """
         chunk = Text("").chunk_size
         sentence = REPLY.index(". ") + 2
