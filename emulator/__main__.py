@@ -21,6 +21,7 @@ async def _serve(args: argparse.Namespace) -> None:
         tokens_per_second=args.tokens_per_second,
         transcription_latency=args.transcription_latency,
         live_transcription_latency=args.live_transcription_latency,
+        realtime_handshake=args.realtime_handshake,
     )
     if args.demo:
         emulator.responder = partial(demo_reply, after_tool=args.after_tool)
@@ -53,6 +54,12 @@ def main() -> None:
         type=float,
         default=0.0,
         help="s from a realtime session's commit to its transcript",
+    )
+    parser.add_argument(
+        "--realtime-handshake",
+        type=float,
+        default=0.0,
+        help="s before a Realtime session (voice or transcription) accepts its upgrade",
     )
     parser.add_argument(
         "--after-tool", default="Done: {done}.", help="demo answer once a tool ran ({done})"

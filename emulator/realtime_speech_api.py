@@ -47,13 +47,22 @@ class SpeechSession:
     """What one voice session received and read aloud."""
 
     model: str
+    # The event loop's clock when the upgrade was accepted, and at each response.create.
+    connected: float = 0.0
+    responses: list[float] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     session: dict[str, Any] = field(default_factory=dict)
     spoken: list[str] = field(default_factory=list)
 
 
 async def serve_realtime(emulator: OpenAIEmulator, request: web.Request) -> web.StreamResponse:
-    """Route a Realtime session: transcription by intent, a voice session by model."""
+    """Route a Realtime session: transcription by intent, a voice session by model.
+
+    Either kind first waits the emulator's handshake latency (TLS, the upgrade, the server
+    setting up a session) before it accepts the upgrade.
+    """
+    if emulator.realtime_handshake:
+        await asyncio.sleep(emulator.realtime_handshake)
     model = request.query.get("model")
     if model is None:
         return await serve_live(emulator, request)
@@ -74,7 +83,19 @@ async def _serve_speech(
 ) -> web.StreamResponse:
     ws = web.WebSocketResponse()
     await ws.prepare(request)
+    session.connected = asyncio.get_running_loop().time()
     emulator.speech_sessions.append(session)
+    emulator.open_sockets.add(ws)
+    try:
+        await _converse(emulator, ws, session)
+    finally:
+        emulator.open_sockets.discard(ws)
+    return ws
+
+
+async def _converse(
+    emulator: OpenAIEmulator, ws: web.WebSocketResponse, session: SpeechSession
+) -> None:
     created = {"type": "realtime", "model": session.model, "output_modalities": ["audio"]}
     await ws.send_json({"type": "session.created", "event_id": new_id("event"), "session": created})
     async for message in ws:
@@ -84,10 +105,10 @@ async def _serve_speech(
         session.events.append(event)
         for reply in _answer(session, event):
             if reply is None:  # the response's audio: streamed at the emulator's pace
+                session.responses.append(asyncio.get_running_loop().time())
                 await _read_aloud(emulator, ws, session, event)
             else:
                 await ws.send_json(reply)
-    return ws
 
 
 def _answer(session: SpeechSession, event: dict[str, Any]) -> list[dict[str, Any] | None]:

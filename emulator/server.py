@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from .audio_api import audio_decodes, speech_audio, transcription_problem
 from .chat_api import full_completion, stream_chunks
@@ -167,10 +167,14 @@ class OpenAIEmulator:
     live_commit_fault: str | None = None
     # Take the session's connection but never answer its upgrade (a stalled proxy).
     live_handshake_stalls: bool = False
+    # Seconds before any Realtime session (voice or transcription) accepts its upgrade.
+    realtime_handshake: float = 0.0
     # Realtime voice sessions (TTS): each one's events and the texts it read; transcripts
     # to answer the next sentences with instead of the text (a model that rewords).
     speech_sessions: list[SpeechSession] = field(default_factory=list)
     speech_transcripts: deque[str] = field(default_factory=deque)
+    # Voice sessions still connected: the server closes them as it stops, as OpenAI does.
+    open_sockets: set[web.WebSocketResponse] = field(default_factory=set)
     # One-shot errors per path, answered before anything else (see fail_next).
     failures: dict[str, deque[Error]] = field(default_factory=dict)
     # OpenAI's published shutdown dates (the model list's shutdown_date); from its date on,
@@ -225,6 +229,8 @@ class OpenAIEmulator:
     async def stop(self) -> None:
         """Stop serving."""
         self.stopping.set()
+        for ws in list(self.open_sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY)
         if self._runner:
             await self._runner.cleanup()
             self._runner = None

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES, TOOL_RESULT_OBJECTS
+from emulator import OpenAIEmulator
+from emulator.realtime_speech_api import SpeechSession
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntry
@@ -96,3 +98,8 @@ async def turn_deltas(hass: HomeAssistant, agent_id: str, text: str) -> list[dic
         entity = hass.data[conversation.DATA_COMPONENT].get_entity(agent_id)
         await entity._async_handle_chat_log(chat_log)
     return deltas
+
+
+def spoken_sessions(emulator: OpenAIEmulator) -> list[SpeechSession]:
+    """Return the Realtime voice sessions that read something (a TTS keeps spares open)."""
+    return [session for session in emulator.speech_sessions if session.spoken]

@@ -54,7 +54,12 @@ def test_bench_runs(tmp_path: Path) -> None:
     assert min(data["cache"]["Assist/ours"][1:]) > 0.5
     if has_builtin_voice():  # HA 2026.10 and newer: the whole voice turn, both pipelines
         voice = data["voice"]
-        assert set(voice["first_audio_ms"]) == {"ours", "ours, upload", "builtin"}
+        assert set(voice["first_audio_ms"]) == {
+            "ours",
+            "ours, Realtime TTS",
+            "ours, upload",
+            "builtin",
+        }
         assert voice["stages_ms"]["ours"]["tool call"] > 0
     else:
         assert "Whole voice turn: needs" in result.stdout

@@ -4,6 +4,9 @@ a test here. Sent with the openai SDK over real HTTP, as the integration sends t
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -495,3 +498,31 @@ async def test_transcription_models_gone_after_their_shutdown(
     error = RealtimeErrorEvent.model_validate(await _first_answer(emulator, [update])).error
     assert error.code == "model_not_found"
     assert f"The model `{model}` has been deprecated" in error.message
+
+
+@pytest.mark.parametrize("query", ["intent=transcription", "model=gpt-realtime-2.1-mini"])
+async def test_realtime_handshake_waits_its_service_time(
+    emulator: OpenAIEmulator, query: str
+) -> None:
+    """Voice and transcription sessions alike accept their upgrade only after the latency."""
+    emulator.realtime_handshake = 0.2
+    url = f"{emulator.base_url}/realtime?{query}".replace("http", "ws", 1)
+    start = time.perf_counter()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, headers={"Authorization": f"Bearer {API_KEY}"}) as ws,
+    ):
+        # A lower bound only: the emulator waits at least this long (no timing of our code).
+        assert time.perf_counter() - start >= 0.2
+        assert (await ws.receive_json())["type"] == "session.created"
+
+
+def test_realtime_handshake_is_a_command_line_option() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "--help"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--realtime-handshake" in result.stdout

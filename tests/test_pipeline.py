@@ -15,6 +15,7 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from .common import spoken_sessions
 from .conftest import add_entry, all_subentries
 from .test_speech import chunks, metadata, tone
 
@@ -85,7 +86,7 @@ async def test_voice_pipeline_turns_light_on(
     audio = await response.read()
     assert audio
     # Read by a Realtime voice session (the default since the speech endpoint's shutdown).
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert (session.model, session.spoken) == (
         "gpt-realtime-2.1-mini",
         ["The kitchen light is on."],

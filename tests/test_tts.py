@@ -30,6 +30,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 
+from .common import spoken_sessions
 from .conftest import add_entry
 
 TTS_ENTITY = "tts.openai_tts"
@@ -168,7 +169,7 @@ async def test_realtime_speaks_a_streamed_reply(
     assert audio.startswith(b"RIFF")
     assert audio.count(b"RIFF") == 1
     assert emulator.requests_to("/v1/audio/speech") == []
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert session.model == "gpt-realtime-2.1-mini"
     assert session.spoken == ["The kitchen light is on.", "The living room is dark."]
     setup, *creates = session.events
@@ -223,7 +224,7 @@ async def test_realtime_voice_is_one_the_model_has(
     extension, audio = await speak(hass, "Hello.", {})
     assert extension == "mp3"  # HA's default format: HA converts the WAV
     assert audio
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert session.events[0]["session"]["audio"]["output"]["voice"] == voice
 
 
@@ -312,7 +313,7 @@ async def test_realtime_subentry_flow_offers_what_the_model_takes(
     entity = hass.data[tts.DATA_COMPONENT].get_entity("tts.narrator")
     assert [v.voice_id for v in entity.async_get_supported_voices("en")][:2] == ["marin", "cedar"]
     await entity.async_get_tts_audio("Hello.", "en", dict(entity.default_options))
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert session.model == "gpt-realtime-2.1"
     config = session.events[0]["session"]
     assert config["audio"]["output"]["voice"] == "cedar"

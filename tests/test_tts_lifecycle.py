@@ -25,6 +25,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
+from .common import spoken_sessions
 from .conftest import API_KEY, add_entry
 from .core_entries import add_core_entry
 from .test_providers import _add_azure, _add_compatible
@@ -110,10 +111,10 @@ async def test_entry_from_before_speaks_after_the_shutdown(
             assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         await _speak(hass, "tts.openai_tts", text)
-        session = emulator.speech_sessions[-1]
+        session = spoken_sessions(emulator)[-1]
         assert session.model == "gpt-realtime-2.1-mini"
         assert session.events[0]["session"]["audio"]["output"]["voice"] == "cedar"
-    assert len(emulator.speech_sessions) == 2
+    assert len(spoken_sessions(emulator)) == 2
     assert emulator.requests_to("/v1/audio/speech") == []
     (subentry,) = entry.subentries.values()
     assert subentry.data["chat_model"] == "gpt-4o-mini-tts"  # nothing rewritten silently
@@ -136,7 +137,7 @@ async def test_core_written_tts_speaks_after_the_shutdown(
     await hass.async_block_till_done()
     (tts_sub,) = [s for s in core.entry.subentries.values() if s.subentry_type == "tts"]
     await _speak(hass, core.entity_ids[tts_sub.subentry_id])
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert session.model == "gpt-realtime-2.1-mini"
     assert session.events[0]["session"]["audio"]["output"]["voice"] == "marin"
     issue = ir.async_get(hass).async_get_issue(
@@ -163,7 +164,7 @@ async def test_fresh_entry_speaks_after_the_shutdown(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     await _speak(hass, "tts.openai_tts")
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert (session.model, session.spoken) == ("gpt-realtime-2.1-mini", ["Good morning."])
     entry = result["result"]
     (tts_sub,) = [s for s in entry.subentries.values() if s.subentry_type == "tts"]
@@ -205,7 +206,7 @@ async def test_warned_ahead_fix_moves_model_and_voice(
     }
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     await _speak(hass, "tts.openai_tts")
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert session.events[0]["session"]["instructions"].endswith("Cheerful.")
 
 
@@ -277,6 +278,6 @@ async def test_the_day_passes_while_home_assistant_runs(
     freezer.move_to(datetime(2027, 1, 6, 8, 0, tzinfo=dt_util.UTC))
     await _speak(hass, "tts.openai_tts", "Good morning.")
     assert len(emulator.requests_to("/v1/audio/speech")) == 1  # no second request
-    (session,) = emulator.speech_sessions
+    (session,) = spoken_sessions(emulator)
     assert session.model == "gpt-realtime-2.1-mini"
     assert session.events[0]["session"]["audio"]["output"]["voice"] == "cedar"

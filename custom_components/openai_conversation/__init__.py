@@ -7,6 +7,7 @@ from functools import partial
 
 import openai
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -117,6 +118,8 @@ async def _async_refresh_models(
         models = await async_list_models(entry.runtime_data.client, retry=True)
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot refresh the model list: %s", err)
+        return
+    if entry.state is not ConfigEntryState.LOADED:  # unloaded while the list was read
         return
     entry.runtime_data.read_model_list(models)
     _async_check_lifecycle(hass, entry)

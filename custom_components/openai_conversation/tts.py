@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 from openai.types.audio.speech_create_params import SpeechCreateParams
+from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
@@ -49,6 +50,7 @@ from .const import (
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import translate_error
 from .lifecycle import speaking_model
+from .speech_spares import SpareSessions
 
 # OpenAI's raw PCM: 24 kHz, 16-bit, mono.
 PCM_RATE = 24000
@@ -124,6 +126,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
     _attr_has_entity_name = False
     _attr_supported_languages = list(SPEECH_LANGUAGE_CODES)
     _attr_default_language = "en"
+    _spares: SpareSessions
     _attr_supported_options = [
         CONF_VOICE,
         OPTION_SPEED,
@@ -215,28 +218,58 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err
 
-    async def _realtime_audio(
-        self, texts: AsyncIterator[str], options: dict[str, Any]
-    ) -> AsyncGenerator[bytes]:
-        """Yield the PCM of each sentence from one Realtime session."""
-        setup = session_update(
+    async def async_added_to_hass(self) -> None:
+        """Open a spare session for the default settings: the first reply skips the handshake."""
+        await super().async_added_to_hass()
+        self._spares = SpareSessions(self.hass, self.entry, self._connect)
+        options = dict(self.default_options or {})
+        if self._realtime(options):
+            self._spares.prepare(str(options[OPTION_MODEL]), self._session_update(options))
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Close the spare sessions (unload, removal)."""
+        await self._spares.close()
+        await super().async_will_remove_from_hass()
+
+    def _connect(self, model: str, setup: SessionUpdateEventParam) -> RealtimeSpeech:
+        client = self.entry.runtime_data.client
+        return RealtimeSpeech(async_get_clientsession(self.hass), client, model, setup)
+
+    @staticmethod
+    def _session_update(options: dict[str, Any]) -> SessionUpdateEventParam:
+        return session_update(
             realtime_voice(str(options[CONF_VOICE])),
             options.get(OPTION_SPEED),
             options.get(OPTION_INSTRUCTIONS),
         )
-        speech = RealtimeSpeech(
-            async_get_clientsession(self.hass),
-            self.entry.runtime_data.client,
-            str(options[OPTION_MODEL]),
-            setup,
-        )
-        # The handshake runs while the agent is still writing its first sentence.
-        opening = asyncio.ensure_future(speech.open())
+
+    async def _open(self, model: str, setup: SessionUpdateEventParam) -> RealtimeSpeech:
+        """Return the spare session for these settings, or a session opened now."""
+        if (speech := await self._spares.take(model, setup)) is not None:
+            return speech
+        speech = self._connect(model, setup)
+        try:
+            await speech.open()
+        except BaseException:
+            await speech.close()
+            raise
+        return speech
+
+    async def _realtime_audio(
+        self, texts: AsyncIterator[str], options: dict[str, Any]
+    ) -> AsyncGenerator[bytes]:
+        """Yield the PCM of each sentence from one Realtime session."""
+        model, setup = str(options[OPTION_MODEL]), self._session_update(options)
+        # The session is ready (a spare), or opens while the agent writes its first sentence.
+        opening = asyncio.ensure_future(self._open(model, setup))
         try:
             async for sentence in sentences(texts):
-                await opening
+                speech = await opening
                 async for pcm in speech.speak(sentence):
                     yield pcm
+            # For the next reply; not after a failure, so a server that is down is not
+            # asked again in the background.
+            self._spares.prepare(model, setup)
         except (RealtimeSpeechError, TimeoutError, ConnectionError) as err:
             # A session that refused, went silent past its time or dropped the connection.
             raise HomeAssistantError(
@@ -247,11 +280,15 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         finally:
             # No sentence came, or one failed: the handshake ends before the session does.
             opening.cancel()
-            await asyncio.wait([opening])
-            if not opening.cancelled() and opening.exception() is not None:
-                LOGGER.debug("The voice session did not open: %s", opening.exception())
-            await speech.close()
-            self.entry.runtime_data.count_speech(self._attr_name, speech)
+            await asyncio.wait({opening})
+            if opening.cancelled():
+                pass
+            elif (failed := opening.exception()) is not None:
+                LOGGER.debug("The voice session did not open: %s", failed)
+            else:
+                speech = opening.result()
+                await speech.close()
+                self.entry.runtime_data.count_speech(self._attr_name, speech)
 
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]

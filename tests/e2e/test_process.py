@@ -46,10 +46,11 @@ async def test_assist_actions_and_tts_over_rest(live_hass: LiveHass) -> None:
         "POST", "/api/tts_get_url", json={"engine_id": "tts.openai_tts", "message": "Hello there."}
     )
     audio = await client.call("GET", tts["path"])
-    # A fresh entry speaks through one Realtime session (HA makes its WAV the MP3 asked for).
+    # A fresh entry speaks through Realtime sessions (HA makes its WAV the MP3 asked for):
+    # the spare opened after setup, and the one opened after the reply, for the next.
     assert audio
     assert await live_hass.recorded("/v1/audio/speech") == []
-    assert len(await live_hass.recorded("/v1/realtime")) == 1
+    assert 1 <= len(await live_hass.recorded("/v1/realtime")) <= 2
     if find_spec("homeassistant.components.brands"):
         # Home Assistant serves the integration's own icon, without a trip to the brands
         # CDN (which, unreachable, left a core traceback in the log), dark variant included.

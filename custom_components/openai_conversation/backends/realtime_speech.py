@@ -104,15 +104,15 @@ class RealtimeSpeech:
         """Prepare the session; nothing is sent before open()."""
         self._session = session
         self._client = client
-        self._model = model
-        self._setup = setup
+        self.model = model
+        self.setup = setup
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.sentences = 0
         self.reworded = 0
 
     async def open(self) -> None:
         """Connect and configure the session (the handshake, ahead of the first sentence)."""
-        url = realtime_url(self._client, f"model={quote(self._model)}")
+        url = realtime_url(self._client, f"model={quote(self.model)}")
         headers = {"Authorization": f"Bearer {self._client.api_key}"}
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT):
@@ -123,12 +123,21 @@ class RealtimeSpeech:
             raise RealtimeSpeechError(f"the server refused the session ({err.status})") from err
         except (aiohttp.ClientError, TimeoutError) as err:
             raise RealtimeSpeechError(str(err) or type(err).__name__) from err
-        await self._ws.send_json(self._setup)
+        await self._ws.send_json(self.setup)
 
     async def close(self) -> None:
         """End the session."""
         if self._ws is not None:
             await self._ws.close()
+
+    async def wait_closed(self) -> None:
+        """Read what the server says while nothing is spoken, until it ends the session.
+
+        Raises RealtimeSpeechError if the server refuses the session's settings.
+        """
+        if (ws := self._ws) is not None:
+            async for _event in self._events(ws):  # session.created, session.updated
+                pass
 
     async def speak(self, text: str) -> AsyncGenerator[bytes]:
         """Yield the PCM of one sentence as it arrives; count it if the model reworded it."""
