@@ -61,5 +61,8 @@ def test_bench_runs(tmp_path: Path) -> None:
             "builtin",
         }
         assert voice["stages_ms"]["ours"]["tool call"] > 0
+        # Each first audio has its 95% interval, around its median.
+        for name, (low, high) in voice["first_audio_interval_ms"].items():
+            assert low <= voice["first_audio_ms"][name] <= high
     else:
         assert "Whole voice turn: needs" in result.stdout

@@ -505,14 +505,16 @@ def voice_table(r: dict[str, Any]) -> list[str]:
         f"overlap); {v['rounds']} interleaved rounds of "
         f"{v['block']} turns in {v['seconds']:.0f} s ({verdict})",
         "| pipeline | first audio (ms, median of rounds) | above the physical limit (ms) "
-        "| / built-in: median [95% interval] (range) |",
+        "[95% interval] | / built-in: median [95% interval] (range) |",
         "|---|---|---|---|",
         f"| physical limit | {limit:.0f} | 0 | |",
     ]
     for name, ms in v["first_audio_ms"].items():
         ratio = v["ratios"].get(f"{name}/builtin")
         cell = str(Ratio(**ratio)) if ratio else ""
-        lines.append(f"| {name} | {ms:.0f} | {ms - limit:.0f} | {cell} |")
+        low, high = v.get("first_audio_interval_ms", {}).get(name, (ms, ms))
+        above = f"{ms - limit:.0f} [{low - limit:.0f}-{high - limit:.0f}]"
+        lines.append(f"| {name} | {ms:.0f} | {above} | {cell} |")
     stages = v["stages_ms"]
     lines += [
         "",

@@ -29,7 +29,7 @@ from homeassistant import config_entries
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from tools.bench_home import flow_handler, home_assistant, subentry
-from tools.bench_stats import interleave
+from tools.bench_stats import interleave, median_interval
 from tools.llama import ALIAS, free_port, serve, server_command
 
 SPEECH = 1.0  # seconds of speech, streamed in real time as a satellite captures it
@@ -381,6 +381,9 @@ async def voice_turns(
         "seconds": run.seconds,
         "converged": run.converged,
         "first_audio_ms": {name: run.median_ms("wall", name) for name in homes},
+        "first_audio_interval_ms": {
+            name: [t * 1000 for t in median_interval(run.walls[name])] for name in homes
+        },
         "ratios": {
             f"{a}/builtin": asdict(run.ratio("wall", a, "builtin"))
             for a in ("ours", "ours, Realtime TTS", "ours, upload")
