@@ -197,7 +197,8 @@ async def test_add_recommended_agent(hass: HomeAssistant, setup_entry: MockConfi
             {"temperature", "top_p", "web_search", "verbosity"},
         ),
         ("gpt-5", {"reasoning_effort", "verbosity", "web_search"}, {"temperature", "top_p"}),
-        ("gpt-5-pro", {"reasoning_effort", "verbosity"}, {"code_interpreter", "temperature"}),
+        # GPT-5 pro reasons at high only: no effort to choose (as in core).
+        ("gpt-5-pro", {"verbosity"}, {"code_interpreter", "temperature", "reasoning_effort"}),
     ],
 )
 async def test_model_options_offered_by_capability(

@@ -117,6 +117,12 @@ EFFORTS = {
     "gpt-5.5-pro": ["medium", "high", "xhigh"],
     "gpt-5.4-pro": ["medium", "high", "xhigh"],
     "gpt-5.2-pro": ["medium", "high", "xhigh"],
+    # Codex models: no minimal or none (OpenAI's pages); xhigh from 5.1-codex-max on.
+    "gpt-5.2-codex": ["low", "medium", "high", "xhigh"],
+    "gpt-5.1-codex-max": ["low", "medium", "high", "xhigh"],
+    "gpt-5.1-codex": ["low", "medium", "high"],
+    # GPT-5 pro reasons only at high: nothing to choose, as in core.
+    "gpt-5-pro": None,
     "gpt-5.4": ["none", "low", "medium", "high", "xhigh"],
     "gpt-5.2": ["none", "low", "medium", "high", "xhigh"],
     "gpt-5.1": ["none", "low", "medium", "high"],
@@ -127,10 +133,33 @@ EFFORTS = {
 
 @pytest.mark.parametrize(("model", "efforts"), EFFORTS.items(), ids=list(EFFORTS))
 async def test_reasoning_efforts_offered_per_model(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, model: str, efforts: list[str]
+    hass: HomeAssistant, setup_entry: MockConfigEntry, model: str, efforts: list[str] | None
 ) -> None:
     result = await _model_step(hass, setup_entry, model)
     assert _choices(result, "reasoning_effort") == efforts
+
+
+@pytest.mark.parametrize(
+    ("model", "model_step", "effort"),
+    [("gpt-5-pro", {}, "high"), ("gpt-5.2-codex", {"reasoning_effort": "xhigh"}, "xhigh")],
+)
+async def test_reasoning_effort_saved_through_the_form_reaches_the_wire(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    model: str,
+    model_step: dict[str, Any],
+    effort: str,
+) -> None:
+    """GPT-5 pro has no effort to choose and is asked for high, the only one it takes."""
+    await agent_through_the_form(hass, setup_entry, model_step, {"chat_model": model})
+    emulator.queue(Reply([Text("Hi.")]))
+    await conversation.async_converse(
+        hass, "Hello", None, Context(), agent_id="conversation.sampler"
+    )
+    body = emulator.requests_to("/v1/responses")[-1].body
+    assert body["model"] == model
+    assert body["reasoning"]["effort"] == effort
 
 
 @pytest.mark.parametrize(

@@ -268,6 +268,9 @@ _GPT5_XHIGH = ModelCapabilities(
     reasoning_efforts=("none", "low", "medium", "high", "xhigh"), verbosity=True
 )
 _GPT5_PRO_XHIGH = ModelCapabilities(reasoning_efforts=("medium", "high", "xhigh"), verbosity=True)
+_CODEX_XHIGH = ModelCapabilities(
+    reasoning_efforts=("low", "medium", "high", "xhigh"), verbosity=True, code_interpreter=False
+)
 # GPT-5.6, GPT-6 Luna and GPT-6.1 Terra: reasoning from none to max; the other GPT-6
 # models cannot turn it off.
 _PRO_CAPABLE = ModelCapabilities(
@@ -334,18 +337,15 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
             reasoning_efforts=("low", "medium", "high"), verbosity=True, code_interpreter=False
         ),
     ),
+    # Codex models take neither minimal nor none; xhigh came with 5.1-codex-max.
+    ("gpt-5.1-codex-max", _CODEX_XHIGH),
     (
         "gpt-5.1-codex",
         ModelCapabilities(
             reasoning_efforts=("low", "medium", "high"), verbosity=True, code_interpreter=False
         ),
     ),
-    (
-        "gpt-5.2-codex",
-        ModelCapabilities(
-            reasoning_efforts=("low", "medium", "high"), verbosity=True, code_interpreter=False
-        ),
-    ),
+    ("gpt-5.2-codex", _CODEX_XHIGH),
     (
         "gpt-5-nano",
         ModelCapabilities(

@@ -374,7 +374,7 @@ class ModelFlowHandler(BaseSubentryFlow):
             schema[vol.Optional(CONF_TOP_P)] = NumberSelector(
                 NumberSelectorConfig(min=0, max=1, step=0.05)
             )
-        if caps.reasoning:
+        if len(caps.reasoning_efforts) > 1:  # GPT-5 pro reasons at high only: no choice
             default = (
                 RECOMMENDED_REASONING_EFFORT
                 if RECOMMENDED_REASONING_EFFORT in caps.reasoning_efforts
