@@ -41,7 +41,10 @@ def _checkout(root: Path) -> Path:
     for name in ("conversation", "tts", "light"):
         (components / name).mkdir()
         (components / name / "__init__.py").write_text("")
-    (components / "conversation" / "__init__.py").write_text("from ..intent import thing\n")
+    (components / "conversation" / "__init__.py").write_text(
+        "from ..intent import thing\nfrom .common import helper\n"
+    )
+    (components / "conversation" / "common.py").write_text("")
     (components / "tts" / "common.py").write_text("")
     (components / "light" / "common.py").write_text("")
     (components / "intent").mkdir()
@@ -63,6 +66,7 @@ def test_stage_copies_the_suite_and_only_the_helpers_it_imports(
         f"{components}conftest.py",
         f"{components}conversation/__init__.py",
         f"{components}intent/__init__.py",  # imported by a copied helper
+        f"{components}conversation/common.py",  # relative to that helper's package
         f"{components}tts/common.py",  # imported by core's component conftest
         "conftest.py",
         "pytest.ini",

@@ -30,10 +30,8 @@ WORK = ROOT / "artifacts" / "core-suite"
 TREE = WORK / "tree"
 COMPONENTS = Path("tests") / "components"
 SUITE = COMPONENTS / "openai_conversation"
-# Imports of core's test helpers: tests.components.X[.Y] absolute, ..X[.Y] or .X[.Y] relative.
-HELPER_IMPORT = re.compile(
-    r"^\s*from\s+(?:tests\.components\.|\.\.?)(\w+)(?:\.(\w+))?\s+import", re.MULTILINE
-)
+# `from tests.x.y import` and `from .y import` / `from ..x import`: the modules a file imports.
+IMPORT = re.compile(r"^\s*from\s+(tests(?:\.\w+)*|\.+(?:\w+(?:\.\w+)*)?)\s+import", re.M)
 
 # The staged tree's root conftest: core's tests/conftest.py is the plugin that
 # pytest-homeassistant-custom-component installs; tests.common, tests.typing and the other
@@ -107,9 +105,24 @@ addopts = -p no:cacheprovider
 """
 
 
-def _helpers_of(source: str) -> set[tuple[str, str | None]]:
-    """Return the core test-helper modules a file imports, as (component, submodule)."""
-    return {(comp, sub or None) for comp, sub in HELPER_IMPORT.findall(source)}
+def imported_files(file: Path, root: Path) -> set[Path]:
+    """Return the files under root/tests that a staged file imports, relative to root.
+
+    A package's __init__.py comes along with each module of it. Modules that are not in
+    core's checkout (tests.common and the like) are left to the plugin package.
+    """
+    package = file.relative_to(root).parent.parts
+    found: set[Path] = set()
+    for name in IMPORT.findall(file.read_text(encoding="utf-8")):
+        if name.startswith("."):
+            dots = len(name) - len(name.lstrip("."))
+            parts = [*package[: len(package) - dots + 1], *filter(None, name[dots:].split("."))]
+        else:
+            parts = name.split(".")
+        for depth in range(2, len(parts) + 1):
+            found.add(Path(*parts[:depth], "__init__.py"))
+        found.add(Path(*parts).with_suffix(".py"))
+    return found
 
 
 def stage(core: Path) -> None:
@@ -125,15 +138,12 @@ def stage(core: Path) -> None:
     (TREE / "tests" / "__init__.py").write_text('"""Core\'s tests, staged."""\n')
     pending = list((TREE / "tests").rglob("*.py"))
     while pending:
-        for comp, sub in _helpers_of(pending.pop().read_text(encoding="utf-8")):
-            for rel in (Path(comp) / "__init__.py", Path(comp) / f"{sub}.py"):
-                src, dst = core / COMPONENTS / rel, TREE / COMPONENTS / rel
-                if sub is None and rel.name != "__init__.py":
-                    continue
-                if src.is_file() and not dst.exists():
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(src, dst)
-                    pending.append(dst)
+        for rel in imported_files(pending.pop(), TREE):
+            src, dst = core / rel, TREE / rel
+            if src.is_file() and not dst.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+                pending.append(dst)
     (TREE / "conftest.py").write_text(ROOT_CONFTEST)
     (TREE / "pytest.ini").write_text(PYTEST_INI)
     (TREE / "custom_components").symlink_to(ROOT / "custom_components")
