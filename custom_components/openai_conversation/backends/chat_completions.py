@@ -46,6 +46,7 @@ from . import (
     sampling_params,
     structure_name,
     tool_list,
+    without_server_tool_records,
 )
 
 NO_RESULT = json_dumps({"error": "No result was recorded"})
@@ -136,7 +137,7 @@ def history_to_messages(
     """Convert the whole chat history to chat messages."""
     files = files or {}
     messages: list[ChatCompletionMessageParam] = []
-    for content in chat_content:
+    for content in without_server_tool_records(chat_content):
         if isinstance(content, conversation.ToolResultContent):
             messages.append(
                 _tool_message(content.tool_call_id, json_dumps(tool_result_data(content)))

@@ -10,6 +10,7 @@ import openai
 from openai.types.responses import (
     EasyInputMessageParam,
     Response,
+    ResponseCodeInterpreterToolCall,
     ResponseCompletedEvent,
     ResponseErrorEvent,
     ResponseFailedEvent,
@@ -35,9 +36,11 @@ from openai.types.shared_params import Reasoning
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import llm
 from homeassistant.helpers.json import json_dumps
+from homeassistant.util.json import JsonValueType
 
-from ..compat import pro_mode, tool_result_data
+from ..compat import pro_mode, tool_result_data, tool_result_delta
 from ..const import (
     CONF_CODE_INTERPRETER,
     CONF_MAX_TOKENS,
@@ -87,12 +90,15 @@ from . import (
     sampling_params,
     structure_name,
     tool_list,
+    without_server_tool_records,
 )
 from .citations import CitationFilter
 from .replay import ProducedItems, Replayable, replay_all, replayable
 
 # Output items the server runs itself; they are replayed to the model as they came.
 SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
+# The name under which HA's chat log records a code interpreter run (core's too).
+CODE_INTERPRETER = "code_interpreter"
 # How OpenAI says Flex processing has no capacity right now (HTTP 429).
 FLEX_UNAVAILABLE = "resource unavailable"
 
@@ -190,7 +196,8 @@ def history_to_input(
     replay: whether a server-made item (reasoning, a server tool's call) goes back.
     """
     files = files or {}
-    items = [item for c in chat_content for item in _content_items(c, files, replay)]
+    history = without_server_tool_records(chat_content)
+    items = [item for c in history for item in _content_items(c, files, replay)]
     return pair_tool_calls(items)
 
 
@@ -220,6 +227,15 @@ def _server_tools(options: Mapping[str, Any], family: str) -> list[ToolParam]:
     if options.get(CONF_CODE_INTERPRETER) and caps.code_interpreter:
         tools.append({"type": "code_interpreter", "container": {"type": "auto"}})
     return tools
+
+
+def _add_tools(params: ResponseCreateParamsStreaming, tools: list[ToolParam]) -> None:
+    """Add the tools; a code interpreter's outputs are asked for, to record its result."""
+    if not tools:
+        return
+    params["tools"] = tools
+    if any(tool["type"] == "code_interpreter" for tool in tools):
+        params["include"] = [*(params.get("include") or ()), "code_interpreter_call.outputs"]
 
 
 def _reasoning(options: Mapping[str, Any], family: str) -> Reasoning:
@@ -346,8 +362,7 @@ def build_params(
         _add_openai_params(params, request)
     elif request.user:
         params["user"] = request.user
-    if tools := _tools(chat_log, request, family, server_tools):
-        params["tools"] = tools
+    _add_tools(params, _tools(chat_log, request, family, server_tools))
     if request.structure is not None:
         serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
         params.setdefault("text", {})["format"] = {
@@ -396,8 +411,36 @@ def _on_summary_delta(
     return ({"thinking_content": gap + event.delta},)
 
 
+def _code_interpreter_run(item: ResponseCodeInterpreterToolCall) -> Iterable[Delta]:
+    """Record a run the server made as an external tool call with its result (as core).
+
+    The item itself stays the message's native content: it is what goes back to the server.
+    """
+    outputs = None if item.outputs is None else [o.to_dict() for o in item.outputs]
+    call = llm.ToolInput(
+        tool_name=CODE_INTERPRETER, tool_args={"code": item.code or ""}, id=item.id, external=True
+    )
+    return (
+        {"role": "assistant", "native": item},
+        {"tool_calls": [call]},
+        tool_result_delta(
+            item.id,
+            CODE_INTERPRETER,
+            {
+                "container_id": item.container_id,
+                "output": cast(JsonValueType, outputs),
+                "status": item.status,
+            },
+            error=item.status == "failed",
+        ),
+    )
+
+
 def _on_item_done(state: _StreamState, event: ResponseOutputItemDoneEvent) -> Iterable[Delta]:
     item = event.item
+    if isinstance(item, ResponseCodeInterpreterToolCall):
+        state.remember(item.id)
+        return _code_interpreter_run(item)
     if isinstance(item, ResponseFunctionToolCall):
         return parse_tool_call(item.call_id, item.name, item.arguments, state.tool_names)
     if isinstance(item, ResponseReasoningItem):
