@@ -7,7 +7,7 @@ back; only the backend modules know a wire format.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 import json
 from pathlib import Path
@@ -276,38 +276,6 @@ def function_spec(tool: llm.Tool, serializer: Callable[[Any], Any] | None) -> Fu
 def tool_list(chat_log: conversation.ChatLog) -> list[llm.Tool]:
     """Return the tools the chat log offers the model."""
     return list(chat_log.llm_api.tools) if chat_log.llm_api else []
-
-
-def _server_run(content: conversation.AssistantContent, call: llm.ToolInput) -> bool:
-    """Return whether a recorded call is the record of a tool the server ran itself.
-
-    Such a call (a code interpreter run) is external, and its id is that of the server's
-    own item, kept as the message's native content.
-    """
-    return call.external and getattr(content.native, "id", None) == call.id
-
-
-def without_server_tool_records(
-    history: Iterable[conversation.Content],
-) -> list[conversation.Content]:
-    """Return the history without the records of tools the server ran itself.
-
-    They are there for HA's chat log; to the model they are not function calls it made.
-    The server's own item (native) goes back to it instead, where it may.
-    """
-    kept: list[conversation.Content] = []
-    runs: set[str] = set()
-    for content in history:
-        if isinstance(content, conversation.AssistantContent) and content.tool_calls:
-            ran = {call.id for call in content.tool_calls if _server_run(content, call)}
-            if ran:
-                runs |= ran
-                calls = [call for call in content.tool_calls if call.id not in ran]
-                content = replace(content, tool_calls=calls or None)
-        elif isinstance(content, conversation.ToolResultContent) and content.tool_call_id in runs:
-            continue
-        kept.append(content)
-    return kept
 
 
 def invalid_tool_call(call_id: str, name: str, reason: str) -> tuple[Delta, Delta]:
