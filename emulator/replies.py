@@ -51,10 +51,27 @@ class WebSearch:
 
 
 @dataclass
+class CodeInterpreter:
+    """Python the server runs itself (Responses only, where the request offers the tool).
+
+    status: how the run ended (completed, incomplete or failed). The logs come back only
+    to a request that includes "code_interpreter_call.outputs", as on OpenAI.
+    """
+
+    code: str
+    logs: str = ""
+    status: str = "completed"
+    outputs_included: bool = True
+
+
+type Item = Text | ToolCall | Reasoning | WebSearch | CodeInterpreter
+
+
+@dataclass
 class Reply:
     """One response: output items, usage, and stream behaviour."""
 
-    items: list[Text | ToolCall | Reasoning | WebSearch] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     usage: tuple[int, int, int] = (10, 5, 0)  # input, output, cached input tokens
     chunk_delay: float = 0.0
     # End the response with response.failed / response.incomplete / an error event.
@@ -128,21 +145,30 @@ def offered_name(name: str, body: dict[str, Any]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+# The server tools a scripted item stands for, by the tool type a request offers.
+_SERVER_TOOLS: dict[type, str] = {WebSearch: "web_search", CodeInterpreter: "code_interpreter"}
+OUTPUTS_INCLUDED = "code_interpreter_call.outputs"
+
+
+def _as_offered(item: Item, body: dict[str, Any]) -> Item:
+    """Return one scripted item as the request offers its tool."""
+    if isinstance(item, ToolCall):
+        return replace(item, name=offered_name(item.name, body) or item.name)
+    if isinstance(item, CodeInterpreter):
+        return replace(item, outputs_included=OUTPUTS_INCLUDED in (body.get("include") or ()))
+    return item
+
+
 def as_offered(reply: Reply, body: dict[str, Any]) -> Reply:
     """Return the reply with its tool calls named as the request offers them.
 
-    A web search the request does not offer is a broken script: OpenAI never runs one.
+    A server tool the request does not offer is a broken script: OpenAI never runs one.
     """
-    searches = any(isinstance(item, WebSearch) for item in reply.items)
-    if searches and not any(t.get("type") == "web_search" for t in body.get("tools") or []):
-        raise ValueError("The script searches the web, but the request offers no web_search")
-    items = [
-        replace(item, name=offered_name(item.name, body) or item.name)
-        if isinstance(item, ToolCall)
-        else item
-        for item in reply.items
-    ]
-    return replace(reply, items=items)
+    offered = {t.get("type") for t in body.get("tools") or []}
+    for item in reply.items:
+        if (tool := _SERVER_TOOLS.get(type(item))) is not None and tool not in offered:
+            raise ValueError(f"The script runs {tool}, but the request does not offer it")
+    return replace(reply, items=[_as_offered(item, body) for item in reply.items])
 
 
 def value_fitting(schema: dict[str, Any]) -> Any:

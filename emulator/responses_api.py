@@ -7,7 +7,7 @@ import itertools
 import time
 from typing import Any
 
-from .replies import Reasoning, Reply, Text, ToolCall, WebSearch
+from .replies import CodeInterpreter, Reasoning, Reply, Text, ToolCall, WebSearch
 
 _ids = itertools.count(1)
 
@@ -175,11 +175,43 @@ def _web_search_events(item: WebSearch, index: int) -> Iterator[tuple[str, dict[
     )
 
 
+def _code_interpreter_events(
+    item: CodeInterpreter, index: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The code streams in deltas, runs, then the item ends with its outputs (if asked)."""
+    ci_id = new_id("ci")
+    base = {"id": ci_id, "type": "code_interpreter_call", "container_id": f"cntr_{ci_id[3:]}"}
+    ref = {"item_id": ci_id, "output_index": index}
+    yield (
+        "response.output_item.added",
+        {
+            "output_index": index,
+            "item": {**base, "status": "in_progress", "code": "", "outputs": None},
+        },
+    )
+    yield "response.code_interpreter_call.in_progress", ref
+    for chunk in _chunks(item.code, 12):
+        yield "response.code_interpreter_call_code.delta", {**ref, "delta": chunk}
+    yield "response.code_interpreter_call_code.done", {**ref, "code": item.code}
+    yield "response.code_interpreter_call.interpreting", ref
+    if item.status == "completed":
+        yield "response.code_interpreter_call.completed", ref
+    outputs = [{"type": "logs", "logs": item.logs}] if item.logs else []
+    done = {
+        **base,
+        "status": item.status,
+        "code": item.code,
+        "outputs": outputs if item.outputs_included else None,
+    }
+    yield "response.output_item.done", {"output_index": index, "item": done}
+
+
 _ITEM_EVENTS: dict[type, Callable[[Any, int], Iterator[tuple[str, dict[str, Any]]]]] = {
     Text: _message_events,
     ToolCall: _function_events,
     Reasoning: _reasoning_events,
     WebSearch: _web_search_events,
+    CodeInterpreter: _code_interpreter_events,
 }
 
 

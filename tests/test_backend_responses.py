@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from openai.types.responses import ResponseFunctionWebSearch
+from openai.types.responses.response_create_params import ResponseCreateParamsStreaming
 from openai.types.responses.response_function_web_search import ActionSearch
 import pytest
 
 from custom_components.openai_conversation.backends import TurnRequest
-from custom_components.openai_conversation.backends.responses import build_params, history_to_input
+from custom_components.openai_conversation.backends.responses import (
+    ResponsesBackend,
+    history_to_input,
+)
 from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import NO_CITATIONS_HINT, model_capabilities
 from custom_components.openai_conversation.schema import structured_output_schema
@@ -19,6 +23,14 @@ from homeassistant.helpers import llm
 from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig
 
 from .common import tool_result
+
+
+def build_params(
+    chat_log: conversation.ChatLog, request: TurnRequest, *, server_tools: bool
+) -> ResponseCreateParamsStreaming:
+    """Return the body a backend builds for the whole chat log."""
+    backend = ResponsesBackend(None, None, server_tools=server_tools, pdfs=True)  # type: ignore[arg-type]
+    return backend.build_params(chat_log, request, {}, list(chat_log.content))
 
 
 def _chat_log(hass: HomeAssistant, *content: conversation.Content) -> conversation.ChatLog:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 import json
 from typing import cast
 
@@ -27,45 +27,37 @@ from homeassistant.helpers.json import json_dumps
 from homeassistant.util.ulid import ulid_now
 
 from ..compat import tool_result_data
-from ..const import CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS, capability_name, model_capabilities
+from ..const import model_capabilities
 from ..errors import response_error
-from ..files import FileCache
-from ..schema import structured_output_schema
-from . import (
-    Delta,
-    Files,
-    TokenUsage,
-    TurnRequest,
-    async_stream,
-    bounded_history,
-    encode_attachments,
-    function_spec,
-    parse_tool_call,
-    reasoning_effort,
-    request_client,
-    sampling_params,
-    structure_name,
-    tool_list,
+from ..files import EncodedFile
+from . import Delta, Files, TurnRequest, parse_tool_call, reasoning_effort, request_client
+from .common import (
+    NO_RESULT,
+    Turn,
+    TurnReader,
+    WireBackend,
+    add_sampling,
+    pair_tool_results,
+    report_usage,
+    user_parts,
+    without_server_tool_records,
 )
 
-NO_RESULT = json_dumps({"error": "No result was recorded"})
+
+def _text_part(text: str) -> ChatCompletionContentPartParam:
+    return {"type": "text", "text": text}
+
+
+def _file_part(file: EncodedFile) -> ChatCompletionContentPartParam:
+    if file.is_image:
+        return {"type": "image_url", "image_url": {"url": file.data_url}}
+    return {"type": "file", "file": {"filename": file.name, "file_data": file.data_url}}
 
 
 def _user_message(
     content: conversation.UserContent, files: Files
 ) -> ChatCompletionUserMessageParam:
-    if not content.attachments:
-        return {"role": "user", "content": content.content}
-    parts: list[ChatCompletionContentPartParam] = [{"type": "text", "text": content.content}]
-    for attachment in content.attachments:
-        file = files[attachment.path]
-        if file.is_image:
-            parts.append({"type": "image_url", "image_url": {"url": file.data_url}})
-        else:
-            parts.append(
-                {"type": "file", "file": {"filename": file.name, "file_data": file.data_url}}
-            )
-    return {"role": "user", "content": parts}
+    return {"role": "user", "content": user_parts(content, files, _text_part, _file_part)}
 
 
 def _append_assistant(
@@ -105,29 +97,18 @@ def _tool_message(call_id: str, content: str) -> ChatCompletionToolMessageParam:
     return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
-def pair_tool_messages(
-    messages: list[ChatCompletionMessageParam],
-) -> list[ChatCompletionMessageParam]:
-    """Put each call's tool message right after its assistant message; never an orphan."""
-    paired: list[ChatCompletionMessageParam] = []
-    pending: list[str] = []
+def _calls(message: ChatCompletionMessageParam) -> list[str]:
+    if message["role"] != "assistant":
+        return []
+    return [call["id"] for call in message.get("tool_calls", ())]
 
-    def answer_pending() -> None:
-        paired.extend(_tool_message(call_id, NO_RESULT) for call_id in pending)
-        pending.clear()
 
-    for message in messages:
-        if message["role"] == "tool":
-            if message["tool_call_id"] in pending:
-                pending.remove(message["tool_call_id"])
-                paired.append(message)
-            continue
-        answer_pending()
-        paired.append(message)
-        if message["role"] == "assistant":
-            pending.extend(call["id"] for call in message.get("tool_calls", ()))
-    answer_pending()
-    return paired
+def _answered(message: ChatCompletionMessageParam) -> str | None:
+    return message["tool_call_id"] if message["role"] == "tool" else None
+
+
+def _no_result(call_id: str) -> ChatCompletionMessageParam:
+    return _tool_message(call_id, NO_RESULT)
 
 
 def history_to_messages(
@@ -136,7 +117,7 @@ def history_to_messages(
     """Convert the whole chat history to chat messages."""
     files = files or {}
     messages: list[ChatCompletionMessageParam] = []
-    for content in chat_content:
+    for content in without_server_tool_records(chat_content):
         if isinstance(content, conversation.ToolResultContent):
             messages.append(
                 _tool_message(content.tool_call_id, json_dumps(tool_result_data(content)))
@@ -147,7 +128,7 @@ def history_to_messages(
             messages.append(_user_message(content, files))
         elif content.content:
             messages.append({"role": "system", "content": content.content})
-    return pair_tool_messages(messages)
+    return pair_tool_results(messages, _calls, _answered, _no_result)
 
 
 @dataclass(slots=True)
@@ -176,18 +157,21 @@ def _is_json(text: str) -> bool:
     return True
 
 
-@dataclass(slots=True)
-class _ChatStream:
-    """Assembles tool calls streamed in fragments, by index (or id when missing)."""
+class _ChatStream(TurnReader[ChatCompletionChunk]):
+    """Reads the chunks; assembles tool calls streamed in fragments, by index (or id)."""
 
-    request: TurnRequest
-    tool_names: set[str]
-    calls: list[_ToolCallParts] = field(default_factory=list)
-    # The call that each index (or id) currently continues.
-    open_calls: dict[int | str, _ToolCallParts] = field(default_factory=dict)
-    finish_reason: str | None = None
+    final_event = "finish_reason"
+
+    def __init__(self, request: TurnRequest, tool_names: set[str]) -> None:
+        """Start with no call and no finish reason."""
+        super().__init__(request, tool_names)
+        self.calls: list[_ToolCallParts] = []
+        # The call that each index (or id) currently continues.
+        self.open_calls: dict[int | str, _ToolCallParts] = {}
+        self.finish_reason: str | None = None
 
     def on_tool_call(self, part: ChoiceDeltaToolCall) -> None:
+        """Add a fragment to the call it continues, or start another call."""
         key = part.index if part.index is not None else (part.id or len(self.calls))
         name = part.function.name if part.function is not None else None
         call = self.open_calls.get(key)
@@ -205,16 +189,20 @@ class _ChatStream:
             call.name += name or ""
             call.arguments += part.function.arguments or ""
 
+    def opening(self) -> Iterable[Delta]:
+        """Return the one assistant message a chat completion is."""
+        return ({"role": "assistant"},)
+
+    def on_event(self, event: ChatCompletionChunk) -> Iterable[Delta]:
+        """Return the deltas of one chunk."""
+        return self.on_chunk(event)
+
     def on_chunk(self, chunk: ChatCompletionChunk) -> Iterable[Delta]:
-        if chunk.usage is not None:
-            details = chunk.usage.prompt_tokens_details
-            self.request.on_usage(
-                TokenUsage(
-                    chunk.usage.prompt_tokens,
-                    chunk.usage.completion_tokens,
-                    (details.cached_tokens or 0) if details else 0,
-                )
-            )
+        """Return the text and thinking of a chunk; note its calls, usage and finish."""
+        if (usage := chunk.usage) is not None:
+            details = usage.prompt_tokens_details
+            cached = details.cached_tokens if details else 0
+            report_usage(self.request, usage.prompt_tokens, usage.completion_tokens, cached)
         deltas: list[Delta] = []
         for choice in chunk.choices:
             extra = choice.delta.model_extra or {}
@@ -224,8 +212,21 @@ class _ChatStream:
                 deltas.append({"content": choice.delta.content})
             for part in choice.delta.tool_calls or ():
                 self.on_tool_call(part)
-            self.finish_reason = self.finish_reason or choice.finish_reason
+            self._on_finish(choice.finish_reason)
         return deltas
+
+    def _on_finish(self, reason: str | None) -> None:
+        # The first reason counts; the usage chunk still follows it.
+        if reason is None or self.finish_reason is not None:
+            return
+        self.finish_reason = reason
+        self.finished = True
+        if reason in ("length", "content_filter"):
+            self.error = response_error("response_incomplete", reason)
+
+    def held(self) -> Iterable[Delta]:
+        """Return the calls, whole once the reply has finished."""
+        return self.tool_calls()
 
     def tool_calls(self) -> Iterable[Delta]:
         """Return the finished tool calls; servers that omit ids get generated ones."""
@@ -235,16 +236,12 @@ class _ChatStream:
             )
 
 
-def _post(
-    client: openai.AsyncOpenAI, params: CompletionCreateParamsStreaming
-) -> Awaitable[openai.AsyncStream[ChatCompletionChunk]]:
-    return async_stream(
-        client, "/chat/completions", params, ChatCompletion, openai.AsyncStream[ChatCompletionChunk]
-    )
-
-
-class ChatCompletionsBackend:
+class ChatCompletionsBackend(WireBackend[CompletionCreateParamsStreaming, ChatCompletionChunk]):
     """Talks to /chat/completions with streaming."""
+
+    path = "/chat/completions"
+    cast_to = ChatCompletion
+    stream_cls = openai.AsyncStream[ChatCompletionChunk]
 
     def __init__(
         self,
@@ -259,98 +256,54 @@ class ChatCompletionsBackend:
         Azure API versions dated before 2024-09-01 refuse max_completion_tokens, and before
         2024-08-01 stream_options (so their streams carry no token usage).
         """
-        self._hass = hass
-        self._client = client
         # Local servers read images at most; OpenAI's and Azure's read PDFs too.
-        self._files = FileCache(pdfs=openai_server)
+        super().__init__(hass, client, pdfs=openai_server)
         dated = azure_api_version if azure_api_version and azure_api_version[:1].isdigit() else ""
         modern = openai_server and (not dated or dated >= "2024-09-01")
         self._max_completion_tokens = modern
         self._stream_usage = not dated or dated >= "2024-08-01"
 
-    def build_params(
-        self,
-        chat_log: conversation.ChatLog,
-        request: TurnRequest,
-        files: Files,
-        history: list[conversation.Content],
-    ) -> CompletionCreateParamsStreaming:
-        """Return the arguments of one streaming chat.completions.create call.
-
-        history: the turns to send, already bounded.
-        """
-        options = request.options
-        caps = model_capabilities(capability_name(options, request.model))
+    def _body(self, turn: Turn) -> CompletionCreateParamsStreaming:
         params: CompletionCreateParamsStreaming = {
-            "model": request.model,
-            "messages": history_to_messages(history, files),
+            "model": turn.request.model,
+            "messages": history_to_messages(turn.history, turn.files),
             "stream": True,
         }
-        max_tokens = int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS))
         if self._max_completion_tokens:
-            params["max_completion_tokens"] = max_tokens
+            params["max_completion_tokens"] = turn.max_tokens
         else:
-            params["max_tokens"] = max_tokens
+            params["max_tokens"] = turn.max_tokens
         if self._stream_usage:
             params["stream_options"] = {"include_usage": True}
+        caps = model_capabilities(turn.family)
         effort = None
         if caps.reasoning:
-            effort = reasoning_effort(options, caps.reasoning_efforts)
-            params["reasoning_effort"] = effort
-        sampling = sampling_params(options, caps.takes_sampling(effort))
-        if "temperature" in sampling:
-            params["temperature"] = sampling["temperature"]
-        if "top_p" in sampling:
-            params["top_p"] = sampling["top_p"]
-        serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
-        if tools := tool_list(chat_log):
-            params["tools"] = [
-                {"type": "function", "function": function_spec(t, serializer)} for t in tools
-            ]
-        if request.structure is not None:
-            params["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": structure_name(request),
-                    "schema": structured_output_schema(request.structure, serializer),
-                    "strict": True,
-                },
-            }
+            params["reasoning_effort"] = effort = reasoning_effort(
+                turn.options, caps.reasoning_efforts
+            )
+        add_sampling(params, turn.options, caps.takes_sampling(effort))
+        if functions := turn.functions():
+            params["tools"] = [{"type": "function", "function": f} for f in functions]
+        if (schema := turn.json_schema()) is not None:
+            params["response_format"] = {"type": "json_schema", "json_schema": schema}
         return params
 
-    async def stream_turn(
-        self, chat_log: conversation.ChatLog, request: TurnRequest
-    ) -> AsyncIterator[Delta]:
-        """Send the history once and yield the streamed reply as HA deltas."""
-        history = bounded_history(chat_log.content, request.history_tokens)
-        files = await encode_attachments(self._hass, self._files, history)
-        params = self.build_params(chat_log, request, files, history)
+    async def _open(
+        self, params: CompletionCreateParamsStreaming, request: TurnRequest
+    ) -> openai.AsyncStream[ChatCompletionChunk]:
+        """Post the request; a server without JSON-schema output is asked for plain JSON."""
         client = request_client(self._client, request)
         try:
-            stream = await _post(client, params)
+            return await self._post(client, params)
         except openai.BadRequestError:
             fmt = params.get("response_format")
             if fmt is None or fmt["type"] != "json_schema":
                 raise
-            # Servers without JSON-schema output: ask for plain JSON, and tell the model the
-            # structure in words instead; the caller validates the reply.
-            schema = fmt["json_schema"].get("schema", {})
-            params["response_format"] = {"type": "json_object"}
-            params["messages"] = _with_schema_hint(list(params["messages"]), schema)
-            stream = await _post(client, params)
-        state = _ChatStream(request, {t.name for t in tool_list(chat_log)})
-        yield {"role": "assistant"}
-        async with stream:
-            async for chunk in stream:
-                for delta in state.on_chunk(chunk):
-                    yield delta
-        # Judged once the stream is read to its end: the usage chunk still follows the
-        # finish_reason, and an SDK stream left half-read lingers until collected.
-        if state.finish_reason is None:
-            # Closed in order but unfinished (a proxy or an upstream timeout): the text so
-            # far is not the answer, and a tool call may be cut short.
-            raise response_error("stream_ended_early", "finish_reason")
-        if state.finish_reason in ("length", "content_filter"):
-            raise response_error("response_incomplete", state.finish_reason)
-        for delta in state.tool_calls():
-            yield delta
+        # The structure is told to the model in words instead; the caller validates the reply.
+        schema = fmt["json_schema"].get("schema", {})
+        params["response_format"] = {"type": "json_object"}
+        params["messages"] = _with_schema_hint(list(params["messages"]), schema)
+        return await self._post(client, params)
+
+    def _reader(self, request: TurnRequest, tool_names: set[str]) -> _ChatStream:
+        return _ChatStream(request, tool_names)

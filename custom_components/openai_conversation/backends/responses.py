@@ -1,46 +1,33 @@
-"""OpenAI Responses API: ChatLog <-> wire format and the stream handlers."""
+"""OpenAI Responses API: ChatLog -> the request (the stream is read in responses_stream)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal, cast
 
 import openai
 from openai.types.responses import (
     EasyInputMessageParam,
     Response,
-    ResponseCompletedEvent,
-    ResponseErrorEvent,
-    ResponseFailedEvent,
-    ResponseFunctionToolCall,
     ResponseFunctionToolCallParam,
-    ResponseIncompleteEvent,
     ResponseInputContentParam,
     ResponseInputItemParam,
-    ResponseOutputItemAddedEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputMessage,
-    ResponseReasoningItem,
-    ResponseReasoningSummaryTextDeltaEvent,
     ResponseStreamEvent,
-    ResponseTextDeltaEvent,
     ToolParam,
     WebSearchToolParam,
 )
 from openai.types.responses.response_create_params import ResponseCreateParamsStreaming
 from openai.types.responses.response_input_item_param import FunctionCallOutput
 from openai.types.shared_params import Reasoning
+from openai.types.shared_params.response_format_json_schema import JSONSchema
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.json import json_dumps
 
 from ..compat import pro_mode, tool_result_data
 from ..const import (
     CONF_CODE_INTERPRETER,
-    CONF_MAX_TOKENS,
     CONF_PRO_MODE,
     CONF_REASONING_SUMMARY,
     CONF_SERVICE_TIER,
@@ -57,7 +44,6 @@ from ..const import (
     EXTENDED_CACHE_RETENTION,
     LOGGER,
     NO_CITATIONS_HINT,
-    RECOMMENDED_MAX_TOKENS,
     RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_VERBOSITY,
@@ -68,31 +54,21 @@ from ..const import (
     service_tiers,
     takes_cache_retention,
 )
-from ..errors import ResponseFailedError, response_error
-from ..files import FileCache
-from ..schema import structured_output_schema
-from . import (
-    Delta,
-    Files,
-    TokenUsage,
-    TurnRequest,
-    async_stream,
-    bounded_history,
-    clock_last,
-    encode_attachments,
-    function_spec,
-    parse_tool_call,
-    reasoning_effort,
-    request_client,
-    sampling_params,
-    structure_name,
-    tool_list,
-)
+from ..files import EncodedFile
+from . import Files, TurnRequest, clock_last, reasoning_effort, request_client
 from .citations import CitationFilter
+from .common import (
+    NO_RESULT,
+    Turn,
+    WireBackend,
+    add_sampling,
+    pair_tool_results,
+    user_parts,
+    without_server_tool_records,
+)
 from .replay import ProducedItems, Replayable, replay_all, replayable
+from .responses_stream import SERVER_TOOL_ITEMS, ResponsesReader
 
-# Output items the server runs itself; they are replayed to the model as they came.
-SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
 # How OpenAI says Flex processing has no capacity right now (HTTP 429).
 FLEX_UNAVAILABLE = "resource unavailable"
 
@@ -126,17 +102,22 @@ def _function_output(call_id: str, output: str) -> FunctionCallOutput:
     return {"type": "function_call_output", "call_id": call_id, "output": output}
 
 
+def _text_part(text: str) -> ResponseInputContentParam:
+    return {"type": "input_text", "text": text}
+
+
+def _file_part(file: EncodedFile) -> ResponseInputContentParam:
+    if file.is_image:
+        return {"type": "input_image", "image_url": file.data_url, "detail": "auto"}
+    return {"type": "input_file", "filename": file.name, "file_data": file.data_url}
+
+
 def _user_message(content: conversation.UserContent, files: Files) -> EasyInputMessageParam:
-    if not content.attachments:
-        return _message("user", content.content)
-    parts: list[ResponseInputContentParam] = [{"type": "input_text", "text": content.content}]
-    for attachment in content.attachments:
-        file = files[attachment.path]
-        if file.is_image:
-            parts.append({"type": "input_image", "image_url": file.data_url, "detail": "auto"})
-        else:
-            parts.append({"type": "input_file", "filename": file.name, "file_data": file.data_url})
-    return {"type": "message", "role": "user", "content": parts}
+    return {
+        "type": "message",
+        "role": "user",
+        "content": user_parts(content, files, _text_part, _file_part),
+    }
 
 
 def _content_items(
@@ -153,31 +134,16 @@ def _content_items(
         yield _message("developer", content.content)
 
 
-def _call_id(item: ResponseInputItemParam, kind: str) -> str | None:
-    """Return the call id of a function call or output item of that kind."""
-    if item.get("type") != kind:
-        return None
-    return cast(str, item.get("call_id"))
+def _calls(item: ResponseInputItemParam) -> list[str]:
+    return [cast(str, item.get("call_id"))] if item.get("type") == "function_call" else []
 
 
-def pair_tool_calls(items: list[ResponseInputItemParam]) -> list[ResponseInputItemParam]:
-    """Drop outputs without a call and answer calls without an output.
+def _answered(item: ResponseInputItemParam) -> str | None:
+    return cast(str, item.get("call_id")) if item.get("type") == "function_call_output" else None
 
-    The API rejects either ("No tool output found for function call"); history from an
-    interrupted turn or another agent must never make every later turn fail.
-    """
-    calls = {_call_id(i, "function_call") for i in items} - {None}
-    outputs = {_call_id(i, "function_call_output") for i in items} - {None}
-    paired: list[ResponseInputItemParam] = []
-    for item in items:
-        if (output_id := _call_id(item, "function_call_output")) and output_id not in calls:
-            continue
-        paired.append(item)
-        if (call_id := _call_id(item, "function_call")) and call_id not in outputs:
-            paired.append(
-                _function_output(call_id, json_dumps({"error": "No result was recorded"}))
-            )
-    return paired
+
+def _no_result(call_id: str) -> ResponseInputItemParam:
+    return _function_output(call_id, NO_RESULT)
 
 
 def history_to_input(
@@ -190,8 +156,9 @@ def history_to_input(
     replay: whether a server-made item (reasoning, a server tool's call) goes back.
     """
     files = files or {}
-    items = [item for c in chat_content for item in _content_items(c, files, replay)]
-    return pair_tool_calls(items)
+    history = without_server_tool_records(chat_content)
+    items = [item for c in history for item in _content_items(c, files, replay)]
+    return pair_tool_results(items, _calls, _answered, _no_result)
 
 
 def _web_search(options: Mapping[str, Any]) -> WebSearchToolParam:
@@ -222,6 +189,15 @@ def _server_tools(options: Mapping[str, Any], family: str) -> list[ToolParam]:
     return tools
 
 
+def _add_tools(params: ResponseCreateParamsStreaming, tools: list[ToolParam]) -> None:
+    """Add the tools; a code interpreter's outputs are asked for, to record its result."""
+    if not tools:
+        return
+    params["tools"] = tools
+    if any(tool["type"] == "code_interpreter" for tool in tools):
+        params["include"] = [*(params.get("include") or ()), "code_interpreter_call.outputs"]
+
+
 def _reasoning(options: Mapping[str, Any], family: str) -> Reasoning:
     """Return the reasoning settings the model (of this family) takes."""
     caps = model_capabilities(family)
@@ -248,11 +224,7 @@ def _add_model_params(
         effort = reasoning.get("effort")
         # Without storage the reasoning must travel with the history, encrypted.
         params["include"] = ["reasoning.encrypted_content"]
-    sampling = sampling_params(options, caps.takes_sampling(effort))
-    if "temperature" in sampling:
-        params["temperature"] = sampling["temperature"]
-    if "top_p" in sampling:
-        params["top_p"] = sampling["top_p"]
+    add_sampling(params, options, caps.takes_sampling(effort))
     if caps.verbosity:
         params["text"] = {"verbosity": options.get(CONF_VERBOSITY, RECOMMENDED_VERBOSITY)}
 
@@ -284,219 +256,38 @@ def removes_citations(options: Mapping[str, Any], family: str, server_tools: boo
     )
 
 
-def _tools(
-    chat_log: conversation.ChatLog, request: TurnRequest, family: str, server_tools: bool
-) -> list[ToolParam]:
-    serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
-    tools: list[ToolParam] = []
-    for tool in tool_list(chat_log):
-        spec = function_spec(tool, serializer)
-        tools.append(
-            {
-                "type": "function",
-                "name": spec["name"],
-                "description": spec.get("description"),
-                "parameters": spec.get("parameters"),
-                "strict": False,
-            }
-        )
+def _tools(turn: Turn, server_tools: bool) -> list[ToolParam]:
+    tools: list[ToolParam] = [
+        {
+            "type": "function",
+            "name": spec["name"],
+            "description": spec.get("description"),
+            "parameters": spec.get("parameters"),
+            "strict": False,
+        }
+        for spec in turn.functions()
+    ]
     if server_tools:
-        tools += _server_tools(request.options, family)
+        tools += _server_tools(turn.options, turn.family)
     return tools
 
 
-def build_params(
-    chat_log: conversation.ChatLog,
-    request: TurnRequest,
-    files: Files | None = None,
-    *,
-    server_tools: bool,
-    history: list[conversation.Content] | None = None,
-    produced: Callable[[str], bool] | None = None,
-) -> ResponseCreateParamsStreaming:
-    """Return the arguments of one streaming responses.create call.
-
-    server_tools: the server is OpenAI's own (server-side tools, storage, cache keys).
-    history: the turns to send, when the caller has bounded them already.
-    produced: whether this server made the item of that id (None: take all as its own).
-    """
-    options = request.options
-    # What the model takes is told by its family where its name cannot tell.
-    family = capability_name(options, request.model)
-    if history is None:
-        history = bounded_history(chat_log.content, request.history_tokens)
-    clock = None
-    if server_tools:  # OpenAI's servers cache prompt prefixes per agent (prompt_cache_key)
-        history, clock = clock_last(history)
-    items = history_to_input(history, files, replayable(family, produced))
-    if removes_citations(options, family, server_tools):
-        items.insert(1, _message("developer", NO_CITATIONS_HINT))
-    if clock:
-        items.append(_message("developer", clock))
-    params: ResponseCreateParamsStreaming = {
-        "model": request.model,
-        "input": items,
-        # Agents saved by earlier versions hold the selector's float, which HA cannot rewrite.
-        "max_output_tokens": int(options.get(CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS)),
-        "store": False,
-        "stream": True,
-    }
-    _add_model_params(params, options, family)
-    if server_tools:  # OpenAI's own servers
-        _add_openai_params(params, request)
-    elif request.user:
-        params["user"] = request.user
-    if tools := _tools(chat_log, request, family, server_tools):
-        params["tools"] = tools
-    if request.structure is not None:
-        serializer = chat_log.llm_api.custom_serializer if chat_log.llm_api else None
+def _add_structure(params: ResponseCreateParamsStreaming, schema: JSONSchema | None) -> None:
+    if schema is not None:
         params.setdefault("text", {})["format"] = {
             "type": "json_schema",
-            "name": structure_name(request),
-            "schema": structured_output_schema(request.structure, serializer),
+            "name": schema["name"],
+            "schema": schema.get("schema", {}),
             "strict": True,
         }
-    return params
 
 
-@dataclass(slots=True)
-class _StreamState:
-    """What the handlers remember between events of one response."""
-
-    request: TurnRequest
-    tool_names: set[str]
-    summary_index: int | None = None
-    completed: bool = False
-    # Cuts web search citations from the text (models do not always obey the hint).
-    citations: CitationFilter | None = None
-    # A terminal event's error, raised once the stream is read to its end.
-    error: HomeAssistantError | None = None
-    # Called with the id of each item the server made that may go back to it.
-    remember: Callable[[str], None] = lambda _item_id: None
-
-
-def _on_item_added(state: _StreamState, event: ResponseOutputItemAddedEvent) -> Iterable[Delta]:
-    if event.item.type in ("message", "reasoning", "function_call"):
-        state.summary_index = None
-        return ({"role": "assistant"},)
-    return ()
-
-
-def _on_text_delta(state: _StreamState, event: ResponseTextDeltaEvent) -> Iterable[Delta]:
-    text = state.citations.feed(event.delta) if state.citations else event.delta
-    return ({"content": text},) if text else ()
-
-
-def _on_summary_delta(
-    state: _StreamState, event: ResponseReasoningSummaryTextDeltaEvent
-) -> Iterable[Delta]:
-    # Several summaries of one reasoning item are kept as paragraphs of one thought.
-    gap = "\n\n" if state.summary_index not in (None, event.summary_index) else ""
-    state.summary_index = event.summary_index
-    return ({"thinking_content": gap + event.delta},)
-
-
-def _on_item_done(state: _StreamState, event: ResponseOutputItemDoneEvent) -> Iterable[Delta]:
-    item = event.item
-    if isinstance(item, ResponseFunctionToolCall):
-        return parse_tool_call(item.call_id, item.name, item.arguments, state.tool_names)
-    if isinstance(item, ResponseReasoningItem):
-        state.remember(item.id)
-        # The summary is already in thinking_content; keep the encrypted state only.
-        return (
-            {
-                "native": ResponseReasoningItem(
-                    type="reasoning",
-                    id=item.id,
-                    summary=[],
-                    encrypted_content=item.encrypted_content,
-                )
-            },
-        )
-    if item.type in SERVER_TOOL_ITEMS:
-        state.remember(item.id or "")
-        return ({"role": "assistant", "native": item},)
-    if (
-        isinstance(item, ResponseOutputMessage)
-        and state.citations
-        and (held := state.citations.flush())
-    ):
-        return ({"content": held},)
-    return ()
-
-
-def _record_usage(state: _StreamState, response: Response) -> None:
-    if (usage := response.usage) is None:
-        return
-    details = usage.input_tokens_details
-    state.request.on_usage(
-        TokenUsage(
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cached_tokens=details.cached_tokens if details else 0,
-        )
-    )
-
-
-def _on_completed(state: _StreamState, event: ResponseCompletedEvent) -> Iterable[Delta]:
-    _record_usage(state, event.response)
-    state.completed = True
-    return ()
-
-
-def _on_incomplete(state: _StreamState, event: ResponseIncompleteEvent) -> Iterable[Delta]:
-    _record_usage(state, event.response)
-    details = event.response.incomplete_details
-    state.error = response_error("response_incomplete", (details and details.reason) or "unknown")
-    return ()
-
-
-def _on_failed(state: _StreamState, event: ResponseFailedEvent) -> Iterable[Delta]:
-    _record_usage(state, event.response)
-    error = event.response.error
-    state.error = ResponseFailedError(
-        error.message if error else "unknown", str(error.code) if error else None
-    )
-    return ()
-
-
-def _on_error(state: _StreamState, event: ResponseErrorEvent) -> Iterable[Delta]:
-    state.error = ResponseFailedError(event.message or event.code or "unknown", event.code)
-    return ()
-
-
-def handle_event(state: _StreamState, event: ResponseStreamEvent) -> Iterable[Delta]:
-    """Return the deltas one stream event makes; events not handled here make none."""
-    match event:
-        case ResponseOutputItemAddedEvent():
-            return _on_item_added(state, event)
-        case ResponseTextDeltaEvent():
-            return _on_text_delta(state, event)
-        case ResponseReasoningSummaryTextDeltaEvent():
-            return _on_summary_delta(state, event)
-        case ResponseOutputItemDoneEvent():
-            return _on_item_done(state, event)
-        case ResponseCompletedEvent():
-            return _on_completed(state, event)
-        case ResponseIncompleteEvent():
-            return _on_incomplete(state, event)
-        case ResponseFailedEvent():
-            return _on_failed(state, event)
-        case ResponseErrorEvent():
-            return _on_error(state, event)
-    return ()
-
-
-def _post(
-    client: openai.AsyncOpenAI, params: ResponseCreateParamsStreaming
-) -> Awaitable[openai.AsyncStream[ResponseStreamEvent]]:
-    return async_stream(
-        client, "/responses", params, Response, openai.AsyncStream[ResponseStreamEvent]
-    )
-
-
-class ResponsesBackend:
+class ResponsesBackend(WireBackend[ResponseCreateParamsStreaming, ResponseStreamEvent]):
     """Talks to /responses with streaming."""
+
+    path = "/responses"
+    cast_to = Response
+    stream_cls = openai.AsyncStream[ResponseStreamEvent]
 
     def __init__(
         self,
@@ -506,18 +297,53 @@ class ResponsesBackend:
         server_tools: bool,
         pdfs: bool,
     ) -> None:
-        """Initialize; server_tools: the server runs web search and code interpreter.
+        """Initialize for one server.
 
+        server_tools: the server is OpenAI's own (server-side tools, storage, cache keys).
         pdfs: the server reads PDF files (OpenAI and Azure; local servers do not).
         """
-        self._hass = hass
-        self._client = client
-        self._server_tools = server_tools
-        self._files = FileCache(pdfs=pdfs)
+        super().__init__(hass, client, pdfs=pdfs)
+        self.server_tools = server_tools
         # Only the items this server made go back to it.
-        self._produced = ProducedItems()
+        self.produced = ProducedItems()
 
-    async def _create(
+    def _body(self, turn: Turn) -> ResponseCreateParamsStreaming:
+        request, options, family = turn.request, turn.options, turn.family
+        params: ResponseCreateParamsStreaming = {
+            "model": request.model,
+            "input": self._input(turn.history, turn.files, options, family),
+            "max_output_tokens": turn.max_tokens,
+            "store": False,
+            "stream": True,
+        }
+        _add_model_params(params, options, family)
+        if self.server_tools:  # OpenAI's own servers
+            _add_openai_params(params, request)
+        elif request.user:
+            params["user"] = request.user
+        _add_tools(params, _tools(turn, self.server_tools))
+        _add_structure(params, turn.json_schema())
+        return params
+
+    def _input(
+        self,
+        history: list[conversation.Content],
+        files: Files,
+        options: Mapping[str, Any],
+        family: str,
+    ) -> list[ResponseInputItemParam]:
+        """Return the input items: the history, the hint against citations, then the clock."""
+        clock = None
+        if self.server_tools:  # OpenAI caches prompt prefixes per agent (prompt_cache_key)
+            history, clock = clock_last(history)
+        items = history_to_input(history, files, replayable(family, self.produced.made))
+        if removes_citations(options, family, self.server_tools):
+            items.insert(1, _message("developer", NO_CITATIONS_HINT))
+        if clock:
+            items.append(_message("developer", clock))
+        return items
+
+    async def _open(
         self, params: ResponseCreateParamsStreaming, request: TurnRequest
     ) -> openai.AsyncStream[ResponseStreamEvent]:
         """Start the streamed response; Flex capacity running out falls back to default."""
@@ -526,50 +352,22 @@ class ResponsesBackend:
         try:
             # Flex out of capacity does not come back within the SDK's retry backoff.
             retries = 0 if flex else client.max_retries
-            return await _post(client.with_options(max_retries=retries), params)
+            return await self._post(client.with_options(max_retries=retries), params)
         except openai.RateLimitError as err:
             if not flex or FLEX_UNAVAILABLE not in err.message.lower():
                 raise
             LOGGER.info("Flex processing is unavailable at the moment; using the default tier")
-            return await _post(client, {**params, "service_tier": "default"})
+            return await self._post(client, {**params, "service_tier": "default"})
 
-    async def stream_turn(
-        self, chat_log: conversation.ChatLog, request: TurnRequest
-    ) -> AsyncIterator[Delta]:
-        """Send the history once and yield the streamed reply as HA deltas."""
-        history = bounded_history(chat_log.content, request.history_tokens)
-        files = await encode_attachments(self._hass, self._files, history)
-        params = build_params(
-            chat_log,
+    def _reader(self, request: TurnRequest, tool_names: set[str]) -> ResponsesReader:
+        family = capability_name(request.options, request.model)
+        return ResponsesReader(
             request,
-            files,
-            server_tools=self._server_tools,
-            history=history,
-            produced=self._produced.made,
-        )
-        state = _StreamState(
-            request,
-            {t.name for t in tool_list(chat_log)},
-            remember=self._produced.remember,
+            tool_names,
             citations=(
                 CitationFilter()
-                if removes_citations(
-                    request.options,
-                    capability_name(request.options, request.model),
-                    self._server_tools,
-                )
+                if removes_citations(request.options, family, self.server_tools)
                 else None
             ),
+            remember=self.produced.remember,
         )
-        stream = await self._create(params, request)
-        async with stream:
-            async for event in stream:
-                for delta in handle_event(state, event):
-                    yield delta
-        # Raised only now: an SDK stream left half-read lingers until it is collected.
-        if state.error is not None:
-            raise state.error
-        if not state.completed:
-            # Closed in order but unfinished (a proxy or an upstream timeout): the text so
-            # far is not the answer.
-            raise response_error("stream_ended_early", "response.completed")
