@@ -9,7 +9,7 @@ module calls the SDK's resources or opens a connection (tests/test_seam.py check
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import TYPE_CHECKING, Final
 
 import openai
@@ -95,7 +95,7 @@ class Seam:
         client = self._client.with_options(timeout=IMAGE_TIMEOUT, max_retries=0)
         return await client.images.generate(**request)
 
-    async def download(self, url: str) -> AsyncIterator[bytes]:
+    async def download(self, url: str) -> AsyncGenerator[bytes]:
         """Yield a file a server answered with as a URL (signed: no API key goes along).
 
         No redirects: the caller checked the address, a redirect could lead past its rule.
@@ -107,7 +107,7 @@ class Seam:
             async for chunk in response.aiter_bytes():
                 yield chunk
 
-    async def stream_speech(self, request: SpeechCreateParams) -> AsyncIterator[bytes]:
+    async def stream_speech(self, request: SpeechCreateParams) -> AsyncGenerator[bytes]:
         """Yield the audio as the server sends it."""
         speech = self._client.audio.speech.with_streaming_response
         async with speech.create(**request) as response:
