@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import openai
 import pytest
 
-from custom_components.openai_conversation.backends import probes
+from custom_components.openai_conversation.backends import seam as seam_module
 from custom_components.openai_conversation.backends.chat_completions import history_to_messages
-from custom_components.openai_conversation.client import normalize_azure
+from custom_components.openai_conversation.client import async_create_seam, normalize_azure
 from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import capability_name
 from emulator import FLAVOURS, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
@@ -493,15 +492,15 @@ async def test_responses_probe_is_small_unstored_and_asked_once(
 
 
 async def test_responses_probe_gives_up_on_a_silent_server(
-    emulator: OpenAIEmulator, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, emulator: OpenAIEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Someone waits on the probe: a server that does not answer in time does not speak
     the Responses API, whatever the client's own (agent) timeout."""
-    monkeypatch.setattr(probes, "VALIDATION_TIMEOUT", 0.3)
+    monkeypatch.setattr(seam_module, "VALIDATION_TIMEOUT", 0.3)
     emulator.queue(Hang(1.5, then=Reply([Text('{"ok": true}')])))
-    client = openai.AsyncOpenAI(api_key=API_KEY, base_url=emulator.base_url, timeout=30)
-    async with client:
-        assert not await probes.async_speaks_responses(client, "qwen3")
+    data = {"provider": "compatible", "base_url": emulator.base_url, "api_key": API_KEY}
+    seam = await async_create_seam(hass, data)
+    assert not await seam.speaks_responses("qwen3")
     assert len(emulator.requests_to("/v1/responses")) == 1
 
 

@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.openai_conversation.backends import media
+from custom_components.openai_conversation.backends import media, seam
 from custom_components.openai_conversation.files import FileCache
 from emulator import Error, OpenAIEmulator, Reply, Text
 from emulator.images_api import IMAGE_BLOB_PATH, make_png
@@ -379,7 +379,7 @@ async def test_generate_image_waits_its_own_timeout_once(
 ) -> None:
     """Image requests have their own timeout (not the agents'), and a timeout is not
     retried: the slow, billed request is made once."""
-    monkeypatch.setattr(media, "IMAGE_TIMEOUT", 0.3)
+    monkeypatch.setattr(seam, "IMAGE_TIMEOUT", 0.3)
     emulator.image_latency = 2
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "generate_image", {"config_entry": setup_entry.entry_id, "prompt": "A"})

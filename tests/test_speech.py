@@ -11,7 +11,6 @@ import struct
 from typing import Any
 import wave
 
-import openai
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -210,19 +209,6 @@ async def test_live_session_answering_nonsense(
     """A frame that is no event ends the session; the recording is uploaded instead."""
     emulator.live_commit_fault = fault
     await _assert_falls_back(hass, emulator, caplog, reason)
-
-
-@pytest.mark.parametrize(
-    ("base_url", "url"),
-    [
-        ("https://api.openai.com/v1", "wss://api.openai.com/v1"),
-        ("https://example.openai.azure.com/openai/v1/", "wss://example.openai.azure.com/openai/v1"),
-        ("http://127.0.0.1:8080/v1", "ws://127.0.0.1:8080/v1"),
-    ],
-)
-def test_live_session_url(base_url: str, url: str) -> None:
-    client = openai.AsyncOpenAI(api_key="sk-x", base_url=base_url)
-    assert realtime.live_url(client) == f"{url}/realtime?intent=transcription"
 
 
 async def _assert_falls_back(

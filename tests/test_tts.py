@@ -13,7 +13,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openai_conversation.backends import realtime_speech
 from custom_components.openai_conversation.backends.realtime_speech import (
-    RealtimeSpeech,
     RealtimeSpeechError,
     session_update,
 )
@@ -27,7 +26,6 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 
 from .common import spoken_sessions
@@ -269,11 +267,8 @@ async def test_realtime_session_error_is_translated(
     """The emulator refuses what OpenAI refuses (here a voice the model lacks); the error
     reaches HA translated, with OpenAI's words."""
     entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
-    session = RealtimeSpeech(
-        async_get_clientsession(hass),
-        setup_entry.runtime_data.client,
-        "gpt-realtime-2.1-mini",
-        session_update("fable", None, None),
+    session = setup_entry.runtime_data.seam.realtime_speech(
+        "gpt-realtime-2.1-mini", session_update("fable", None, None)
     )
     await session.open()
     with pytest.raises(RealtimeSpeechError, match="Invalid value: 'fable'"):

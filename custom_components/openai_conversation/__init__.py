@@ -15,15 +15,7 @@ from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
-from .backends.probes import async_list_models
-from .client import (
-    OpenAIConfigEntry,
-    OpenAIRuntimeData,
-    async_create_client,
-    create_backend,
-    provider,
-    resolve_model,
-)
+from .client import OpenAIConfigEntry, OpenAIRuntimeData, async_create_seam, provider, resolve_model
 from .const import (
     DOMAIN,
     LOGGER,
@@ -64,10 +56,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: OpenAIConfigEntry) -> bool:
     """Set up an entry: build its client and check the key."""
-    client = await async_create_client(hass, entry.data)
-    runtime = OpenAIRuntimeData(client, create_backend(hass, client, entry.data))
+    runtime = OpenAIRuntimeData(await async_create_seam(hass, entry.data))
     try:
-        models = await async_list_models(client)
+        models = await runtime.seam.list_models()
     except openai.NotFoundError as err:
         # A compatible server without a model list answered: it is up. Elsewhere a 404
         # means a wrong endpoint.
@@ -115,7 +106,7 @@ async def _async_refresh_models(
 ) -> None:
     """Read the model list again (OpenAI announces shutdowns at any time)."""
     try:
-        models = await async_list_models(entry.runtime_data.client, retry=True)
+        models = await entry.runtime_data.seam.list_models(retry=True)
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot refresh the model list: %s", err)
         return

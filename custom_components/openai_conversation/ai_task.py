@@ -96,7 +96,7 @@ class OpenAITaskEntity(ai_task.AITaskEntity, OpenAIBaseLLMEntity):
         model = self.subentry.data.get(CONF_IMAGE_MODEL, RECOMMENDED_IMAGE_MODEL)
         try:
             image = await async_generate_image(
-                self.hass, self.entry.runtime_data.client, model, task.instructions
+                self.entry.runtime_data.seam, model, task.instructions
             )
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err

@@ -17,7 +17,9 @@ from homeassistant.helpers.httpx_client import get_async_client
 
 from .backends import Backend
 from .backends.chat_completions import ChatCompletionsBackend
+from .backends.handshake import RealtimeRoute, websocket_url
 from .backends.responses import ResponsesBackend
+from .backends.seam import Seam
 from .const import (
     API_MODE_CHAT,
     API_MODE_RESPONSES,
@@ -38,6 +40,7 @@ from .const import (
     PROVIDER_COMPATIBLE,
     PROVIDER_OPENAI,
     RECOMMENDED_CHAT_MODEL,
+    VALIDATION_TIMEOUT,
 )
 from .lifecycle import shutdown_dates
 
@@ -56,10 +59,9 @@ class SpokenCount(Protocol):
 
 @dataclass(slots=True)
 class OpenAIRuntimeData:
-    """What a loaded entry holds: one shared SDK client and the backend using it."""
+    """What a loaded entry holds: the seam every call to its server goes through."""
 
-    client: openai.AsyncOpenAI
-    backend: Backend
+    seam: Seam
     # The server's model list, and the shutdown dates it carries (OpenAI only).
     models: list[str] = field(default_factory=list)
     shutdowns: dict[str, date] = field(default_factory=dict)
@@ -181,9 +183,39 @@ def _make_client(data: Mapping[str, Any], http_client: Any) -> openai.AsyncOpenA
     return client
 
 
-async def async_create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> openai.AsyncOpenAI:
-    """Return an SDK client for an entry's data without blocking the event loop."""
-    return await hass.async_add_executor_job(_make_client, data, get_async_client(hass))
+def realtime_route(data: Mapping[str, Any], client: openai.AsyncOpenAI) -> RealtimeRoute:
+    """Return where the provider's Realtime sessions connect, authenticated as the client is.
+
+    Azure takes its key in the api-key header; its versioned route names a deployment and
+    the API version, the v1 route a model. OpenAI's sessions carry the organization and
+    project the SDK's requests carry.
+    """
+    url = websocket_url(str(client.base_url))
+    if provider(data) == PROVIDER_AZURE:
+        headers = {"api-key": client.api_key}
+        if data[CONF_API_VERSION] == AZURE_V1:
+            return RealtimeRoute(url, headers)
+        query = {"api-version": data[CONF_API_VERSION]}
+        return RealtimeRoute(url, headers, query, model_param="deployment")
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    if client.organization:
+        headers["OpenAI-Organization"] = client.organization
+    if client.project:
+        headers["OpenAI-Project"] = client.project
+    return RealtimeRoute(url, headers)
+
+
+async def async_create_seam(
+    hass: HomeAssistant, data: Mapping[str, Any], *, check: bool = False
+) -> Seam:
+    """Return the seam for an entry's data, built without blocking the event loop.
+
+    check: for the config flow's checks, which someone waits on (short, no retries).
+    """
+    client = await hass.async_add_executor_job(_make_client, data, get_async_client(hass))
+    if check:
+        client = client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
+    return Seam(hass, client, create_backend(hass, client, data), realtime_route(data, client))
 
 
 def create_backend(

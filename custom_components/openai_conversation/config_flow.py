@@ -29,8 +29,8 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .backends.probes import async_list_models, async_probe_turn, async_speaks_responses
-from .client import async_create_client, create_backend, default_model, normalize_azure, provider
+from .backends.seam import Seam
+from .client import async_create_seam, default_model, normalize_azure, provider
 from .compat import EVALUATION, TRANSPORT_ERRORS, vol
 from .const import (
     API_MODE_AUTO,
@@ -60,7 +60,6 @@ from .const import (
     SUBENTRY_EVALUATION,
     SUBENTRY_STT,
     SUBENTRY_TTS,
-    VALIDATION_TIMEOUT,
 )
 from .errors import ResponseFailedError
 from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES, entry_version
@@ -129,19 +128,21 @@ def _normalize(kind: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def _resolve_api_mode(client: openai.AsyncOpenAI, data: dict[str, Any]) -> None:
+async def _resolve_api_mode(seam: Seam, data: dict[str, Any]) -> None:
     """Resolve "Automatic" with the model agents will use (support varies per model)."""
     if data.get(CONF_API_MODE, API_MODE_AUTO) == API_MODE_AUTO:
-        speaks = await async_speaks_responses(client, data[CONF_DEFAULT_MODEL])
+        speaks = await seam.speaks_responses(data[CONF_DEFAULT_MODEL])
         data[CONF_API_MODE] = API_MODE_RESPONSES if speaks else API_MODE_CHAT
 
 
-async def _check_turn(
-    hass: HomeAssistant, client: openai.AsyncOpenAI, data: dict[str, Any]
-) -> None:
-    """Probe with the request agents will send: a refused shape fails the flow, not turns."""
+async def _check_turn(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    """Probe with the request agents will send: a refused shape fails the flow, not turns.
+
+    Its own seam: the API mode was resolved after the first one was built.
+    """
+    seam = await async_create_seam(hass, data, check=True)
     try:
-        await async_probe_turn(hass, create_backend(hass, client, data), default_model(data))
+        await seam.probe_turn(default_model(data))
     except openai.NotFoundError as err:
         raise ValidationError(
             "deployment_not_found" if provider(data) == PROVIDER_AZURE else "model_not_found"
@@ -171,34 +172,29 @@ def _server_errors() -> Iterator[None]:
         raise ValidationError("unknown") from err
 
 
-async def _validation_client(hass: HomeAssistant, data: Mapping[str, Any]) -> openai.AsyncOpenAI:
-    client = await async_create_client(hass, data)
-    return client.with_options(timeout=VALIDATION_TIMEOUT, max_retries=0)
-
-
 async def async_validate(hass: HomeAssistant, data: dict[str, Any]) -> list[str]:
     """Check the settings live; return the server's model ids. Sets the API mode."""
     kind = provider(data)
-    client = await _validation_client(hass, data)
+    seam = await async_create_seam(hass, data, check=True)
     with _server_errors():
         try:
-            models = [model.id for model in await async_list_models(client)]
+            models = [model.id for model in await seam.list_models()]
         except openai.NotFoundError as err:
             if kind == PROVIDER_AZURE:
                 raise ValidationError("azure_not_found") from err
             models = []  # some compatible servers have no model list
         if kind == PROVIDER_AZURE:
-            await _resolve_api_mode(client, data)
-            await _check_turn(hass, client, data)
+            await _resolve_api_mode(seam, data)
+            await _check_turn(hass, data)
     return models
 
 
 async def async_validate_model(hass: HomeAssistant, data: dict[str, Any]) -> None:
     """Check a compatible server's model with the request agents send. Sets the API mode."""
-    client = await _validation_client(hass, data)
+    seam = await async_create_seam(hass, data, check=True)
     with _server_errors():
-        await _resolve_api_mode(client, data)
-        await _check_turn(hass, client, data)
+        await _resolve_api_mode(seam, data)
+        await _check_turn(hass, data)
 
 
 def _title(data: Mapping[str, Any]) -> str:

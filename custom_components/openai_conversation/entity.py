@@ -172,7 +172,7 @@ async def _round_trip(
     stream = _guarded(
         hass,
         entry,
-        entry.runtime_data.backend.stream_turn(chat_log, request),
+        entry.runtime_data.seam.stream_turn(chat_log, request),
         may_fall_back=bool(fallbacks),
     )
     try:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import openai
 from openai.types.decision import Answer, Decision
-from openai.types.decision_create_params import Question
+from openai.types.decision_create_params import DecisionCreateParams, Question
 from openai.types.decision_input_message_param import DecisionInputMessageParam
 from openai.types.decision_input_part_union_param import DecisionInputPartUnionParam
 
@@ -138,17 +138,18 @@ class OpenAIEvaluationEntity(ai_task.AITaskEntity, OpenAISubentryEntity):
 
     async def _async_evaluate(self, task: ai_task.EvaluationTask) -> ai_task.EvaluationTaskResult:
         """Ask the decisions API every question at once."""
-        client = self.entry.runtime_data.client
-        if not hasattr(client, "decisions"):
+        seam = self.entry.runtime_data.seam
+        if not seam.has_decisions:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="evaluation_needs_newer_openai"
             )
+        request: DecisionCreateParams = {
+            "model": self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_DECISION_MODEL),
+            "input": await self._input(task),
+            "questions": [_question(qid, q) for qid, q in task.questions.items()],
+        }
         try:
-            decision = await client.decisions.create(
-                model=self.subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_DECISION_MODEL),
-                input=await self._input(task),
-                questions=[_question(qid, q) for qid, q in task.questions.items()],
-            )
+            decision = await seam.decide(request)
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err
         return ai_task.EvaluationTaskResult(answers=read_answers(task.questions, decision))

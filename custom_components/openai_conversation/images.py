@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
@@ -12,17 +13,16 @@ from urllib.parse import urlsplit
 import uuid
 
 from aiohttp import web
-import openai
 
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import network
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
-from homeassistant.helpers.httpx_client import get_async_client
 from homeassistant.util import dt as dt_util
 
-from .backends.media import async_create_image, image_request
+from .backends.media import image_request
+from .backends.seam import Seam
 from .compat import HTTP_ERRORS
 from .const import DOMAIN, LOGGER
 
@@ -92,8 +92,7 @@ async def async_setup_images(hass: HomeAssistant) -> None:
 
 
 async def async_generate_image(
-    hass: HomeAssistant,
-    client: openai.AsyncOpenAI,
+    seam: Seam,
     model: str,
     prompt: str,
     *,
@@ -103,12 +102,12 @@ async def async_generate_image(
 ) -> GeneratedImage:
     """Generate one image; SDK errors are left to the caller's error mapping."""
     request = image_request(model, prompt, size, quality, style)
-    response = await async_create_image(client, request)
+    response = await seam.generate_image(request)
     image = response.data[0] if response.data else None
     if image is not None and image.b64_json:
         data = base64.b64decode(image.b64_json)
     elif image is not None and image.url:
-        data = await _async_download(hass, image.url, client.base_url.host)
+        data = await _async_download(seam, image.url)
     else:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_image")
     # The file's type comes from its bytes: output_format names the file and is the
@@ -148,20 +147,18 @@ def _check_address(url: str, server_host: str) -> None:
     )
 
 
-async def _async_download(hass: HomeAssistant, url: str, server_host: str) -> bytes:
+async def _async_download(seam: Seam, url: str) -> bytes:
     """Fetch an image a server answered with as a URL (signed: no API key goes along).
 
     No redirects (they could lead past the address rule), and no more than
     MAX_IMAGE_BYTES.
     """
-    _check_address(url, server_host)
+    _check_address(url, seam.server_host)
     data = bytearray()
     try:
-        async with get_async_client(hass).stream(
-            "GET", url, timeout=60, follow_redirects=False
-        ) as response:
-            response.raise_for_status()
-            async for chunk in response.aiter_bytes():
+        # Closed as the limit is passed: the connection is not left open.
+        async with aclosing(seam.download(url)) as chunks:
+            async for chunk in chunks:
                 data += chunk
                 if len(data) > MAX_IMAGE_BYTES:
                     raise HomeAssistantError(

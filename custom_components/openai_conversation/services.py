@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
 from .backends import TurnRequest
-from .backends.media import async_embed, embeddings_request
+from .backends.media import embeddings_request
 from .client import OpenAIConfigEntry, provider, resolve_model
 from .compat import vol
 from .const import (
@@ -113,8 +113,7 @@ async def _generate_image(call: ServiceCall) -> ServiceResponse:
         model = found.replacement
     try:
         image = await async_generate_image(
-            hass,
-            entry.runtime_data.client,
+            entry.runtime_data.seam,
             model,
             call.data[CONF_PROMPT],
             size=call.data["size"],
@@ -160,7 +159,7 @@ async def _generate_embeddings(call: ServiceCall) -> ServiceResponse:
         call.data["model"], call.data["input"], call.data.get("dimensions")
     )
     try:
-        response = await async_embed(entry.runtime_data.client, request)
+        response = await entry.runtime_data.seam.embed(request)
     except openai.OpenAIError as err:
         raise translate_error(hass, entry, err) from err
     vectors: list[Any] = [item.embedding for item in sorted(response.data, key=lambda d: d.index)]

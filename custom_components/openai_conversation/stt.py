@@ -10,11 +10,10 @@ import openai
 from homeassistant.components import stt
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .backends.media import async_transcribe
-from .backends.realtime import LIVE_RATE, LiveTranscriptionError, async_transcribe_live
+from .backends.media import transcription_request
+from .backends.realtime import LIVE_RATE, LiveTranscriptionError
 from .client import OpenAIConfigEntry, provider
 from .const import (
     CONF_CHAT_MODEL,
@@ -162,9 +161,7 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
 
         try:
             async with aclosing(pcm()) as live_audio:
-                return await async_transcribe_live(
-                    async_get_clientsession(self.hass),
-                    self.entry.runtime_data.client,
+                return await self.entry.runtime_data.seam.transcribe_live(
                     live_audio,
                     model=self._models()[0],
                     language=speech_language(metadata.language),
@@ -179,14 +176,14 @@ class OpenAISTTEntity(stt.SpeechToTextEntity, OpenAISubentryEntity):
     async def _upload(self, metadata: stt.SpeechMetadata, audio: bytes) -> str | None:
         """Return the transcript of the uploaded recording, or None (reported) on failure."""
         try:
-            return await async_transcribe(
-                self.entry.runtime_data.client,
+            request = transcription_request(
                 self._models()[1],
                 upload_file(metadata, audio),
                 # Always the pipeline's language: auto-detection mistranscribes short commands.
                 language=speech_language(metadata.language),
                 prompt=self._prompt,
             )
+            return await self.entry.runtime_data.seam.transcribe(request)
         except openai.OpenAIError as err:
             # The pipeline gets a failed result instead of an exception: say why here.
             key, message = report_error(self.hass, self.entry, err)

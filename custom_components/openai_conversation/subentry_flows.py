@@ -26,7 +26,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
 )
 
-from .backends.probes import async_list_models
 from .client import OpenAIConfigEntry, default_model, history_tokens, provider
 from .compat import vol
 from .const import (
@@ -138,7 +137,7 @@ async def async_chat_models(entry: OpenAIConfigEntry) -> list[SelectOptionDict]:
     if provider(entry.data) == PROVIDER_AZURE:
         return _model_options(azure_deployments(entry), {})
     try:
-        listed = await async_list_models(entry.runtime_data.client)
+        listed = await entry.runtime_data.seam.list_models()
     except openai.OpenAIError as err:
         LOGGER.debug("Cannot list models, offering suggestions: %s", err)
         return _model_options(SUGGESTED_MODELS, {})

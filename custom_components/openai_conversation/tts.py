@@ -17,10 +17,9 @@ from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .backends.media import async_stream_speech, speech_request
+from .backends.media import speech_request
 from .backends.realtime_speech import RealtimeSpeech, RealtimeSpeechError, session_update
 from .client import OpenAIConfigEntry, provider
 from .const import (
@@ -211,9 +210,9 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
 
     async def _audio(self, text: str, options: dict[str, Any]) -> AsyncGenerator[bytes]:
         """Yield audio bytes as OpenAI sends them."""
-        client = self.entry.runtime_data.client
+        seam = self.entry.runtime_data.seam
         try:
-            async for chunk in async_stream_speech(client, self._request(text, options)):
+            async for chunk in seam.stream_speech(self._request(text, options)):
                 yield chunk
         except openai.OpenAIError as err:
             raise translate_error(self.hass, self.entry, err) from err
@@ -232,8 +231,7 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
         await super().async_will_remove_from_hass()
 
     def _connect(self, model: str, setup: SessionUpdateEventParam) -> RealtimeSpeech:
-        client = self.entry.runtime_data.client
-        return RealtimeSpeech(async_get_clientsession(self.hass), client, model, setup)
+        return self.entry.runtime_data.seam.realtime_speech(model, setup)
 
     @staticmethod
     def _session_update(options: dict[str, Any]) -> SessionUpdateEventParam:

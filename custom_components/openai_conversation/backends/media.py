@@ -1,17 +1,16 @@
-"""Images, speech, transcription and embeddings on the wire.
+"""Images, speech, transcription and embeddings: their requests.
 
-Each request is built here once, typed with the SDK's request TypedDicts, and sent here;
-the platforms and actions only say what they want and read the SDK's answer.
+Each request is built here once, typed with the SDK's request TypedDicts, and posted by the
+entry's seam (backends/seam.py); the platforms and actions only say what they want and
+read the SDK's answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Literal, cast
 
-import openai
-from openai.types import CreateEmbeddingResponse, ImagesResponse
 from openai.types.audio.speech_create_params import SpeechCreateParams
+from openai.types.audio.transcription_create_params import TranscriptionCreateParamsNonStreaming
 from openai.types.embedding_create_params import EmbeddingCreateParams
 from openai.types.image_generate_params import ImageGenerateParamsNonStreaming
 
@@ -20,9 +19,6 @@ from ..const import tts_takes_instructions, tts_takes_speed
 type SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 type ImageSize = Literal["1024x1024", "1536x1024", "1024x1536", "1792x1024", "1024x1792"]
 type ImageQuality = Literal["standard", "hd", "low", "medium", "high", "auto"]
-
-# GPT image models take a minute or two, and each attempt is billed: wait, never retry.
-IMAGE_TIMEOUT = 180.0  # seconds
 
 # The action's parameters are DALL-E 3's; GPT image models take their own values.
 GPT_IMAGE_SIZES = {"1024x1024": "1024x1024", "1792x1024": "1536x1024", "1024x1792": "1024x1536"}
@@ -43,14 +39,6 @@ def image_request(
         request["size"] = cast(ImageSize, GPT_IMAGE_SIZES.get(size, size))
         request["quality"] = cast(ImageQuality, GPT_IMAGE_QUALITY.get(quality, quality))
     return request
-
-
-async def async_create_image(
-    client: openai.AsyncOpenAI, request: ImageGenerateParamsNonStreaming
-) -> ImagesResponse:
-    """Generate an image with its own long timeout and no automatic retry."""
-    client = client.with_options(timeout=IMAGE_TIMEOUT, max_retries=0)
-    return await client.images.generate(**request)
 
 
 def speech_request(
@@ -82,32 +70,17 @@ def speech_request(
     return request
 
 
-async def async_stream_speech(
-    client: openai.AsyncOpenAI, request: SpeechCreateParams
-) -> AsyncIterator[bytes]:
-    """Yield the audio as the server sends it."""
-    async with client.audio.speech.with_streaming_response.create(**request) as response:
-        async for chunk in response.iter_bytes():
-            yield chunk
-
-
-async def async_transcribe(
-    client: openai.AsyncOpenAI,
-    model: str,
-    file: tuple[str, bytes, str],
-    *,
-    language: str,
-    prompt: str,
-) -> str:
-    """Return the text of the uploaded speech.
-
-    Keyword arguments rather than a TypedDict: the SDK picks the result type by the
-    literal response format, which a TypedDict cannot carry.
-    """
-    result = await client.audio.transcriptions.create(
-        model=model, file=file, language=language, prompt=prompt, response_format="json"
-    )
-    return result.text
+def transcription_request(
+    model: str, file: tuple[str, bytes, str], *, language: str, prompt: str
+) -> TranscriptionCreateParamsNonStreaming:
+    """Return the arguments of one audio.transcriptions.create call (JSON: the text)."""
+    return {
+        "model": model,
+        "file": file,
+        "language": language,
+        "prompt": prompt,
+        "response_format": "json",
+    }
 
 
 def embeddings_request(
@@ -118,10 +91,3 @@ def embeddings_request(
     if dimensions is not None:
         request["dimensions"] = int(dimensions)
     return request
-
-
-async def async_embed(
-    client: openai.AsyncOpenAI, request: EmbeddingCreateParams
-) -> CreateEmbeddingResponse:
-    """Return the embeddings of the texts."""
-    return await client.embeddings.create(**request)

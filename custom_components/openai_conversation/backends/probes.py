@@ -1,12 +1,15 @@
-"""What setup and the config flow ask a server: its models, and what requests it takes."""
+"""What setup and the config flow ask a server: the probes' requests, and their answers.
+
+The entry's seam (backends/seam.py) posts them.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Final
 
-import openai
-from openai.types import Model
+from openai.types.responses import Response
+from openai.types.responses.response_create_params import ResponseCreateParamsNonStreaming
 
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
@@ -30,40 +33,31 @@ _PROBE_SCHEMA: Final = {
 }
 
 
-async def async_list_models(client: openai.AsyncOpenAI, *, retry: bool = False) -> list[Model]:
-    """Return every model the server lists; someone waits on it, so it is quick."""
-    client = client.with_options(
-        timeout=VALIDATION_TIMEOUT, max_retries=client.max_retries if retry else 0
-    )
-    return [model async for model in client.models.list()]
-
-
-async def async_speaks_responses(client: openai.AsyncOpenAI, model: str) -> bool:
-    """Return whether the server's Responses API works in full for this model.
+def responses_probe(model: str) -> ResponseCreateParamsNonStreaming:
+    """Return the request that shows whether the server's Responses API works in full.
 
     Local servers (llama.cpp, Ollama, vLLM, LM Studio) answer a partial /responses that may
     ignore `text.format`; structured AI Task output then fails. So a server counts only if
     a tiny request constrained by a JSON schema comes back as that schema's one value.
     """
-    try:
-        response = await client.with_options(
-            timeout=VALIDATION_TIMEOUT, max_retries=0
-        ).responses.create(
-            model=model,
-            input="ping",
-            max_output_tokens=16,
-            store=False,
-            text={
-                "format": {
-                    "type": "json_schema",
-                    "name": "probe",
-                    "schema": _PROBE_SCHEMA,
-                    "strict": True,
-                }
-            },
-        )
-    except openai.OpenAIError:
-        return False
+    return {
+        "model": model,
+        "input": "ping",
+        "max_output_tokens": 16,
+        "store": False,
+        "text": {
+            "format": {
+                "type": "json_schema",
+                "name": "probe",
+                "schema": _PROBE_SCHEMA,
+                "strict": True,
+            }
+        },
+    }
+
+
+def answers_probe(response: Response) -> bool:
+    """Return whether a response to responses_probe is the schema's one value."""
     try:
         return bool(json.loads(response.output_text) == {"ok": True})
     except (TypeError, ValueError):  # no output at all, or not JSON

@@ -14,7 +14,6 @@ import json
 from typing import Any, Final
 
 import aiohttp
-import openai
 from openai.types.realtime.conversation_item_input_audio_transcription_completed_event import (
     ConversationItemInputAudioTranscriptionCompletedEvent,
 )
@@ -29,6 +28,8 @@ from openai.types.realtime.realtime_transcription_session_create_request_param i
     RealtimeTranscriptionSessionCreateRequestParam,
 )
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
+
+from .handshake import HandshakeError, RealtimeRoute, async_handshake
 
 # The Realtime API takes 16-bit mono PCM at this rate.
 LIVE_RATE: Final = 24000
@@ -46,18 +47,6 @@ class LiveTranscriptionError(Exception):
         """Initialize; unsupported: the server has no Realtime API (asking again is futile)."""
         super().__init__(message)
         self.unsupported = unsupported
-
-
-def realtime_url(client: openai.AsyncOpenAI, query: str) -> str:
-    """Return a Realtime session's WebSocket URL on the client's server."""
-    base = str(client.base_url).rstrip("/")
-    scheme, rest = base.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/realtime?{query}"
-
-
-def live_url(client: openai.AsyncOpenAI) -> str:
-    """Return the transcription session's WebSocket URL on the client's server."""
-    return realtime_url(client, "intent=transcription")
 
 
 def session_update(model: str, language: str, prompt: str) -> SessionUpdateEventParam:
@@ -86,7 +75,7 @@ COMMIT: InputAudioBufferCommitEventParam = {"type": "input_audio_buffer.commit"}
 
 async def async_transcribe_live(
     session: aiohttp.ClientSession,
-    client: openai.AsyncOpenAI,
+    route: RealtimeRoute,
     audio: AsyncIterable[bytes],
     *,
     model: str,
@@ -95,7 +84,11 @@ async def async_transcribe_live(
 ) -> str:
     """Stream PCM at LIVE_RATE to a transcription session; return the transcript."""
     try:
-        async with await _connect(session, client) as ws:
+        ws = await async_handshake(session, route, {"intent": "transcription"}, HANDSHAKE_TIMEOUT)
+    except HandshakeError as err:
+        raise LiveTranscriptionError(str(err), unsupported=err.status in (404, 405, 501)) from err
+    try:
+        async with ws:
             await ws.send_json(session_update(model, language, prompt))
             async for pcm in audio:
                 if pcm:
@@ -103,29 +96,8 @@ async def async_transcribe_live(
             await ws.send_json(COMMIT)
             async with asyncio.timeout(TRANSCRIPT_TIMEOUT):
                 return await _transcript(ws)
-    except aiohttp.WSServerHandshakeError as err:
-        raise LiveTranscriptionError(
-            f"the server refused the session ({err.status})",
-            unsupported=err.status in (404, 405, 501),
-        ) from err
     except (aiohttp.ClientError, TimeoutError) as err:
         raise LiveTranscriptionError(str(err) or type(err).__name__) from err
-
-
-async def _connect(
-    session: aiohttp.ClientSession, client: openai.AsyncOpenAI
-) -> aiohttp.ClientWebSocketResponse:
-    """Open the session's WebSocket, or give up after HANDSHAKE_TIMEOUT."""
-    headers = {"Authorization": f"Bearer {client.api_key}"}
-    try:
-        async with asyncio.timeout(HANDSHAKE_TIMEOUT):
-            return await session.ws_connect(
-                live_url(client), headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)
-            )
-    except TimeoutError as err:
-        raise LiveTranscriptionError(
-            f"no answer to the handshake within {HANDSHAKE_TIMEOUT:g} s"
-        ) from err
 
 
 async def _transcript(ws: aiohttp.ClientWebSocketResponse) -> str:

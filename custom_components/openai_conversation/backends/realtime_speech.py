@@ -15,10 +15,8 @@ from collections.abc import AsyncGenerator
 import json
 import re
 from typing import Any, Final
-from urllib.parse import quote
 
 import aiohttp
-import openai
 from openai.types.realtime.realtime_audio_config_output_param import RealtimeAudioConfigOutputParam
 from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
 from openai.types.realtime.realtime_response_create_params_param import (
@@ -36,7 +34,8 @@ from openai.types.realtime.response_done_event import ResponseDoneEvent
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
 from ..const import REALTIME_SPEED_RANGE
-from .realtime import LIVE_RATE, realtime_url
+from .handshake import HandshakeError, RealtimeRoute, async_handshake
+from .realtime import LIVE_RATE
 
 # What the model is told for every sentence; the subentry's tone instructions follow.
 READ_EXACTLY: Final = (
@@ -97,13 +96,13 @@ class RealtimeSpeech:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        client: openai.AsyncOpenAI,
+        route: RealtimeRoute,
         model: str,
         setup: SessionUpdateEventParam,
     ) -> None:
         """Prepare the session; nothing is sent before open()."""
         self._session = session
-        self._client = client
+        self._route = route
         self.model = model
         self.setup = setup
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -112,17 +111,11 @@ class RealtimeSpeech:
 
     async def open(self) -> None:
         """Connect and configure the session (the handshake, ahead of the first sentence)."""
-        url = realtime_url(self._client, f"model={quote(self.model)}")
-        headers = {"Authorization": f"Bearer {self._client.api_key}"}
+        params = {self._route.model_param: self.model}
         try:
-            async with asyncio.timeout(HANDSHAKE_TIMEOUT):
-                self._ws = await self._session.ws_connect(
-                    url, headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)
-                )
-        except aiohttp.WSServerHandshakeError as err:
-            raise RealtimeSpeechError(f"the server refused the session ({err.status})") from err
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise RealtimeSpeechError(str(err) or type(err).__name__) from err
+            self._ws = await async_handshake(self._session, self._route, params, HANDSHAKE_TIMEOUT)
+        except HandshakeError as err:
+            raise RealtimeSpeechError(str(err)) from err
         await self._ws.send_json(self.setup)
 
     async def close(self) -> None:
