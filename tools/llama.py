@@ -31,9 +31,11 @@ CACHE = Path(
 HOST_MODEL = CACHE / "models" / Path(MODEL).name  # where llama-server is on PATH
 # The running servers the environment may name, by context size.
 URL_VARIABLES = {8192: "OPENAI_HA_LLAMA_URL", 2048: "OPENAI_HA_LLAMA_SMALL_URL"}
-# SmolLM2's own template ignores tools; this one adds them in the form llama.cpp parses.
+# SmolLM2's own template ignores tools; this one adds them, with worked examples, in the
+# form llama.cpp parses.
 TEMPLATE = ROOT / "tests" / "llama" / "chatml-tools.jinja"
 ALIAS = "smollm2"
+SEED = 42
 
 
 def server_args(port: int, context: int, model: str | Path = MODEL) -> list[str]:
@@ -41,7 +43,8 @@ def server_args(port: int, context: int, model: str | Path = MODEL) -> list[str]
     return [
         *("-m", str(model), "--alias", ALIAS, "--host", "127.0.0.1", "--port", str(port)),
         *("--jinja", "--chat-template-file", str(TEMPLATE), "-c", str(context)),
-        *("--threads", "2"),
+        # A fixed seed: with the agent's temperature 0 (greedy), each run answers alike.
+        *("--threads", "2", "--seed", str(SEED)),
     ]
 
 
