@@ -9,7 +9,7 @@ import pytest
 
 from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES, TOOL_RESULT_OBJECTS
 from emulator import OpenAIEmulator
-from emulator.realtime_speech_api import SpeechSession
+from emulator.state import SpeechSession
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntry
