@@ -18,8 +18,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.openai_conversation.backends import realtime
 from custom_components.openai_conversation.backends.realtime import LIVE_RATE
-from custom_components.openai_conversation.const import SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
+from custom_components.openai_conversation.speech_models import (
+    SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES,
+)
 from custom_components.openai_conversation.stt import Resampler
 from custom_components.openai_conversation.tts import sentences
 from emulator import Error, OpenAIEmulator, signature_of

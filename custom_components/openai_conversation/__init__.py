@@ -16,6 +16,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .backends.probes import async_list_models
+from .capabilities import model_capabilities
 from .client import (
     OpenAIConfigEntry,
     OpenAIRuntimeData,
@@ -31,7 +32,6 @@ from .const import (
     PROVIDER_OPENAI,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
-    model_capabilities,
 )
 from .errors import api_error_message, error_key
 from .images import async_setup_images

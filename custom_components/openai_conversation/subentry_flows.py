@@ -27,6 +27,14 @@ from homeassistant.helpers.selector import (
 )
 
 from .backends.probes import async_list_models
+from .capabilities import (
+    ModelCapabilities,
+    capability_name,
+    model_capabilities,
+    model_kind,
+    reasoning_summaries,
+    service_tiers,
+)
 from .client import OpenAIConfigEntry, default_model, history_tokens, provider
 from .compat import vol
 from .const import (
@@ -59,7 +67,6 @@ from .const import (
     CONF_WEB_SEARCH_INLINE_CITATIONS,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
-    CORE_TTS_MODEL,
     DECISION_MODELS,
     DEFAULT_AI_TASK_NAME,
     DEFAULT_CONVERSATION_NAME,
@@ -74,8 +81,6 @@ from .const import (
     MODEL_FAMILY_AUTO,
     PROVIDER_AZURE,
     PROVIDER_OPENAI,
-    REALTIME_SPEED_RANGE,
-    REALTIME_TTS_VOICES,
     RECOMMENDED_AI_TASK_OPTIONS,
     RECOMMENDED_CONVERSATION_OPTIONS,
     RECOMMENDED_EVALUATION_OPTIONS,
@@ -84,35 +89,34 @@ from .const import (
     RECOMMENDED_REASONING_EFFORT,
     RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_SERVICE_TIER,
+    RECOMMENDED_VERBOSITY,
+    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
+    SUBENTRY_AI_TASK,
+    SUBENTRY_CONVERSATION,
+    VERBOSITY_LEVELS,
+    WEB_SEARCH_CONTEXT_SIZES,
+    with_integers,
+)
+from .lifecycle import shutdown_dates
+from .speech_models import (
+    CORE_TTS_MODEL,
+    REALTIME_SPEED_RANGE,
+    REALTIME_TTS_VOICES,
     RECOMMENDED_STT_OPTIONS,
     RECOMMENDED_STT_PROMPT,
     RECOMMENDED_TTS_FORMAT,
     RECOMMENDED_TTS_OPTIONS,
     RECOMMENDED_TTS_SPEED,
     RECOMMENDED_TTS_VOICE,
-    RECOMMENDED_VERBOSITY,
-    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
     STT_MODELS,
-    SUBENTRY_AI_TASK,
-    SUBENTRY_CONVERSATION,
     TTS_FORMATS,
     TTS_MODELS,
     TTS_VOICES,
-    VERBOSITY_LEVELS,
-    WEB_SEARCH_CONTEXT_SIZES,
-    ModelCapabilities,
-    capability_name,
-    model_capabilities,
-    model_kind,
     realtime_voice,
-    reasoning_summaries,
-    service_tiers,
     tts_is_realtime,
     tts_takes_instructions,
     tts_takes_speed,
-    with_integers,
 )
-from .lifecycle import shutdown_dates
 
 # Sampling options: stored only when the user sets them.
 SAMPLING_KEYS = frozenset({CONF_TEMPERATURE, CONF_TOP_P})

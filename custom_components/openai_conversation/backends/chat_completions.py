@@ -26,8 +26,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util.ulid import ulid_now
 
+from ..capabilities import capability_name, model_capabilities
 from ..compat import tool_result_data
-from ..const import CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS, capability_name, model_capabilities
+from ..const import CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS
 from ..errors import response_error
 from ..files import FileCache
 from ..schema import structured_output_schema

@@ -35,7 +35,7 @@ from openai.types.realtime.response_create_event_param import ResponseCreateEven
 from openai.types.realtime.response_done_event import ResponseDoneEvent
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
-from ..const import REALTIME_SPEED_RANGE
+from ..speech_models import REALTIME_SPEED_RANGE
 from .realtime import LIVE_RATE, realtime_url
 
 # What the model is told for every sentence; the subentry's tone instructions follow.

@@ -37,6 +37,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.json import json_dumps
 
+from ..capabilities import (
+    EXTENDED_CACHE_RETENTION,
+    capability_name,
+    model_capabilities,
+    reasoning_summaries,
+    service_tiers,
+    takes_cache_retention,
+)
 from ..compat import pro_mode, tool_result_data
 from ..const import (
     CONF_CODE_INTERPRETER,
@@ -54,7 +62,6 @@ from ..const import (
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
-    EXTENDED_CACHE_RETENTION,
     LOGGER,
     NO_CITATIONS_HINT,
     RECOMMENDED_MAX_TOKENS,
@@ -62,11 +69,6 @@ from ..const import (
     RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
-    capability_name,
-    model_capabilities,
-    reasoning_summaries,
-    service_tiers,
-    takes_cache_retention,
 )
 from ..errors import ResponseFailedError, response_error
 from ..files import FileCache
