@@ -115,7 +115,9 @@ def _unsupported_parameter(body: dict[str, Any]) -> Error | None:
 
 
 # Models with in-memory prompt caching only, and the GPT-5.6+ generation, which keeps its
-# cache 30 minutes (prompt_cache_options) and takes no retention policy.
+# cache 30 minutes (prompt_cache_options) and takes no retention policy. The server's own
+# table, kept apart from the integration's (capabilities.py) on purpose: the emulator stands
+# for OpenAI, so a mistake in the integration's table fails a test instead of being mirrored.
 NO_CACHE_RETENTION = (
     "o1",
     "o3",

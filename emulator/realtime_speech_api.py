@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .state import EmulatorState
 
 # OpenAI's realtime voice models and the voices they speak in (its Realtime API reference).
+# The server's own lists, apart from the integration's (speech_models.py) on purpose: a voice
+# the integration offers wrongly is refused here, as OpenAI would refuse it.
 REALTIME_MODELS = ("gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime", "gpt-realtime-mini")
 REALTIME_VOICES = (
     "alloy",

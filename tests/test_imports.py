@@ -101,6 +101,18 @@ def test_no_import_circles(package: str) -> None:
     assert not found, "\n\n".join(_describe(graph, part) for part in found)
 
 
+def test_the_emulator_imports_nothing_of_the_integration() -> None:
+    """The emulator stands for the server: its tables and rules are its own, so a mistake
+    in the integration's cannot be mirrored by the emulator and pass the tests."""
+    imported = {
+        name
+        for path in PACKAGES["emulator"].rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in _imported("emulator", False, node)
+    }
+    assert {name for name in imported if name.startswith("custom_components")} == set()
+
+
 def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
     """Lazy, TYPE_CHECKING, relative and absolute imports all count: no circle can hide."""
     package = tmp_path / "pkg"
