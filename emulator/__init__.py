@@ -3,7 +3,8 @@
 from .audio_api import signature_of
 from .flavours import FLAVOURS, Flavour
 from .replies import Cut, Error, Hang, Reasoning, Reply, Text, ToolCall
-from .server import OpenAIEmulator, RecordedRequest
+from .server import OpenAIEmulator
+from .state import RecordedRequest
 
 __all__ = [
     "FLAVOURS",

@@ -10,31 +10,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from dataclasses import dataclass, field
 import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
 from .responses_api import new_id
+from .state import LiveSession
 from .wire_types import realtime_event_problem
 
 if TYPE_CHECKING:
-    from .server import OpenAIEmulator
+    from .state import EmulatorState
 
 # Models without the server's voice activity detection (OpenAI's realtime transcription
 # guide: turn_detection omitted or null).
 NO_VAD = frozenset({"gpt-live-transcribe"})
-
-
-@dataclass
-class LiveSession:
-    """What one transcription session received: its events and its audio."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    audio: bytearray = field(default_factory=bytearray)
-    transcription: dict[str, Any] = field(default_factory=dict)
-    commits: int = 0
 
 
 def _error(message: str, code: str = "invalid_request_error") -> dict[str, Any]:
@@ -45,7 +35,7 @@ def _error(message: str, code: str = "invalid_request_error") -> dict[str, Any]:
     }
 
 
-async def serve_live(emulator: OpenAIEmulator, request: web.Request) -> web.StreamResponse:
+async def serve_live(emulator: EmulatorState, request: web.Request) -> web.StreamResponse:
     """Hold one transcription session (the URL's intent) until the client closes it."""
     if request.query.get("intent") != "transcription":
         body = {
@@ -91,7 +81,7 @@ async def _commit_fault(ws: web.WebSocketResponse, fault: str) -> None:
 
 
 async def _handle(
-    emulator: OpenAIEmulator, session: LiveSession, event: dict[str, Any]
+    emulator: EmulatorState, session: LiveSession, event: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Return the server's answers to one client event."""
     if problem := realtime_event_problem(event):
@@ -120,7 +110,7 @@ async def _handle(
     return await _commit(emulator, session)
 
 
-async def _commit(emulator: OpenAIEmulator, session: LiveSession) -> list[dict[str, Any]]:
+async def _commit(emulator: EmulatorState, session: LiveSession) -> list[dict[str, Any]]:
     """Answer a commit: the transcript of the buffered audio, after the service time."""
     if not session.audio:
         return [

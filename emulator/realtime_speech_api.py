@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from dataclasses import dataclass, field
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +19,15 @@ from aiohttp import WSMsgType, web
 from .audio_api import speech_audio
 from .realtime_api import _error, serve_live
 from .responses_api import new_id
+from .state import SpeechSession
 from .wire_types import realtime_event_problem
 
 if TYPE_CHECKING:
-    from .server import OpenAIEmulator
+    from .state import EmulatorState
 
 # OpenAI's realtime voice models and the voices they speak in (its Realtime API reference).
+# The server's own lists, apart from the integration's (speech_models.py) on purpose: a voice
+# the integration offers wrongly is refused here, as OpenAI would refuse it.
 REALTIME_MODELS = ("gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime", "gpt-realtime-mini")
 REALTIME_VOICES = (
     "alloy",
@@ -42,20 +44,7 @@ REALTIME_VOICES = (
 SPEED_RANGE = (0.25, 1.5)
 
 
-@dataclass
-class SpeechSession:
-    """What one voice session received and read aloud."""
-
-    model: str
-    # The event loop's clock when the upgrade was accepted, and at each response.create.
-    connected: float = 0.0
-    responses: list[float] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    session: dict[str, Any] = field(default_factory=dict)
-    spoken: list[str] = field(default_factory=list)
-
-
-async def serve_realtime(emulator: OpenAIEmulator, request: web.Request) -> web.StreamResponse:
+async def serve_realtime(emulator: EmulatorState, request: web.Request) -> web.StreamResponse:
     """Route a Realtime session: transcription by intent, a voice session by model.
 
     Either kind first waits the emulator's handshake latency (TLS, the upgrade, the server
@@ -79,7 +68,7 @@ async def serve_realtime(emulator: OpenAIEmulator, request: web.Request) -> web.
 
 
 async def _serve_speech(
-    emulator: OpenAIEmulator, request: web.Request, session: SpeechSession
+    emulator: EmulatorState, request: web.Request, session: SpeechSession
 ) -> web.StreamResponse:
     ws = web.WebSocketResponse()
     await ws.prepare(request)
@@ -94,7 +83,7 @@ async def _serve_speech(
 
 
 async def _converse(
-    emulator: OpenAIEmulator, ws: web.WebSocketResponse, session: SpeechSession
+    emulator: EmulatorState, ws: web.WebSocketResponse, session: SpeechSession
 ) -> None:
     created = {"type": "realtime", "model": session.model, "output_modalities": ["audio"]}
     await ws.send_json({"type": "session.created", "event_id": new_id("event"), "session": created})
@@ -163,7 +152,7 @@ def _text_of(response: dict[str, Any]) -> str:
 
 
 async def _read_aloud(
-    emulator: OpenAIEmulator, ws: web.WebSocketResponse, session: SpeechSession, event: Any
+    emulator: EmulatorState, ws: web.WebSocketResponse, session: SpeechSession, event: Any
 ) -> None:
     """Stream one response: its audio and transcript in deltas, then response.done."""
     text = _text_of(event["response"])

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+import math
 from pathlib import Path
+import struct
 from typing import Any
 
+from aiohttp import ClientResponse
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES, TOOL_RESULT_OBJECTS
 from emulator import OpenAIEmulator
-from emulator.realtime_speech_api import SpeechSession
-from homeassistant.components import conversation
+from emulator.state import SpeechSession
+from homeassistant.components import conversation, stt, tts
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -33,6 +38,60 @@ def device_owners(device: dr.DeviceEntry) -> dict[str, set[str | None]]:
     if SINGLE_OWNER_DEVICES:
         return {device.config_entry_id: {device.config_subentry_id}}
     return device.config_entries_subentries
+
+
+# The speech entities of the default subentries.
+STT_ENTITY = "stt.openai_stt"
+TTS_ENTITY = "tts.openai_tts"
+
+
+def stt_entity(hass: HomeAssistant) -> stt.SpeechToTextEntity:
+    """Return the default STT entity."""
+    return hass.data[stt.DATA_COMPONENT].get_entity(STT_ENTITY)
+
+
+def tts_entity(hass: HomeAssistant) -> tts.TextToSpeechEntity:
+    """Return the default TTS entity."""
+    return hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+
+
+def tone(seconds: float = 0.5, rate: int = 16000) -> bytes:
+    """Raw 16-bit mono PCM of a 440 Hz tone, as a satellite streams it."""
+    return b"".join(
+        struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i / rate)))
+        for i in range(int(seconds * rate))
+    )
+
+
+async def chunks(data: bytes, size: int = 640) -> AsyncGenerator[bytes]:
+    """Yield audio in pieces, as a satellite streams it."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def metadata(
+    fmt: stt.AudioFormats = stt.AudioFormats.WAV, language: str = "nl-NL"
+) -> stt.SpeechMetadata:
+    """Return a satellite's usual stream description (16 kHz 16-bit mono) in this format."""
+    return stt.SpeechMetadata(
+        language=language,
+        format=fmt,
+        codec=stt.AudioCodecs.PCM if fmt is stt.AudioFormats.WAV else stt.AudioCodecs.OPUS,
+        bit_rate=stt.AudioBitRates.BITRATE_16,
+        sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
+        channel=stt.AudioChannels.CHANNEL_MONO,
+    )
+
+
+async def post_to_stt_api(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, speech_content: str, audio: bytes
+) -> ClientResponse:
+    """Post audio to Home Assistant's STT API for the default STT entity, as a client does."""
+    assert await async_setup_component(hass, "http", {})
+    client = await hass_client()
+    return await client.post(
+        f"/api/stt/{STT_ENTITY}", headers={"X-Speech-Content": speech_content}, data=audio
+    )
 
 
 async def ask_about_pdf(hass: HomeAssistant, entry: ConfigEntry, folder: Path) -> Any:

@@ -14,8 +14,9 @@ from custom_components.openai_conversation.backends.responses import (
     ResponsesBackend,
     history_to_input,
 )
+from custom_components.openai_conversation.capabilities import model_capabilities
 from custom_components.openai_conversation.compat import vol
-from custom_components.openai_conversation.const import NO_CITATIONS_HINT, model_capabilities
+from custom_components.openai_conversation.const import NO_CITATIONS_HINT
 from custom_components.openai_conversation.schema import structured_output_schema
 from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant

@@ -23,13 +23,13 @@ from custom_components.openai_conversation.const import (
     RECOMMENDED_CONVERSATION_OPTIONS,
 )
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reply, Text, ToolCall
-from homeassistant.components import ai_task, conversation, stt, tts
+from homeassistant.components import ai_task, conversation, stt
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 
+from .common import chunks, metadata, stt_entity, tone, tts_entity
 from .conftest import API_KEY, add_entry, all_subentries
-from .test_speech import chunks, metadata, tone
 
 TRANSLATIONS = json.loads(
     (
@@ -166,12 +166,12 @@ async def _run(
             )
             return ("recovered: tool limit" if "stopped after" in str(response) else "ok"), None
         if surface == "stt":
-            entity = hass.data[stt.DATA_COMPONENT].get_entity("stt.openai_stt")
+            entity = stt_entity(hass)
             result = await entity.async_process_audio_stream(metadata(), chunks(tone(0.2)))
             return (
                 "failed result (logged)" if result.result is stt.SpeechResultState.ERROR else "ok"
             ), None
-        entity = hass.data[tts.DATA_COMPONENT].get_entity("tts.openai_tts")
+        entity = tts_entity(hass)
         await entity.async_get_tts_audio("Hello.", "en", dict(entity.default_options))
     except HomeAssistantError as err:
         return f"error: {err.translation_key or _key_of(str(err))}", None

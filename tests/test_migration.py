@@ -22,10 +22,9 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 
-from .common import device_owners
+from .common import chunks, device_owners, metadata, tone
 from .conftest import API_KEY
 from .core_entries import CoreEntry, add_core_entry, core_subentries, subentry_shapes
-from .test_speech import chunks, metadata, tone
 
 V1_OPTIONS = {
     "recommended": False,

@@ -9,7 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.openai_conversation import const, services
+from custom_components.openai_conversation import const, services, speech_models
 from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
 from custom_components.openai_conversation.lifecycle import (
     RETIREMENTS,
@@ -67,8 +67,8 @@ def test_defaults_never_name_a_retiring_model() -> None:
     defaults = {
         const.RECOMMENDED_CHAT_MODEL,
         const.RECOMMENDED_IMAGE_MODEL,
-        const.RECOMMENDED_STT_MODEL,
-        const.RECOMMENDED_TTS_MODEL,
+        speech_models.RECOMMENDED_STT_MODEL,
+        speech_models.RECOMMENDED_TTS_MODEL,
         const.RECOMMENDED_DECISION_MODEL,
         services.DEFAULT_EMBEDDING_MODEL,
         *SUGGESTED_MODELS,

@@ -15,9 +15,8 @@ from homeassistant.components.homeassistant.exposed_entities import async_expose
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .common import spoken_sessions
+from .common import chunks, metadata, spoken_sessions, tone
 from .conftest import add_entry, all_subentries
-from .test_speech import chunks, metadata, tone
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 
 from custom_components.openai_conversation.backends import seam as seam_module
 from custom_components.openai_conversation.backends.chat_completions import history_to_messages
+from custom_components.openai_conversation.capabilities import capability_name
 from custom_components.openai_conversation.client import async_create_seam, normalize_azure
 from custom_components.openai_conversation.compat import vol
-from custom_components.openai_conversation.const import capability_name
 from emulator import FLAVOURS, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import offered_name
 from homeassistant import config_entries

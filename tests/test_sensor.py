@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     mock_restore_cache_with_extra_data,
 )
 
@@ -13,9 +18,10 @@ from custom_components.openai_conversation.backends import TokenUsage
 from custom_components.openai_conversation.usage import UsageReport, cost_usd
 from emulator import Error, OpenAIEmulator, Reply, Text, ToolCall
 from homeassistant.components import conversation
-from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Context, HomeAssistant, State
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Context, HomeAssistant, State, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 
 PREFIX = "sensor.openai_conversation"
 
@@ -46,6 +52,26 @@ async def test_usage_adds_up(
     assert hass.states.get(f"{PREFIX}_estimated_cost").attributes["unit_of_measurement"] == "USD"
     # Cached tokens are counted, but the sensor is disabled by default.
     assert er.async_get(hass).async_get(f"{PREFIX}_cached_input_tokens").disabled_by is not None
+
+
+async def test_usage_sensors_are_not_polled(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """A total changes only when a response reports usage: nothing rewrites it on a timer."""
+    rewritten: list[str] = []
+
+    @callback
+    def ours(data: Mapping[str, Any]) -> bool:
+        return str(data["entity_id"]).startswith(PREFIX)
+
+    hass.bus.async_listen(
+        EVENT_STATE_REPORTED,
+        lambda event: rewritten.append(event.data["entity_id"]),
+        event_filter=ours,
+    )
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
+    assert rewritten == []
 
 
 async def test_usage_without_token_details(

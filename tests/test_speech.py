@@ -6,8 +6,6 @@ from array import array
 import asyncio
 from collections.abc import AsyncGenerator
 import io
-import math
-import struct
 from typing import Any
 import wave
 
@@ -17,8 +15,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.openai_conversation.backends import realtime
 from custom_components.openai_conversation.backends.realtime import LIVE_RATE
-from custom_components.openai_conversation.const import SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
+from custom_components.openai_conversation.speech_models import (
+    SPEECH_LANGUAGE_CODES as DEFAULT_LANGUAGES,
+)
 from custom_components.openai_conversation.stt import Resampler
 from custom_components.openai_conversation.tts import sentences
 from emulator import Error, OpenAIEmulator, signature_of
@@ -30,44 +30,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 
+from .common import TTS_ENTITY, chunks, metadata, post_to_stt_api, stt_entity, tone, tts_entity
 from .conftest import add_entry
-
-STT_ENTITY = "stt.openai_stt"
-TTS_ENTITY = "tts.openai_tts"
-
-
-def tone(seconds: float = 0.5, rate: int = 16000) -> bytes:
-    """Raw 16-bit mono PCM of a 440 Hz tone, as a satellite streams it."""
-    return b"".join(
-        struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i / rate)))
-        for i in range(int(seconds * rate))
-    )
-
-
-async def chunks(data: bytes, size: int = 640) -> AsyncGenerator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
-
-
-def metadata(
-    fmt: stt.AudioFormats = stt.AudioFormats.WAV, language: str = "nl-NL"
-) -> stt.SpeechMetadata:
-    return stt.SpeechMetadata(
-        language=language,
-        format=fmt,
-        codec=stt.AudioCodecs.PCM if fmt is stt.AudioFormats.WAV else stt.AudioCodecs.OPUS,
-        bit_rate=stt.AudioBitRates.BITRATE_16,
-        sample_rate=stt.AudioSampleRates.SAMPLERATE_16000,
-        channel=stt.AudioChannels.CHANNEL_MONO,
-    )
-
-
-def stt_entity(hass: HomeAssistant) -> stt.SpeechToTextEntity:
-    return hass.data[stt.DATA_COMPONENT].get_entity(STT_ENTITY)
-
-
-def tts_entity(hass: HomeAssistant) -> tts.TextToSpeechEntity:
-    return hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
 
 
 @pytest.fixture
@@ -496,18 +460,10 @@ async def test_stt_api_takes_the_codes_core_declared(
     sent: str,
 ) -> None:
     """Voice pipelines built on core's STT store region codes (en-US); both forms work."""
-    assert await async_setup_component(hass, "http", {})
-    client = await hass_client()
-    response = await client.post(
-        f"/api/stt/{STT_ENTITY}",
-        headers={
-            "X-Speech-Content": (
-                f"format=wav; codec=pcm; sample_rate=16000; bit_rate=16; channel=1;"
-                f" language={language}"
-            )
-        },
-        data=tone(),
+    header = (
+        f"format=wav; codec=pcm; sample_rate=16000; bit_rate=16; channel=1; language={language}"
     )
+    response = await post_to_stt_api(hass, hass_client, header, tone())
     assert response.status == 200, await response.text()
     assert (await response.json())["text"] == "turn on the kitchen light"
     # PCM: transcribed while it streams in (the header's strings count as the enum's values).
@@ -522,18 +478,9 @@ async def test_stt_api_uploads_ogg_as_ogg(
 ) -> None:
     """Home Assistant's STT API hands the header's format over as a plain string on older
     versions: OGG must still go up as OGG, not behind a WAV header."""
-    assert await async_setup_component(hass, "http", {})
-    client = await hass_client()
     ogg = b"OggS" + bytes(300)
-    response = await client.post(
-        f"/api/stt/{STT_ENTITY}",
-        headers={
-            "X-Speech-Content": (
-                "format=ogg; codec=opus; sample_rate=16000; bit_rate=16; channel=1; language=en"
-            )
-        },
-        data=ogg,
-    )
+    header = "format=ogg; codec=opus; sample_rate=16000; bit_rate=16; channel=1; language=en"
+    response = await post_to_stt_api(hass, hass_client, header, ogg)
     assert response.status == 200, await response.text()
     sent = emulator.requests_to("/v1/audio/transcriptions")[0].body["file"]
     assert (sent["filename"], sent["data"]) == ("audio.ogg", ogg)

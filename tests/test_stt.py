@@ -22,10 +22,9 @@ from custom_components.openai_conversation.pcm import Pcm16
 from emulator import OpenAIEmulator
 from homeassistant.components import stt
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
+from .common import STT_ENTITY, chunks, metadata, post_to_stt_api, stt_entity, tone
 from .conftest import add_entry
-from .test_speech import STT_ENTITY, chunks, metadata, stt_entity, tone
 
 UPLOAD = {"live_transcription": False}
 
@@ -147,17 +146,8 @@ async def test_stt_api_takes_24_bit_stereo(
     hass_client: ClientSessionGenerator,
 ) -> None:
     """Through Home Assistant's STT API (whose header values may arrive as strings)."""
-    assert await async_setup_component(hass, "http", {})
-    client = await hass_client()
-    response = await client.post(
-        f"/api/stt/{STT_ENTITY}",
-        headers={
-            "X-Speech-Content": (
-                "format=wav; codec=pcm; sample_rate=48000; bit_rate=24; channel=2; language=en"
-            )
-        },
-        data=sine(3, 2, 48000),
-    )
+    header = "format=wav; codec=pcm; sample_rate=48000; bit_rate=24; channel=2; language=en"
+    response = await post_to_stt_api(hass, hass_client, header, sine(3, 2, 48000))
     assert response.status == 200, await response.text()
     assert (await response.json())["text"] == "turn on the kitchen light"
     frequency, _peak = heard(bytes(emulator.live_sessions[0].audio), LIVE_RATE)

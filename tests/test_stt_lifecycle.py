@@ -19,9 +19,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
+from .common import chunks, metadata, tone
 from .conftest import API_KEY
 from .core_entries import add_core_entry
-from .test_speech import chunks, metadata, tone
 
 AFTER = date(2027, 3, 2)  # past the shutdown of whisper-1 and the GPT-4o transcribers
 

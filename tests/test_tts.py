@@ -28,11 +28,8 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 
-from .common import spoken_sessions
+from .common import TTS_ENTITY, spoken_sessions, tts_entity
 from .conftest import add_entry
-
-TTS_ENTITY = "tts.openai_tts"
-
 
 SPEECH_ENDPOINT = {"chat_model": "gpt-4o-mini-tts"}
 
@@ -102,7 +99,7 @@ async def test_unknown_preferred_format_keeps_the_subentrys(
     tts_data: dict[str, Any],
 ) -> None:
     """A format the server does not make: the subentry's is asked for (HA converts)."""
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     options = {**entity.default_options, "preferred_format": "webm"}
     extension, _audio = await entity.async_get_tts_audio("Hi.", "en", options)
     assert extension == "mp3"
@@ -120,7 +117,7 @@ async def test_no_text_to_speak_is_a_translated_error(
     emulator: OpenAIEmulator,
     tts_data: dict[str, Any],
 ) -> None:
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     options = {**entity.default_options, "preferred_format": "flac"}
     response = await entity.async_stream_tts_audio(TTSAudioRequest("en", options, empty()))
     with pytest.raises(HomeAssistantError) as err:
@@ -156,7 +153,7 @@ async def test_realtime_speaks_a_streamed_reply(
 ) -> None:
     """One session per reply, opened before the first sentence; each sentence an
     out-of-band response read exactly; PCM reaches HA behind one WAV header as it comes."""
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     assert entity.default_options["model"] == "gpt-realtime-2.1-mini"
     parts = ("The kitchen light is on. ", "The living room ", "is dark.")
     response = await entity.async_stream_tts_audio(
@@ -189,7 +186,7 @@ async def test_realtime_first_audio_before_the_reply_ends(
     emulator: OpenAIEmulator,
     tts_data: dict[str, Any],
 ) -> None:
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     done = asyncio.Event()
 
     async def reply() -> AsyncGenerator[str]:
@@ -249,7 +246,7 @@ async def test_realtime_rewording_is_counted_in_diagnostics(
     tts_data: dict[str, Any],
 ) -> None:
     emulator.speech_transcripts.append("The kitchen lamp is on.")
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     await entity.async_get_tts_audio(
         "The kitchen light is on. It is late.", "en", dict(entity.default_options)
     )
@@ -266,7 +263,7 @@ async def test_realtime_session_error_is_translated(
 ) -> None:
     """The emulator refuses what OpenAI refuses (here a voice the model lacks); the error
     reaches HA translated, with OpenAI's words."""
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     session = setup_entry.runtime_data.seam.realtime_speech(
         "gpt-realtime-2.1-mini", session_update("fable", None, None)
     )
@@ -327,7 +324,7 @@ async def test_realtime_silence_is_a_translated_error(
     """A voice session that stops answering mid-sentence ends as a translated error."""
     monkeypatch.setattr(realtime_speech, "SENTENCE_TIMEOUT", 0.2)
     emulator.speech_latency = 2
-    entity = hass.data[tts.DATA_COMPONENT].get_entity(TTS_ENTITY)
+    entity = tts_entity(hass)
     with pytest.raises(HomeAssistantError) as err:
         await entity.async_get_tts_audio("Hi.", "en", dict(entity.default_options))
     assert err.value.translation_key == "speech_failed"

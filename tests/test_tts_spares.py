@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.openai_conversation import speech_spares
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import Error, OpenAIEmulator
-from emulator.realtime_speech_api import SpeechSession
+from emulator.state import SpeechSession
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigEntryState

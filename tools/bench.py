@@ -38,58 +38,28 @@ from homeassistant.helpers import chat_session  # noqa: E402
 from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
 from tools import bench_home  # noqa: E402
 from tools.bench_home import KEY, subentry  # noqa: E402
-from tools.bench_stats import Ratio, Turn, interleave  # noqa: E402
+from tools.bench_report import table  # noqa: E402
+from tools.bench_stats import Turn, interleave  # noqa: E402
 from tools.bench_voice import (  # noqa: E402
     ServiceTimes,
     has_builtin_voice,
     local_voice_turns,
     voice_turns,
 )
+from tools.bench_workload import (  # noqa: E402
+    AGENT,
+    CACHE_AGENTS,
+    CACHE_ENTITIES,
+    CACHE_TURNS,
+    OPTIONS,
+    SPEECH_CHUNK_DELAY,
+    SPEECH_LATENCY,
+    TTS_OPTIONS,
+    TTS_TEXT,
+    TURN,
+)
 from tools.hass import emulator_process, wait_until_up  # noqa: E402
 from tools.llama import free_port  # noqa: E402
-
-AGENT = "conversation.openai_conversation"
-TURN = "turn on the kitchen light"
-SPEECH_LATENCY = 0.1  # emulated time for a speech model to start speaking
-SPEECH_CHUNK_DELAY = 0.002  # per kB of audio: about real time for 24 kHz PCM-sized MP3 data
-TTS_TEXT = (
-    "The kitchen light is on now. The living room lamp is still off, and the hallway is dark. "
-    "It is twenty-one degrees inside and it will rain this afternoon, so take an umbrella. "
-    "Your next appointment is at four o'clock with the dentist, and the dishwasher has "
-    "finished. The garage door is closed and the front door is locked. Tomorrow morning the "
-    "alarm is set for seven, and the heating will start half an hour before that. I also "
-    "noticed that the washing machine needs descaling. Have a pleasant evening at home. "
-    "One more thing: the plants on the balcony have not been watered for three days, "
-    "so they could use some water."
-)
-CACHE_TURNS = 10
-CACHE_ENTITIES = 50
-OPTIONS = {"recommended": True, "llm_hass_api": ["assist"], "prompt": "Be brief."}
-# A chat-only agent's instructions as users write them: a persona and notes on the house,
-# long enough (about 1,500 tokens) for OpenAI's prompt cache, which starts at 1,024.
-HOUSE_NOTES = "You are the house assistant. Answer briefly and kindly.\n" + "".join(
-    f"Room {n}: the {room} has {n % 4 + 1} windows, a {color} wall and a plant to water "
-    f"every {n % 6 + 2} days; the bin goes out on day {n % 7 + 1}.\n"
-    for n, (room, color) in enumerate(
-        [
-            (r, c)
-            for r in ("kitchen", "hall", "study", "attic", "garage", "den")
-            for c in ("red", "blue", "green", "white", "grey", "yellow", "brown", "black")
-        ]
-    )
-)
-# Agent kinds for the prompt-cache figures: options, and requests per turn of TURN.
-CACHE_AGENTS: dict[str, tuple[dict[str, Any], int]] = {
-    "Assist": (OPTIONS, 2),
-    "chat only": ({"recommended": True, "prompt": HOUSE_NOTES}, 1),
-}
-TTS_OPTIONS = {
-    "chat_model": "gpt-4o-mini-tts",
-    "prompt": "",
-    "voice": "marin",
-    "tts_speed": 1.0,
-    "audio_format": "mp3",
-}
 
 
 @dataclass
@@ -418,169 +388,6 @@ def continued(hass: HomeAssistant, conversation_ids: list[str]) -> Turn:
     """Return a turn that continues the next of the given conversations each time."""
     ids = iter(conversation_ids)
     return lambda: converse(hass, conversation_id=next(ids))
-
-
-def _ratio_cell(data: dict[str, Any]) -> str:
-    return str(Ratio(**data))
-
-
-def per_turn_table(r: dict[str, Any]) -> list[str]:
-    """The interleaved per-turn figures: medians, then ratios with their intervals."""
-    run = r["interleaved"]
-    medians = run["median_ms"]
-    verdict = (
-        "every wall ratio's 95% interval within ±5%"
-        if run["converged"]
-        else "TIME BUDGET SPENT before every interval was within ±5%"
-    )
-    lines = [
-        f"Per turn (tool call + answer), 10 exposed entities, emulator latency 0: "
-        f"{run['rounds']} interleaved rounds of {run['block']} turns each in "
-        f"{run['seconds']:.0f} s, {os.cpu_count()} cores ({verdict})",
-        "| figure | raw SDK | ours | built-in |",
-        "|---|---|---|---|",
-        "| wall, median of rounds (ms) | "
-        + " | ".join(f"{medians[n]['wall']:.2f}" for n in ("raw", "ours", "builtin"))
-        + " |",
-        "| CPU per turn, median of rounds (ms) | "
-        + " | ".join(f"{medians[n]['cpu']:.2f}" for n in ("raw", "ours", "builtin"))
-        + " |",
-        "| first text delta into ChatLog (ms, median of 20) | "
-        + " | ".join(f"{r['first_delta_ms'][n]:.2f}" for n in ("raw", "ours", "builtin"))
-        + " |",
-        "",
-        "| ratio, round by round | wall: median [95% interval] (range) | CPU: the same |",
-        "|---|---|---|",
-    ]
-    labels = {
-        "ours/raw": "ours / raw",
-        "builtin/raw": "built-in / raw",
-        "ours/builtin": "ours / built-in",
-    }
-    for key, label in labels.items():
-        ratios = run["ratios"][key]
-        lines.append(f"| {label} | {_ratio_cell(ratios['wall'])} | {_ratio_cell(ratios['cpu'])} |")
-    return lines
-
-
-def cache_table(r: dict[str, Any]) -> list[str]:
-    """The cached share of input tokens per turn, ours beside the built-in."""
-    columns = list(r["cache"])
-    lines = [
-        f"Prompt cache: cached share of input tokens, a {CACHE_TURNS}-turn conversation with "
-        f"{CACHE_ENTITIES} exposed entities whose states change every turn, turns 1 s apart",
-        "(counted as OpenAI bills: the prefix shared with earlier requests, from 1,024 tokens",
-        "in 128-token steps; Assist: an agent controlling the home, chat only: no LLM API)",
-        "| turn | " + " | ".join(c.replace("/", ", ") for c in columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
-    ]
-    lines += [
-        f"| {n + 1} | " + " | ".join(f"{r['cache'][c][n]:.0%}" for c in columns) + " |"
-        for n in range(CACHE_TURNS)
-    ]
-    lines.append(
-        f"| 2-{CACHE_TURNS}, mean | "
-        + " | ".join(f"{statistics.mean(r['cache'][c][1:]):.0%}" for c in columns)
-        + " |"
-    )
-    return lines
-
-
-def voice_table(r: dict[str, Any]) -> list[str]:
-    """The whole voice turn: first audio, ours beside the built-in and the physical limit."""
-    if "voice" not in r:
-        return ["Whole voice turn: needs the built-in's STT and TTS (scripts/bench --ha newest)"]
-    v, t = r["voice"], r["voice"]["service_times"]
-    verdict = "interval within ±5%" if v["converged"] else "TIME BUDGET SPENT before ±5%"
-    limit = float(v["physical_limit_ms"])
-    lines = [
-        "Whole voice turn, end of speech to the first audio byte at the player: Assist pipeline "
-        "STT -> agent (tool call) -> TTS;",
-        f"emulated services: transcript {t['transcription'] * 1000:.0f} ms after the upload or "
-        f"{t['live_transcription'] * 1000:.0f} ms after a live session's commit (assumed), "
-        f"model first token {t['first_token'] * 1000:.0f} ms then "
-        f"{t['tokens_per_second']:.0f} tokens/s, speech first byte "
-        f"{t['speech_first_byte'] * 1000:.0f} ms, Realtime handshake "
-        f"{t.get('realtime_handshake', 0) * 1000:.0f} ms (assumed; outside the limit, as it can "
-        f"overlap); {v['rounds']} interleaved rounds of "
-        f"{v['block']} turns in {v['seconds']:.0f} s ({verdict})",
-        "| pipeline | first audio (ms, median of rounds) | above the physical limit (ms) "
-        "[95% interval] | / built-in: median [95% interval] (range) |",
-        "|---|---|---|---|",
-        f"| physical limit | {limit:.0f} | 0 | |",
-    ]
-    for name, ms in v["first_audio_ms"].items():
-        ratio = v["ratios"].get(f"{name}/builtin")
-        cell = str(Ratio(**ratio)) if ratio else ""
-        low, high = v.get("first_audio_interval_ms", {}).get(name, (ms, ms))
-        above = f"{ms - limit:.0f} [{low - limit:.0f}-{high - limit:.0f}]"
-        lines.append(f"| {name} | {ms:.0f} | {above} | {cell} |")
-    stages = v["stages_ms"]
-    lines += [
-        "",
-        "Where the time goes (ms, median per turn; each stage ends at the moment named):",
-        "| stage | " + " | ".join(stages) + " |",
-        "|---" * (len(stages) + 1) + "|",
-    ]
-    lines += [
-        f"| {stage} | " + " | ".join(f"{s.get(stage, 0):.0f}" for s in stages.values()) + " |"
-        for stage in stages["ours"]
-    ]
-    return lines + local_voice_lines(r.get("voice_local"))
-
-
-def local_voice_lines(local: dict[str, Any] | None) -> list[str]:
-    """The voice turn with the agent on the real llama.cpp server, if it ran."""
-    if local is None:
-        return []
-    if "skipped" in local:
-        return ["", f"Voice turn with the agent on llama.cpp: not run ({local['skipped']})"]
-    stages = local["stages_ms"]
-    return [
-        "",
-        f"Voice turn with the agent on the real llama.cpp server (SmolLM2-135M, 2 threads; "
-        f"STT and TTS emulated as above): {local['turns']} turns, "
-        f"{local['tool_calls']} with a tool call; first audio {local['first_audio_ms']:.0f} ms "
-        "(median)",
-        "| stage | ms (median) |",
-        "|---|---|",
-        *(f"| {stage} | {ms:.0f} |" for stage, ms in stages.items()),
-    ]
-
-
-def table(r: dict[str, Any]) -> str:
-    """Format every figure of a run."""
-    if "tts" not in r:  # --voice-only
-        return "\n".join(voice_table(r))
-    tts = r["tts"]
-    lines = [*per_turn_table(r), "", *voice_table(r), "", *cache_table(r)]
-    lines += [
-        "",
-        f"TTS, first audio byte of a {len(TTS_TEXT)}-character reply (emulated speech model: "
-        f"{SPEECH_LATENCY * 1000:.0f} ms to start, {SPEECH_CHUNK_DELAY * 1000:.0f} ms per kB):",
-        "| path | seconds | ratio |",
-        "|---|---|---|",
-        f"| ours, non-streaming | {tts['non_streaming_s']:.3f} | 1.00 |",
-        f"| ours, streaming | {tts['streaming_s']:.3f} | {tts['streaming_s'] / tts['non_streaming_s']:.2f} |",
-        "",
-        "Scaling (single passes, not interleaved): per-turn overhead = ours - raw SDK (median",
-        "wall ms) and CPU per turn (ms); built-in: its median wall ms at the same size",
-        "| exposed entities | overhead ms | ours ms | built-in ms | ours CPU ms | raw CPU ms |",
-        "|---|---|---|---|---|---|",
-    ]
-    for count, row in r["scaling_entities"].items():
-        lines.append(
-            f"| {count} | {row['ours']['median_ms'] - row['raw']['median_ms']:.2f} | "
-            f"{row['ours']['median_ms']:.2f} | {row['builtin']['median_ms']:.2f} | "
-            f"{row['ours']['cpu_ms_per_turn']:.2f} | {row['raw']['cpu_ms_per_turn']:.2f} |"
-        )
-    lines += ["| history turns | overhead ms | ours CPU ms | raw CPU ms |", "|---|---|---|---|"]
-    for count, row in r["scaling_history"].items():
-        lines.append(
-            f"| {count} | {row['ours']['median_ms'] - row['raw']['median_ms']:.2f} | "
-            f"{row['ours']['cpu_ms_per_turn']:.2f} | {row['raw']['cpu_ms_per_turn']:.2f} |"
-        )
-    return "\n".join(lines)
 
 
 def _counts(text: str) -> list[int]:

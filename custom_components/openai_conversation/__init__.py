@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
+from .capabilities import model_capabilities
 from .client import OpenAIConfigEntry, OpenAIRuntimeData, async_create_seam, provider, resolve_model
 from .const import (
     DOMAIN,
@@ -23,7 +24,6 @@ from .const import (
     PROVIDER_OPENAI,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
-    model_capabilities,
 )
 from .errors import api_error_message, error_key
 from .images import async_setup_images

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from openai.types.shared_params import Reasoning
 
@@ -67,9 +67,6 @@ HTTP_ERRORS = _http_errors("HTTPError")
 # The SDK's request types know reasoning modes (openai >= 3.x; older SDKs send them untyped).
 REASONING_MODES = "mode" in Reasoning.__optional_keys__ | Reasoning.__required_keys__
 
-if TYPE_CHECKING:
-    from .backends import Delta
-
 __all__ = [
     "EVALUATION",
     "HTTP_ERRORS",
@@ -107,9 +104,11 @@ def pro_mode(reasoning: Reasoning) -> Reasoning:
     return reasoning
 
 
-def tool_result_delta(call_id: str, name: str, data: JsonObjectType, *, error: bool) -> Delta:
+def tool_result_delta(
+    call_id: str, name: str, data: JsonObjectType, *, error: bool
+) -> conversation.ToolResultContentDeltaDict:
     """Return the ChatLog delta that records a tool's result."""
-    delta: Delta
+    delta: conversation.ToolResultContentDeltaDict
     if TOOL_RESULT_OBJECTS:
         result = llm.ToolResult(data=data, error=error)
         delta = {

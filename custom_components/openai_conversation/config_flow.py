@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .agent_flows import AITaskFlowHandler, ConversationFlowHandler
 from .backends.seam import Seam
 from .client import async_create_seam, default_model, normalize_azure, provider
 from .compat import EVALUATION, TRANSPORT_ERRORS, vol
@@ -63,13 +64,8 @@ from .const import (
 )
 from .errors import ResponseFailedError
 from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES, entry_version
-from .subentry_flows import (
-    AITaskFlowHandler,
-    ConversationFlowHandler,
-    EvaluationFlowHandler,
-    STTFlowHandler,
-    TTSFlowHandler,
-)
+from .speech_flows import STTFlowHandler, TTSFlowHandler
+from .subentry_flows import EvaluationFlowHandler
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import openai
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -16,8 +16,8 @@ from .compat import TIMEOUT_ERRORS
 from .const import DOMAIN, LOGGER
 from .lifecycle import retirement
 
-if TYPE_CHECKING:
-    from .client import OpenAIConfigEntry
+# Entries are taken as plain ConfigEntry: only their data and reauth are used here, and the
+# typed entry (client.OpenAIConfigEntry) sits above the backends that import this module.
 
 
 def _api_code(err: openai.APIError) -> str | None:
@@ -134,7 +134,7 @@ FALLBACK_KEYS = frozenset({"timeout", "rate_limited", "insufficient_quota", "ser
 FALLBACK_CODES = frozenset({"server_error", "rate_limit_exceeded", "insufficient_quota"})
 
 
-def fallback_reason(entry: OpenAIConfigEntry, err: Exception) -> str | None:
+def fallback_reason(entry: ConfigEntry, err: Exception) -> str | None:
     """Return why a failed request should go to the fallback model (key scrubbed), or None."""
     if isinstance(err, ResponseFailedError):
         return f"{err.code}: {err}" if err.code in FALLBACK_CODES else None
@@ -144,7 +144,7 @@ def fallback_reason(entry: OpenAIConfigEntry, err: Exception) -> str | None:
 
 
 def report_error(
-    hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
+    hass: HomeAssistant, entry: ConfigEntry, err: openai.OpenAIError
 ) -> tuple[str, str]:
     """Debug-log an SDK error (key scrubbed), start reauth or raise repairs.
 
@@ -161,7 +161,7 @@ def report_error(
 
 
 def translate_error(
-    hass: HomeAssistant, entry: OpenAIConfigEntry, err: openai.OpenAIError
+    hass: HomeAssistant, entry: ConfigEntry, err: openai.OpenAIError
 ) -> HomeAssistantError:
     """Report an SDK error and return it as a translated Home Assistant error."""
     key, message = report_error(hass, entry, err)

@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
+from .capabilities import model_kind
 from .const import (
     CONF_CHAT_MODEL,
     CONF_IMAGE_MODEL,
@@ -30,15 +31,13 @@ from .const import (
     RECOMMENDED_CHAT_MODEL,
     RECOMMENDED_DECISION_MODEL,
     RECOMMENDED_IMAGE_MODEL,
-    RECOMMENDED_STT_MODEL,
-    RECOMMENDED_TTS_MODEL,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
     SUBENTRY_EVALUATION,
     SUBENTRY_STT,
     SUBENTRY_TTS,
-    model_kind,
 )
+from .speech_models import RECOMMENDED_STT_MODEL, RECOMMENDED_TTS_MODEL
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -11,15 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig, SelectSelectorMode
 
 from .compat import FixFlowResult, vol
-from .const import (
-    CONF_CHAT_MODEL,
-    CONF_VOICE,
-    DOMAIN,
-    RECOMMENDED_TTS_VOICE,
-    SUBENTRY_TTS,
-    realtime_voice,
-    tts_is_realtime,
-)
+from .const import CONF_CHAT_MODEL, CONF_VOICE, DOMAIN, SUBENTRY_TTS
+from .speech_models import RECOMMENDED_TTS_VOICE, realtime_voice, tts_is_realtime
 
 
 class ModelReplacementFlow(RepairsFlow):

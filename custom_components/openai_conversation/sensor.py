@@ -94,6 +94,8 @@ class UsageSensor(RestoreSensor, OpenAISubentryEntity):
 
     entity_description: UsageSensorDescription
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # Totals change when a response reports usage (a dispatcher signal), never on a timer.
+    _attr_should_poll = False
 
     def __init__(
         self,

@@ -19,19 +19,21 @@ from .const import (
     CONF_CHAT_MODEL,
     CONF_LIVE_TRANSCRIPTION,
     CONF_PROMPT,
-    LIVE_TRANSCRIPTION_MODEL,
     LOGGER,
     PROVIDER_OPENAI,
-    RECOMMENDED_STT_MODEL,
-    RECOMMENDED_STT_PROMPT,
-    SPEECH_LANGUAGE_CODES,
     SUBENTRY_STT,
-    speech_language,
 )
 from .entity import OpenAISubentryEntity, async_add_subentry_entities
 from .errors import report_error
 from .lifecycle import replacement_in_force
 from .pcm import Pcm16, Resampler, wav_file
+from .speech_models import (
+    LIVE_TRANSCRIPTION_MODEL,
+    RECOMMENDED_STT_MODEL,
+    RECOMMENDED_STT_PROMPT,
+    SPEECH_LANGUAGE_CODES,
+    speech_language,
+)
 
 # Requests are independent and the server limits them, not Home Assistant.
 PARALLEL_UPDATES = 0

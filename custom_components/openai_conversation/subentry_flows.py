@@ -1,4 +1,8 @@
-"""Subentry flows: conversation agents, AI Task, STT and TTS."""
+"""Subentry flows: what every kind shares, the model dropdown, and the evaluation form.
+
+Each kind's forms live with its kind: agent_flows.py (conversation agents, AI Task) and
+speech_flows.py (STT, TTS).
+"""
 
 from __future__ import annotations
 
@@ -9,112 +13,31 @@ from typing import Any
 import openai
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
-from homeassistant.const import CONF_LLM_HASS_API, CONF_NAME
+from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
-from homeassistant.helpers import llm
 from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TemplateSelector,
-    TextSelector,
-    TextSelectorConfig,
 )
 
-from .client import OpenAIConfigEntry, default_model, history_tokens, provider
+from .capabilities import model_kind
+from .client import OpenAIConfigEntry, default_model, provider
 from .compat import vol
 from .const import (
-    CONF_AUDIO_FORMAT,
     CONF_CHAT_MODEL,
-    CONF_CODE_INTERPRETER,
-    CONF_FALLBACK_ENTRY,
-    CONF_FALLBACK_MODEL,
-    CONF_HISTORY_TOKENS,
-    CONF_IMAGE_MODEL,
-    CONF_LIVE_TRANSCRIPTION,
-    CONF_MAX_TOKENS,
-    CONF_MODEL_FAMILY,
-    CONF_PRO_MODE,
-    CONF_PROMPT,
-    CONF_REASONING_EFFORT,
-    CONF_REASONING_SUMMARY,
-    CONF_RECOMMENDED,
-    CONF_SERVICE_TIER,
-    CONF_STORE_RESPONSES,
-    CONF_TEMPERATURE,
-    CONF_TIMEOUT,
-    CONF_TOP_P,
-    CONF_TTS_SPEED,
-    CONF_VERBOSITY,
-    CONF_VOICE,
-    CONF_WEB_SEARCH,
-    CONF_WEB_SEARCH_CONTEXT_SIZE,
-    CONF_WEB_SEARCH_COUNTRY,
-    CONF_WEB_SEARCH_INLINE_CITATIONS,
-    CONF_WEB_SEARCH_TIMEZONE,
-    CONF_WEB_SEARCH_USER_LOCATION,
-    CORE_TTS_MODEL,
     DECISION_MODELS,
-    DEFAULT_AI_TASK_NAME,
-    DEFAULT_CONVERSATION_NAME,
     DEFAULT_EVALUATION_NAME,
-    DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_STT_NAME,
-    DEFAULT_TTS_NAME,
-    DOMAIN,
-    IMAGE_MODELS,
     LOGGER,
-    MODEL_FAMILIES,
-    MODEL_FAMILY_AUTO,
     PROVIDER_AZURE,
     PROVIDER_OPENAI,
-    REALTIME_SPEED_RANGE,
-    REALTIME_TTS_VOICES,
-    RECOMMENDED_AI_TASK_OPTIONS,
-    RECOMMENDED_CONVERSATION_OPTIONS,
     RECOMMENDED_EVALUATION_OPTIONS,
-    RECOMMENDED_IMAGE_MODEL,
-    RECOMMENDED_MAX_TOKENS,
-    RECOMMENDED_REASONING_EFFORT,
-    RECOMMENDED_REASONING_SUMMARY,
-    RECOMMENDED_SERVICE_TIER,
-    RECOMMENDED_STT_OPTIONS,
-    RECOMMENDED_STT_PROMPT,
-    RECOMMENDED_TTS_FORMAT,
-    RECOMMENDED_TTS_OPTIONS,
-    RECOMMENDED_TTS_SPEED,
-    RECOMMENDED_TTS_VOICE,
-    RECOMMENDED_VERBOSITY,
-    RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
-    STT_MODELS,
     SUBENTRY_AI_TASK,
     SUBENTRY_CONVERSATION,
-    TTS_FORMATS,
-    TTS_MODELS,
-    TTS_VOICES,
-    VERBOSITY_LEVELS,
-    WEB_SEARCH_CONTEXT_SIZES,
-    ModelCapabilities,
-    capability_name,
-    model_capabilities,
-    model_kind,
-    realtime_voice,
-    reasoning_summaries,
-    service_tiers,
-    tts_is_realtime,
-    tts_takes_instructions,
-    tts_takes_speed,
-    with_integers,
 )
 from .lifecycle import shutdown_dates
 
-# Sampling options: stored only when the user sets them.
-SAMPLING_KEYS = frozenset({CONF_TEMPERATURE, CONF_TOP_P})
 # Offered in the model dropdown when the server's list cannot be read.
 SUGGESTED_MODELS = (
     "gpt-6-luna",
@@ -175,6 +98,18 @@ def _model_options(models: Iterable[str], shutdowns: Mapping[str, date]) -> list
     ]
 
 
+def dropdown(
+    options: tuple[str, ...], translation_key: str | None = None, *, custom: bool = False
+) -> SelectSelector:
+    """Return a dropdown of these options (translated by key; custom: any value typed)."""
+    config = SelectSelectorConfig(
+        options=list(options), mode=SelectSelectorMode.DROPDOWN, custom_value=custom
+    )
+    if translation_key:
+        config["translation_key"] = translation_key
+    return SelectSelector(config)
+
+
 class BaseSubentryFlow(ConfigSubentryFlow):
     """Starts from the recommended options (adding) or the subentry's own (reconfiguring)."""
 
@@ -222,403 +157,6 @@ class BaseSubentryFlow(ConfigSubentryFlow):
         )
 
 
-class ModelFlowHandler(BaseSubentryFlow):
-    """Add or reconfigure a model subentry in up to three steps.
-
-    init: name and what the subentry type asks first, plus "recommended"; advanced: model
-    and token budget; model: only the options the chosen model can use.
-    """
-
-    def _init_fields(self) -> dict[Any, Any]:
-        """Return the fields of the first step besides name and recommended."""
-        return {}
-
-    def _advanced_fields(self, models: list[SelectOptionDict]) -> dict[Any, Any]:
-        return {
-            vol.Optional(CONF_CHAT_MODEL, default=default_model(self._get_entry().data)): (
-                SelectSelector(
-                    SelectSelectorConfig(
-                        options=models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-                    )
-                )
-            ),
-            vol.Optional(CONF_MAX_TOKENS, default=RECOMMENDED_MAX_TOKENS): NumberSelector(
-                NumberSelectorConfig(min=1, max=128000, step=1, mode=NumberSelectorMode.BOX)
-            ),
-            # Per agent: a voice agent should give up sooner than a nightly report.
-            vol.Optional(CONF_TIMEOUT, default=DEFAULT_REQUEST_TIMEOUT): NumberSelector(
-                NumberSelectorConfig(min=1, max=600, step=1, unit_of_measurement="s")
-            ),
-            **self._family_field(),
-            # Optional: asked once, instead, when the model is rate limited or failing.
-            **self._fallback_entry_field(),
-            vol.Optional(CONF_FALLBACK_MODEL): SelectSelector(
-                SelectSelectorConfig(
-                    options=models, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-                )
-            ),
-        }
-
-    def _fallback_entry_field(self) -> dict[Any, Any]:
-        """Offer this integration's other entries (servers) to serve the fallback model."""
-        own = self._get_entry().entry_id
-        others = [
-            SelectOptionDict(value=entry.entry_id, label=entry.title)
-            for entry in self.hass.config_entries.async_entries(DOMAIN)
-            if entry.entry_id != own
-        ]
-        if not others:
-            return {}
-        return {
-            vol.Optional(CONF_FALLBACK_ENTRY): SelectSelector(
-                SelectSelectorConfig(options=others, mode=SelectSelectorMode.DROPDOWN)
-            )
-        }
-
-    def _family_field(self) -> dict[Any, Any]:
-        """Offer the model family where names are the user's own (deployments, proxies)."""
-        if provider(self._get_entry().data) == PROVIDER_OPENAI:
-            return {}
-        return {
-            vol.Optional(CONF_MODEL_FAMILY, default=MODEL_FAMILY_AUTO): _select(
-                MODEL_FAMILIES, CONF_MODEL_FAMILY
-            )
-        }
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Name, the type's own fields, and whether to use recommended settings."""
-        if user_input is not None:
-            if not user_input.get(CONF_LLM_HASS_API):
-                user_input.pop(CONF_LLM_HASS_API, None)
-                self.options.pop(CONF_LLM_HASS_API, None)
-            self.options.update(user_input)
-            if user_input[CONF_RECOMMENDED]:
-                return self._async_finish()
-            return await self.async_step_advanced()
-        schema: dict[Any, Any] = {}
-        if self._is_new:
-            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema.update(self._init_fields())
-        schema[vol.Required(CONF_RECOMMENDED, default=False)] = BooleanSelector()
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
-        )
-
-    async def async_step_advanced(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Model and token budget."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            model = capability_name(user_input, user_input.get(CONF_CHAT_MODEL, ""))
-            fallback = user_input.get(CONF_FALLBACK_MODEL, "")
-            if not model_capabilities(model).supported:
-                errors[CONF_CHAT_MODEL] = "model_not_supported"
-            elif fallback and not model_capabilities(capability_name({}, fallback)).supported:
-                errors[CONF_FALLBACK_MODEL] = "model_not_supported"
-            else:
-                for key in (CONF_FALLBACK_ENTRY, CONF_FALLBACK_MODEL):
-                    if not user_input.get(key):  # a cleared field is left out, not emptied
-                        user_input.pop(key, None)
-                        self.options.pop(key, None)
-                self.options.update(user_input)
-                return await self.async_step_model()
-        models = await async_chat_models(self._get_entry())
-        return self.async_show_form(
-            step_id="advanced",
-            data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(self._advanced_fields(models)), user_input or self.options
-            ),
-            errors=errors,
-        )
-
-    async def async_step_model(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Options the chosen model takes; the others are not offered."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            if user_input.get(CONF_REASONING_EFFORT) == "minimal":
-                # OpenAI refuses these tools with minimal reasoning.
-                errors = {
-                    tool: f"{tool}_minimal_reasoning"
-                    for tool in (CONF_WEB_SEARCH, CONF_CODE_INTERPRETER)
-                    if user_input.get(tool)
-                }
-            if not errors:
-                for key in SAMPLING_KEYS - user_input.keys():  # cleared: not sent
-                    self.options.pop(key, None)
-                self.options.update(user_input)
-                if self.options.get(CONF_WEB_SEARCH_USER_LOCATION):
-                    self.options.update(self._home_location())
-                return self._async_finish()
-        schema = vol.Schema(
-            self._model_schema(capability_name(self.options, self.options[CONF_CHAT_MODEL]))
-        )
-        return self.async_show_form(
-            step_id="model",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or self.options),
-            errors=errors,
-        )
-
-    def _model_schema(self, model: str) -> dict[Any, Any]:
-        caps = model_capabilities(model)
-        schema: dict[Any, Any] = {}
-        if not caps.reasoning:
-            # No defaults: left empty, they are not sent (backends.sampling_params).
-            schema[vol.Optional(CONF_TEMPERATURE)] = NumberSelector(
-                NumberSelectorConfig(min=0, max=2, step=0.05)
-            )
-            schema[vol.Optional(CONF_TOP_P)] = NumberSelector(
-                NumberSelectorConfig(min=0, max=1, step=0.05)
-            )
-        if len(caps.reasoning_efforts) > 1:  # GPT-5 pro reasons at high only: no choice
-            default = (
-                RECOMMENDED_REASONING_EFFORT
-                if RECOMMENDED_REASONING_EFFORT in caps.reasoning_efforts
-                else caps.reasoning_efforts[0]
-            )
-            schema[vol.Optional(CONF_REASONING_EFFORT, default=default)] = _select(
-                caps.reasoning_efforts, CONF_REASONING_EFFORT
-            )
-        if caps.verbosity:
-            schema[vol.Optional(CONF_VERBOSITY, default=RECOMMENDED_VERBOSITY)] = _select(
-                VERBOSITY_LEVELS, CONF_VERBOSITY
-            )
-        openai_server = provider(self._get_entry().data) == PROVIDER_OPENAI
-        if caps.reasoning:
-            schema[vol.Optional(CONF_REASONING_SUMMARY, default=RECOMMENDED_REASONING_SUMMARY)] = (
-                _select(reasoning_summaries(model), CONF_REASONING_SUMMARY)
-            )
-        if openai_server:
-            schema.update(self._openai_fields(model, caps))
-        if caps.web_search and openai_server:
-            schema[vol.Optional(CONF_WEB_SEARCH, default=False)] = BooleanSelector()
-            schema[
-                vol.Optional(
-                    CONF_WEB_SEARCH_CONTEXT_SIZE, default=RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE
-                )
-            ] = _select(WEB_SEARCH_CONTEXT_SIZES, CONF_WEB_SEARCH_CONTEXT_SIZE)
-            schema[vol.Optional(CONF_WEB_SEARCH_USER_LOCATION, default=False)] = BooleanSelector()
-            schema[vol.Optional(CONF_WEB_SEARCH_INLINE_CITATIONS, default=False)] = (
-                BooleanSelector()
-            )
-        if caps.code_interpreter and openai_server:
-            schema[vol.Optional(CONF_CODE_INTERPRETER, default=False)] = BooleanSelector()
-        return schema
-
-    def _openai_fields(self, model: str, caps: ModelCapabilities) -> dict[Any, Any]:
-        """Return what only OpenAI's own servers take: tier, storage and pro mode."""
-        fields: dict[Any, Any] = {}
-        if {"flex", "priority"} & set(tiers := service_tiers(model)):
-            # Without Flex or Priority, "auto" and "default" are the same: nothing to choose.
-            fields[vol.Optional(CONF_SERVICE_TIER, default=RECOMMENDED_SERVICE_TIER)] = _select(
-                tiers, CONF_SERVICE_TIER
-            )
-        fields[vol.Optional(CONF_STORE_RESPONSES, default=False)] = BooleanSelector()
-        if caps.pro_mode:
-            fields[vol.Optional(CONF_PRO_MODE, default=False)] = BooleanSelector()
-        return fields
-
-    def _home_location(self) -> dict[str, str]:
-        """Approximate location for web search, from Home Assistant's own settings."""
-        return {
-            CONF_WEB_SEARCH_COUNTRY: self.hass.config.country or "",
-            CONF_WEB_SEARCH_TIMEZONE: self.hass.config.time_zone,
-        }
-
-    @callback
-    def _async_finish(self) -> SubentryFlowResult:
-        """Create or update the subentry; recommended mode drops the advanced options."""
-        options = with_integers(self.options)
-        if options[CONF_RECOMMENDED]:
-            options = {
-                k: v
-                for k, v in options.items()
-                if k in (CONF_RECOMMENDED, CONF_PROMPT, CONF_LLM_HASS_API, CONF_NAME)
-            }
-        return self._save(options)
-
-
-class ConversationFlowHandler(ModelFlowHandler):
-    """Conversation agents: instructions and the LLM APIs they may use come first."""
-
-    default_name = DEFAULT_CONVERSATION_NAME
-    recommended = RECOMMENDED_CONVERSATION_OPTIONS
-
-    def _llm_api_options(self) -> list[SelectOptionDict]:
-        return [
-            SelectOptionDict(label=api.name, value=api.id) for api in llm.async_get_apis(self.hass)
-        ]
-
-    def _stored_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """Return the LLM APIs as a list of the APIs that still exist.
-
-        Core once stored a single API as a string; an API whose integration is gone can
-        be neither offered nor used.
-        """
-        if stored := options.get(CONF_LLM_HASS_API):
-            known = {api.id for api in llm.async_get_apis(self.hass)}
-            chosen = [stored] if isinstance(stored, str) else stored
-            options[CONF_LLM_HASS_API] = [api for api in chosen if api in known]
-        return options
-
-    def _init_fields(self) -> dict[Any, Any]:
-        return {
-            vol.Optional(CONF_PROMPT): TemplateSelector(),
-            vol.Optional(CONF_LLM_HASS_API): SelectSelector(
-                SelectSelectorConfig(options=self._llm_api_options(), multiple=True)
-            ),
-        }
-
-    def _advanced_fields(self, models: list[SelectOptionDict]) -> dict[Any, Any]:
-        fields = super()._advanced_fields(models)
-        # A conversation grows turn by turn; a small local model's context does not.
-        default = history_tokens(self._get_entry().data, {})
-        fields[vol.Optional(CONF_HISTORY_TOKENS, default=default)] = NumberSelector(
-            NumberSelectorConfig(min=0, max=1_000_000, step=100, mode=NumberSelectorMode.BOX)
-        )
-        return fields
-
-
-class AITaskFlowHandler(ModelFlowHandler):
-    """AI Task: the model options, plus the image model."""
-
-    default_name = DEFAULT_AI_TASK_NAME
-    recommended = RECOMMENDED_AI_TASK_OPTIONS
-
-    def _advanced_fields(self, models: list[SelectOptionDict]) -> dict[Any, Any]:
-        fields = super()._advanced_fields(models)
-        fields[vol.Optional(CONF_IMAGE_MODEL, default=RECOMMENDED_IMAGE_MODEL)] = SelectSelector(
-            SelectSelectorConfig(
-                options=list(IMAGE_MODELS), custom_value=True, mode=SelectSelectorMode.DROPDOWN
-            )
-        )
-        return fields
-
-
-def _select(
-    options: tuple[str, ...], translation_key: str | None = None, *, custom: bool = False
-) -> SelectSelector:
-    config = SelectSelectorConfig(
-        options=list(options), mode=SelectSelectorMode.DROPDOWN, custom_value=custom
-    )
-    if translation_key:
-        config["translation_key"] = translation_key
-    return SelectSelector(config)
-
-
-class SpeechFlowHandler(BaseSubentryFlow):
-    """Add or reconfigure a speech subentry: model first, then what that model takes."""
-
-    models: tuple[str, ...]
-    # Keys core's entity reads unconditionally, stored even where the model ignores them.
-    core_defaults: Mapping[str, Any] = {}
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Name and model."""
-        if user_input is not None:
-            self.options.update(user_input)
-            return await self.async_step_settings()
-        schema: dict[Any, Any] = {}
-        if self._is_new:
-            schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema[vol.Required(CONF_CHAT_MODEL)] = _select(self._models(), custom=True)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
-        )
-
-    def _models(self) -> tuple[str, ...]:
-        """Return the models offered (a custom name is always possible)."""
-        return self.models
-
-    def _settings_fields(self, model: str) -> dict[Any, Any]:
-        raise NotImplementedError
-
-    async def async_step_settings(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """What the chosen model takes."""
-        if user_input is not None:
-            options = {**self.core_defaults, **self.options, **user_input}
-            return self._save(options)
-        schema = vol.Schema(self._settings_fields(self.options[CONF_CHAT_MODEL]))
-        return self.async_show_form(
-            step_id="settings",
-            data_schema=self.add_suggested_values_to_schema(schema, self.options),
-        )
-
-
-class STTFlowHandler(SpeechFlowHandler):
-    """Speech to text: a model and the prompt that steers it (no templates)."""
-
-    default_name = DEFAULT_STT_NAME
-    recommended = RECOMMENDED_STT_OPTIONS
-    models = STT_MODELS
-
-    def _settings_fields(self, model: str) -> dict[Any, Any]:
-        fields: dict[Any, Any] = {
-            vol.Optional(CONF_PROMPT, default=RECOMMENDED_STT_PROMPT): TextSelector(
-                TextSelectorConfig(multiline=True)
-            )
-        }
-        if provider(self._get_entry().data) == PROVIDER_OPENAI:  # the Realtime API
-            fields[vol.Optional(CONF_LIVE_TRANSCRIPTION, default=True)] = BooleanSelector()
-        return fields
-
-
-class TTSFlowHandler(SpeechFlowHandler):
-    """Text to speech: voice and format; speed or instructions where the model takes them."""
-
-    default_name = DEFAULT_TTS_NAME
-    recommended = RECOMMENDED_TTS_OPTIONS
-    models = TTS_MODELS
-    core_defaults = {CONF_PROMPT: ""}
-
-    def _models(self) -> tuple[str, ...]:
-        """Realtime voices for OpenAI's own servers; the speech endpoint's elsewhere.
-
-        Azure deployments and compatible speech servers (Speaches, Kokoro) keep
-        /audio/speech, where realtime models are not served.
-        """
-        if provider(self._get_entry().data) == PROVIDER_OPENAI:
-            return self.models
-        if tts_is_realtime(str(self.options.get(CONF_CHAT_MODEL, ""))):
-            self.options[CONF_CHAT_MODEL] = CORE_TTS_MODEL
-        return tuple(model for model in self.models if not tts_is_realtime(model))
-
-    def _settings_fields(self, model: str) -> dict[Any, Any]:
-        # Realtime voices are fewer, their speed range narrower, and they speak PCM only
-        # (HA converts it where a player wants another format): offer what the model takes.
-        realtime = tts_is_realtime(model)
-        if realtime:  # moved from the speech endpoint: suggest what this model takes
-            self.options[CONF_VOICE] = realtime_voice(
-                str(self.options.get(CONF_VOICE, RECOMMENDED_TTS_VOICE))
-            )
-            if (speed := self.options.get(CONF_TTS_SPEED)) is not None:
-                low, high = REALTIME_SPEED_RANGE
-                self.options[CONF_TTS_SPEED] = min(max(float(speed), low), high)
-        fields: dict[Any, Any] = {
-            vol.Required(CONF_VOICE, default=RECOMMENDED_TTS_VOICE): _select(
-                REALTIME_TTS_VOICES if realtime else TTS_VOICES, CONF_VOICE, custom=not realtime
-            ),
-        }
-        if not realtime:
-            fields[vol.Required(CONF_AUDIO_FORMAT, default=RECOMMENDED_TTS_FORMAT)] = _select(
-                TTS_FORMATS, CONF_AUDIO_FORMAT
-            )
-        if tts_takes_speed(model):
-            low, high = REALTIME_SPEED_RANGE if realtime else (0.25, 4.0)
-            fields[vol.Optional(CONF_TTS_SPEED, default=RECOMMENDED_TTS_SPEED)] = NumberSelector(
-                NumberSelectorConfig(min=low, max=high, step=0.05)
-            )
-        if tts_takes_instructions(model):
-            fields[vol.Optional(CONF_PROMPT)] = TextSelector(TextSelectorConfig(multiline=True))
-        return fields
-
-
 class EvaluationFlowHandler(BaseSubentryFlow):
     """Evaluation (HA 2026.11+): a name and the decision model, in one step."""
 
@@ -633,7 +171,7 @@ class EvaluationFlowHandler(BaseSubentryFlow):
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str
-        schema[vol.Required(CONF_CHAT_MODEL)] = _select(DECISION_MODELS, custom=True)
+        schema[vol.Required(CONF_CHAT_MODEL)] = dropdown(DECISION_MODELS, custom=True)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),

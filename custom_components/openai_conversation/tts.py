@@ -35,20 +35,22 @@ from .const import (
     OPTION_SPEED,
     PROVIDER_COMPATIBLE,
     PROVIDER_OPENAI,
+    SUBENTRY_TTS,
+)
+from .entity import OpenAISubentryEntity, async_add_subentry_entities
+from .errors import translate_error
+from .lifecycle import speaking_model
+from .speech_models import (
     REALTIME_TTS_VOICES,
     RECOMMENDED_TTS_FORMAT,
     RECOMMENDED_TTS_MODEL,
     RECOMMENDED_TTS_SPEED,
     RECOMMENDED_TTS_VOICE,
     SPEECH_LANGUAGE_CODES,
-    SUBENTRY_TTS,
     TTS_VOICES,
     realtime_voice,
     tts_is_realtime,
 )
-from .entity import OpenAISubentryEntity, async_add_subentry_entities
-from .errors import translate_error
-from .lifecycle import speaking_model
 from .speech_spares import SpareSessions
 
 # OpenAI's raw PCM: 24 kHz, 16-bit, mono.

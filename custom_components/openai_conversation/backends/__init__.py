@@ -24,6 +24,7 @@ from homeassistant.helpers import llm, selector
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util import slugify
 
+from ..capabilities import capability_name, model_capabilities
 from ..compat import schema_to_json, tool_result_data, tool_result_delta, vol
 from ..const import (
     CONF_PRO_MODE,
@@ -38,8 +39,6 @@ from ..const import (
     REASONING_SILENCE,
     RECOMMENDED_CHAT_MODEL,
     RECOMMENDED_REASONING_EFFORT,
-    capability_name,
-    model_capabilities,
 )
 from ..files import EncodedFile, FileCache
 from ..schema import plain_parameters

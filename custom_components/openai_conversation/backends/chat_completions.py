@@ -26,8 +26,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_dumps
 from homeassistant.util.ulid import ulid_now
 
+from ..capabilities import model_capabilities
 from ..compat import tool_result_data
-from ..const import model_capabilities
 from ..errors import response_error
 from ..files import EncodedFile
 from . import Delta, Files, TurnRequest, parse_tool_call, reasoning_effort, request_client

@@ -22,7 +22,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import llm
 from homeassistant.helpers.json import json_dumps
 
-from ..const import CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS, capability_name
+from ..capabilities import capability_name
+from ..const import CONF_MAX_TOKENS, RECOMMENDED_MAX_TOKENS
 from ..errors import response_error
 from ..files import EncodedFile, FileCache
 from ..schema import structured_output_schema

@@ -14,7 +14,7 @@ from openai.types.audio.transcription_create_params import TranscriptionCreatePa
 from openai.types.embedding_create_params import EmbeddingCreateParams
 from openai.types.image_generate_params import ImageGenerateParamsNonStreaming
 
-from ..const import tts_takes_instructions, tts_takes_speed
+from ..speech_models import tts_takes_instructions, tts_takes_speed
 
 type SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 type ImageSize = Literal["1024x1024", "1536x1024", "1024x1536", "1792x1024", "1024x1792"]

@@ -33,7 +33,7 @@ from openai.types.realtime.response_create_event_param import ResponseCreateEven
 from openai.types.realtime.response_done_event import ResponseDoneEvent
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
-from ..const import REALTIME_SPEED_RANGE
+from ..speech_models import REALTIME_SPEED_RANGE
 from .handshake import HandshakeError, RealtimeRoute, async_handshake
 from .realtime import LIVE_RATE
 

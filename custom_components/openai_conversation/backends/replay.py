@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import openai
 
-from ..const import model_capabilities
+from ..capabilities import model_capabilities
 
 type Replayable = Callable[[openai.BaseModel], bool]
 # Server-made items remembered per server: far more than a conversation's turns hold.

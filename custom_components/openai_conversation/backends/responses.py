@@ -25,6 +25,14 @@ from homeassistant.components import conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_dumps
 
+from ..capabilities import (
+    EXTENDED_CACHE_RETENTION,
+    capability_name,
+    model_capabilities,
+    reasoning_summaries,
+    service_tiers,
+    takes_cache_retention,
+)
 from ..compat import pro_mode, tool_result_data
 from ..const import (
     CONF_CODE_INTERPRETER,
@@ -41,18 +49,12 @@ from ..const import (
     CONF_WEB_SEARCH_REGION,
     CONF_WEB_SEARCH_TIMEZONE,
     CONF_WEB_SEARCH_USER_LOCATION,
-    EXTENDED_CACHE_RETENTION,
     LOGGER,
     NO_CITATIONS_HINT,
     RECOMMENDED_REASONING_SUMMARY,
     RECOMMENDED_SERVICE_TIER,
     RECOMMENDED_VERBOSITY,
     RECOMMENDED_WEB_SEARCH_CONTEXT_SIZE,
-    capability_name,
-    model_capabilities,
-    reasoning_summaries,
-    service_tiers,
-    takes_cache_retention,
 )
 from ..files import EncodedFile
 from . import Files, TurnRequest, clock_last, reasoning_effort, request_client
