@@ -13,7 +13,8 @@ from types import ModuleType
 
 import pytest
 
-from custom_components.openai_conversation.const import DOMAIN, model_capabilities, service_tiers
+from custom_components.openai_conversation.capabilities import model_capabilities, service_tiers
+from custom_components.openai_conversation.const import DOMAIN
 from homeassistant import config_entries
 
 MODELS = (
