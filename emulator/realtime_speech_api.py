@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import json
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from .audio_api import speech_audio
 from .realtime_api import _error, serve_live
@@ -86,6 +86,12 @@ async def _serve_speech(
     session.connected = asyncio.get_running_loop().time()
     emulator.speech_sessions.append(session)
     emulator.open_sockets.add(ws)
+    if emulator.stopping.is_set():
+        # Upgraded while the server stops (its handshake was under way), after it closed
+        # the open sessions: closed too, as a server going away closes every session.
+        emulator.open_sockets.discard(ws)
+        await ws.close(code=WSCloseCode.GOING_AWAY)
+        return ws
     try:
         await _converse(emulator, ws, session)
     finally:
