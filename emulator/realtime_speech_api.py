@@ -40,6 +40,10 @@ REALTIME_VOICES = (
     "cedar",
 )
 SPEED_RANGE = (0.25, 1.5)
+# emulator.fail_next(FAILED_RESPONSE, Error(...)) fails the next voice response as OpenAI
+# ends one it cannot serve (no credit left, rate limited): response.done with status
+# "failed" and the error's type and code in its status_details.
+FAILED_RESPONSE = "/v1/realtime#response"
 
 
 @dataclass
@@ -172,12 +176,18 @@ async def _read_aloud(
     emulator: OpenAIEmulator, ws: web.WebSocketResponse, session: SpeechSession, event: Any
 ) -> None:
     """Stream one response: its audio and transcript in deltas, then response.done."""
+    ids = {"response_id": new_id("resp"), "item_id": new_id("item")}
+    await ws.send_json(_event("response.created", response=_response(ids, "in_progress")))
+    if failures := emulator.failures.get(FAILED_RESPONSE):
+        failure = failures.popleft()
+        details = {"type": "failed", "error": {"type": failure.type, "code": failure.code}}
+        failed = {**_response(ids, "failed"), "status_details": details}
+        await ws.send_json(_event("response.done", response=failed))
+        return
     text = _text_of(event["response"])
     spoken = emulator.speech_transcripts.popleft() if emulator.speech_transcripts else text
     session.spoken.append(text)
-    ids = {"response_id": new_id("resp"), "item_id": new_id("item")}
     place = {**ids, "output_index": 0, "content_index": 0}
-    await ws.send_json(_event("response.created", response=_response(ids, "in_progress")))
     if emulator.speech_latency:
         await asyncio.sleep(emulator.speech_latency)
     pcm = speech_audio({"input": text, "response_format": "pcm"})

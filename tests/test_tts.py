@@ -282,7 +282,7 @@ async def test_realtime_session_error_is_translated(
     options = {**entity.default_options, "model": "gpt-realtime-2.1-nano"}
     with pytest.raises(HomeAssistantError) as err:
         await entity.async_get_tts_audio("Hi.", "en", options)
-    assert err.value.translation_key == "speech_failed"
+    assert err.value.translation_key == "not_found"  # as the other endpoints' 404
     assert "refused the session (404)" in str(err.value.translation_placeholders)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
+import httpx
 import openai
 from openai.types.realtime.realtime_audio_config_output_param import RealtimeAudioConfigOutputParam
 from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
@@ -36,6 +37,7 @@ from openai.types.realtime.response_done_event import ResponseDoneEvent
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
 from ..const import REALTIME_SPEED_RANGE
+from ..errors import status_error
 from .realtime import LIVE_RATE, realtime_url
 
 # What the model is told for every sentence; the subentry's tone instructions follow.
@@ -51,7 +53,16 @@ WORDS = re.compile(r"[\w']+")
 
 
 class RealtimeSpeechError(Exception):
-    """The server refused or broke off the session."""
+    """The server refused or broke off the session.
+
+    api_error: the SDK's error for the same failure on other endpoints (a refused key,
+    quota, a rate limit, an unreachable server), so it is translated and acted on alike.
+    """
+
+    def __init__(self, message: str, api_error: openai.APIError | None = None) -> None:
+        """Keep the SDK's kind of the failure, where the server said which it is."""
+        super().__init__(message)
+        self.api_error = api_error
 
 
 def session_update(
@@ -107,22 +118,29 @@ class RealtimeSpeech:
         self.model = model
         self.setup = setup
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._url = realtime_url(client, f"model={quote(model)}")
         self.sentences = 0
         self.reworded = 0
 
     async def open(self) -> None:
         """Connect and configure the session (the handshake, ahead of the first sentence)."""
-        url = realtime_url(self._client, f"model={quote(self.model)}")
+        url = self._url
         headers = {"Authorization": f"Bearer {self._client.api_key}"}
+        request = httpx.Request("GET", url)
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT):
                 self._ws = await self._session.ws_connect(
                     url, headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)
                 )
         except aiohttp.WSServerHandshakeError as err:
-            raise RealtimeSpeechError(f"the server refused the session ({err.status})") from err
-        except (aiohttp.ClientError, TimeoutError) as err:
-            raise RealtimeSpeechError(str(err) or type(err).__name__) from err
+            message = f"the server refused the session ({err.status})"
+            raise RealtimeSpeechError(message, status_error(url, err.status, message)) from err
+        except TimeoutError as err:
+            raise RealtimeSpeechError("TimeoutError", openai.APITimeoutError(request)) from err
+        except aiohttp.ClientError as err:
+            message = str(err) or type(err).__name__
+            api_error = openai.APIConnectionError(message=message, request=request)
+            raise RealtimeSpeechError(message, api_error) from err
         await self._ws.send_json(self.setup)
 
     async def close(self) -> None:
@@ -175,8 +193,9 @@ class RealtimeSpeech:
         if status not in (None, "completed"):
             details = event.response.status_details
             error = details.error if details else None
-            reason = (error.code or error.type) if error else None
-            raise RealtimeSpeechError(reason or f"the response ended {status}")
+            code = (error.code or error.type) if error else None
+            message = code or f"the response ended {status}"
+            raise RealtimeSpeechError(message, status_error(self._url, None, message, code))
         self.sentences += 1
         if words(transcript) != words(text):
             self.reworded += 1
@@ -189,9 +208,10 @@ class RealtimeSpeech:
             try:
                 event: dict[str, Any] = json.loads(message.data)
                 if event.get("type") == "error":
-                    raise RealtimeSpeechError(
-                        RealtimeErrorEvent.model_validate(event).error.message
-                    )
+                    error = RealtimeErrorEvent.model_validate(event).error
+                    code = error.code or error.type
+                    api_error = status_error(self._url, None, error.message, code)
+                    raise RealtimeSpeechError(error.message, api_error)
             except ValueError as err:  # not JSON, or not the SDK's event
                 raise RealtimeSpeechError(f"unreadable event: {err}") from err
             yield event
