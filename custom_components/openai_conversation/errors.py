@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-import httpx
 import openai
 
 from homeassistant.const import CONF_API_KEY
@@ -13,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from .compat import TIMEOUT_ERRORS
+from .compat import SDK_HTTP, TIMEOUT_ERRORS
 from .const import DOMAIN, LOGGER
 from .lifecycle import retirement
 
@@ -81,7 +80,7 @@ def status_error(
     kind = STATUS_ERRORS.get(status, openai.APIStatusError)
     if status >= 500:
         kind = openai.InternalServerError
-    response = httpx.Response(status, request=httpx.Request("GET", url))
+    response = SDK_HTTP.Response(status, request=SDK_HTTP.Request("GET", url))
     body = {"message": message, "type": code, "code": code}
     return kind(message, response=response, body=body)
 

@@ -18,7 +18,6 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
-import httpx
 import openai
 from openai.types.realtime.realtime_audio_config_output_param import RealtimeAudioConfigOutputParam
 from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
@@ -36,6 +35,7 @@ from openai.types.realtime.response_create_event_param import ResponseCreateEven
 from openai.types.realtime.response_done_event import ResponseDoneEvent
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
+from ..compat import SDK_HTTP
 from ..const import REALTIME_SPEED_RANGE
 from ..errors import status_error
 from .realtime import LIVE_RATE, realtime_url
@@ -126,7 +126,7 @@ class RealtimeSpeech:
         """Connect and configure the session (the handshake, ahead of the first sentence)."""
         url = self._url
         headers = {"Authorization": f"Bearer {self._client.api_key}"}
-        request = httpx.Request("GET", url)
+        request = SDK_HTTP.Request("GET", url)
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT):
                 self._ws = await self._session.ws_connect(
