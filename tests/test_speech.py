@@ -35,6 +35,8 @@ from .conftest import add_entry
 
 STT_ENTITY = "stt.openai_stt"
 TTS_ENTITY = "tts.openai_tts"
+# gpt-4o-mini-tts and the transcription models shut down in 2027: clocks before that.
+pytestmark = pytest.mark.usefixtures("before_the_shutdowns")
 
 
 def tone(seconds: float = 0.5, rate: int = 16000) -> bytes:

@@ -34,6 +34,8 @@ from .common import spoken_sessions
 from .conftest import add_entry
 
 TTS_ENTITY = "tts.openai_tts"
+# gpt-4o-mini-tts and the transcription models shut down in 2027: clocks before that.
+pytestmark = pytest.mark.usefixtures("before_the_shutdowns")
 
 
 SPEECH_ENDPOINT = {"chat_model": "gpt-4o-mini-tts"}
