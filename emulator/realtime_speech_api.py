@@ -14,7 +14,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from .audio_api import speech_audio
 from .realtime_api import _error, serve_live
@@ -42,6 +42,10 @@ REALTIME_VOICES = (
     "cedar",
 )
 SPEED_RANGE = (0.25, 1.5)
+# emulator.fail_next(FAILED_RESPONSE, Error(...)) fails the next voice response as OpenAI
+# ends one it cannot serve (no credit left, rate limited): response.done with status
+# "failed" and the error's type and code in its status_details.
+FAILED_RESPONSE = "/v1/realtime#response"
 
 
 async def serve_realtime(emulator: EmulatorState, request: web.Request) -> web.StreamResponse:
@@ -75,6 +79,12 @@ async def _serve_speech(
     session.connected = asyncio.get_running_loop().time()
     emulator.speech_sessions.append(session)
     emulator.open_sockets.add(ws)
+    if emulator.stopping.is_set():
+        # Upgraded while the server stops (its handshake was under way), after it closed
+        # the open sessions: closed too, as a server going away closes every session.
+        emulator.open_sockets.discard(ws)
+        await ws.close(code=WSCloseCode.GOING_AWAY)
+        return ws
     try:
         await _converse(emulator, ws, session)
     finally:
@@ -155,12 +165,18 @@ async def _read_aloud(
     emulator: EmulatorState, ws: web.WebSocketResponse, session: SpeechSession, event: Any
 ) -> None:
     """Stream one response: its audio and transcript in deltas, then response.done."""
+    ids = {"response_id": new_id("resp"), "item_id": new_id("item")}
+    await ws.send_json(_event("response.created", response=_response(ids, "in_progress")))
+    if failures := emulator.failures.get(FAILED_RESPONSE):
+        failure = failures.popleft()
+        details = {"type": "failed", "error": {"type": failure.type, "code": failure.code}}
+        failed = {**_response(ids, "failed"), "status_details": details}
+        await ws.send_json(_event("response.done", response=failed))
+        return
     text = _text_of(event["response"])
     spoken = emulator.speech_transcripts.popleft() if emulator.speech_transcripts else text
     session.spoken.append(text)
-    ids = {"response_id": new_id("resp"), "item_id": new_id("item")}
     place = {**ids, "output_index": 0, "content_index": 0}
-    await ws.send_json(_event("response.created", response=_response(ids, "in_progress")))
     if emulator.speech_latency:
         await asyncio.sleep(emulator.speech_latency)
     pcm = speech_audio({"input": text, "response_format": "pcm"})

@@ -72,6 +72,7 @@ class OpenAIEmulator(EmulatorState):
 
     async def start(self) -> None:
         """Start serving on a free port."""
+        self.stopping.clear()  # started again after a stop (a refused connection's end)
         app = web.Application(middlewares=[self._record_and_auth])
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/responses", self._responses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 import math
 from pathlib import Path
@@ -162,3 +163,16 @@ async def turn_deltas(hass: HomeAssistant, agent_id: str, text: str) -> list[dic
 def spoken_sessions(emulator: OpenAIEmulator) -> list[SpeechSession]:
     """Return the Realtime voice sessions that read something (a TTS keeps spares open)."""
     return [session for session in emulator.speech_sessions if session.spoken]
+
+
+def unused_sessions(emulator: OpenAIEmulator) -> list[SpeechSession]:
+    """Return the connected voice sessions that were configured and have read nothing."""
+    return [s for s in emulator.speech_sessions if s.events and not s.spoken]
+
+
+async def idle_spares(emulator: OpenAIEmulator, count: int = 1) -> list[SpeechSession]:
+    """Wait until this many spare voice sessions are ready; return them."""
+    async with asyncio.timeout(5):
+        while len(unused_sessions(emulator)) < count:  # noqa: ASYNC110 - the emulator has no event
+            await asyncio.sleep(0.01)
+    return unused_sessions(emulator)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 import gc
 import logging
 from pathlib import Path
 from typing import Any
 
+from freezegun import freeze_time
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -31,9 +33,13 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from tools.hass import reports_deprecated_use
 
 API_KEY = "sk-test-key"
+# A day before OpenAI's first audio shutdown (2027-01-06). Tests of the speech and
+# transcription models that shut down pin both clocks here, so they pass on any date.
+BEFORE_THE_SHUTDOWNS = date(2026, 12, 1)
 
 
 @pytest.fixture(autouse=True)
@@ -153,6 +159,25 @@ async def emulator(
     monkeypatch.setenv("OPENAI_BASE_URL", emu.base_url)
     yield emu
     await emu.stop()
+
+
+@pytest.fixture
+def clock_before_the_shutdowns() -> Generator[None]:
+    """Home Assistant's clock before the audio shutdowns, ticking on from there."""
+    day = BEFORE_THE_SHUTDOWNS
+    with freeze_time(datetime(day.year, day.month, day.day, 12, tzinfo=dt_util.UTC), tick=True):
+        yield
+
+
+@pytest.fixture
+def before_the_shutdowns(clock_before_the_shutdowns: None, emulator: OpenAIEmulator) -> date:
+    """Move Home Assistant's clock and OpenAI's (the emulator's) before the audio shutdowns.
+
+    The clock is set before the emulator starts and moved back after it stopped: the event
+    loop's timers of its requests run on the moved clock, and would wait past the test.
+    """
+    emulator.today = BEFORE_THE_SHUTDOWNS
+    return BEFORE_THE_SHUTDOWNS
 
 
 def conversation_subentry(

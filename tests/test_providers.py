@@ -991,3 +991,29 @@ async def test_history_is_bounded_for_small_local_models(
     results = [m["tool_call_id"] for m in messages if m["role"] == "tool"]
     assert calls == results
     assert len(json.dumps(messages)) // 4 <= 4096
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (Error(400, "context size exceeded", "invalid_request_error"), "context size exceeded"),
+        (Error(500, "model crashed", "server_error"), "model crashed"),
+    ],
+)
+async def test_a_compatible_server_error_does_not_blame_openai(
+    hass: HomeAssistant, emulator: OpenAIEmulator, error: Error, expected: str
+) -> None:
+    """A local server's error is shown as that server's, not as OpenAI's."""
+    emulator.responses_api = False
+    await _add_entry(
+        hass,
+        "compatible",
+        {"base_url": f"http://127.0.0.1:{emulator.port}/v1", "api_key": API_KEY},
+        model="llama3.2",
+        emulator=emulator,
+    )
+    emulator.fail_next("/v1/chat/completions", *[error] * 3)
+    result = await ask(hass, "conversation.openai_conversation", "Hello")
+    speech = result.response.speech["plain"]["speech"]
+    assert expected in speech
+    assert "OpenAI" not in speech

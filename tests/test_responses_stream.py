@@ -132,13 +132,16 @@ async def test_held_text_is_spoken_when_the_message_ends(
 SPARSE_ENDINGS = [
     (
         Reply([Text("partial")], fail="", sparse=True),
-        "OpenAI could not complete the reply: unknown",
+        "The server could not complete the reply: unknown",
     ),
     (
         Reply([Text("partial")], error_event="", sparse=True),
-        "OpenAI could not complete the reply: unknown",
+        "The server could not complete the reply: unknown",
     ),
-    (Reply([Text("partial")], error_event=""), "OpenAI could not complete the reply: server_error"),
+    (
+        Reply([Text("partial")], error_event=""),
+        "The server could not complete the reply: server_error",
+    ),
     (Reply([Text("partial")], incomplete="", sparse=True), "The reply was cut off (unknown)"),
     (
         Reply([Text("partial")], ends_after=4),

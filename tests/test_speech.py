@@ -33,6 +33,9 @@ from homeassistant.setup import async_setup_component
 from .common import TTS_ENTITY, chunks, metadata, post_to_stt_api, stt_entity, tone, tts_entity
 from .conftest import add_entry
 
+# gpt-4o-mini-tts and the transcription models shut down in 2027: clocks before that.
+pytestmark = pytest.mark.usefixtures("before_the_shutdowns")
+
 
 @pytest.fixture
 def subentries() -> dict[str, dict[str, Any]]:

@@ -20,7 +20,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from .common import chunks, metadata, tone
-from .conftest import API_KEY
+from .conftest import API_KEY, BEFORE_THE_SHUTDOWNS
 from .core_entries import add_core_entry
 
 AFTER = date(2027, 3, 2)  # past the shutdown of whisper-1 and the GPT-4o transcribers
@@ -111,6 +111,7 @@ async def test_whisper_entry_from_before_keeps_transcribing(
     """An STT set to whisper-1 before the shutdown: after it, uploads go to gpt-transcribe
     and live audio to gpt-live-transcribe by themselves, a repair says so, and its fix
     saves the replacement."""
+    _set_today(freezer, emulator, BEFORE_THE_SHUTDOWNS)
     entry = await _create_entry(hass)
     await _choose_stt_model(hass, entry, "whisper-1")
     await _assert_transcribes(hass, emulator, "stt.openai_stt", "whisper-1", "whisper-1")
@@ -161,6 +162,7 @@ async def test_warned_thirty_days_ahead(
 ) -> None:
     """Before the date the subentry's own model still works, and the warning's fix moves
     the subentry."""
+    _set_today(freezer, emulator, BEFORE_THE_SHUTDOWNS)
     entry = await _create_entry(hass)
     await _choose_stt_model(hass, entry, "gpt-4o-mini-transcribe")
     _set_today(freezer, emulator, date(2027, 2, 26) - timedelta(days=20))

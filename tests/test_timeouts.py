@@ -57,4 +57,4 @@ async def test_a_silent_server_is_a_timeout(
 ) -> None:
     """Silence beyond the agent's timeout is reported as a timeout, not as a lost server."""
     speech = await _ask_after_silence(hass, setup_entry, emulator, advanced, model_step)
-    assert speech.startswith("OpenAI did not answer in time")
+    assert speech.startswith("The server did not answer in time")

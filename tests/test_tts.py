@@ -31,6 +31,10 @@ from homeassistant.setup import async_setup_component
 from .common import TTS_ENTITY, spoken_sessions, tts_entity
 from .conftest import add_entry
 
+# gpt-4o-mini-tts and the transcription models shut down in 2027: clocks before that.
+pytestmark = pytest.mark.usefixtures("before_the_shutdowns")
+
+
 SPEECH_ENDPOINT = {"chat_model": "gpt-4o-mini-tts"}
 
 
@@ -274,7 +278,7 @@ async def test_realtime_session_error_is_translated(
     options = {**entity.default_options, "model": "gpt-realtime-2.1-nano"}
     with pytest.raises(HomeAssistantError) as err:
         await entity.async_get_tts_audio("Hi.", "en", options)
-    assert err.value.translation_key == "speech_failed"
+    assert err.value.translation_key == "not_found"  # as the other endpoints' 404
     assert "refused the session (404)" in str(err.value.translation_placeholders)
 
 

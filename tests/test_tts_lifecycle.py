@@ -173,6 +173,7 @@ async def test_fresh_entry_speaks_after_the_shutdown(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
+@pytest.mark.usefixtures("before_the_shutdowns")
 async def test_warned_ahead_fix_moves_model_and_voice(
     hass: HomeAssistant, emulator: OpenAIEmulator, hass_client: ClientSessionGenerator
 ) -> None:

@@ -13,13 +13,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.openai_conversation import speech_spares
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import Error, OpenAIEmulator
-from emulator.state import SpeechSession
 from homeassistant.components import tts
 from homeassistant.components.tts.entity import TTSAudioRequest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from .common import spoken_sessions
+from .common import idle_spares, spoken_sessions
 from .conftest import add_entry
 
 TTS_ENTITY = "tts.openai_tts"
@@ -32,19 +31,6 @@ def config_entry(hass: HomeAssistant, emulator: OpenAIEmulator) -> MockConfigEnt
     emulator.realtime_handshake = HANDSHAKE
     (default,) = [data for kind, _title, data in DEFAULT_SUBENTRIES if kind == "tts"]
     return add_entry(hass, {"tts": dict(default)})
-
-
-def unused(emulator: OpenAIEmulator) -> list[SpeechSession]:
-    """Return the connected sessions that were configured and have read nothing."""
-    return [s for s in emulator.speech_sessions if s.events and not s.spoken]
-
-
-async def idle_spares(emulator: OpenAIEmulator, count: int = 1) -> list[SpeechSession]:
-    """Wait until this many spares are ready."""
-    async with asyncio.timeout(5):
-        while len(unused(emulator)) < count:  # noqa: ASYNC110 - the emulator has no event
-            await asyncio.sleep(0.01)
-    return unused(emulator)
 
 
 async def reply(*parts: str) -> AsyncGenerator[str]:
@@ -143,3 +129,16 @@ async def test_a_spare_the_server_ends_is_reopened(
     (used,) = spoken_sessions(emulator)
     assert used is spares[1]
     assert used.connected < began
+
+
+async def test_a_server_stopping_mid_handshake_closes_that_session(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """A reply ends with a spare's handshake under way; the server stops then. The session
+    it upgrades after closing the open ones is closed too, so stopping does not wait on it
+    (it held each such test's teardown for two minutes)."""
+    await idle_spares(emulator)
+    await speak(hass, {"voice": "cedar"})  # a spare for cedar begins its handshake
+    async with asyncio.timeout(10):
+        await emulator.stop()
+    assert not emulator.open_sockets

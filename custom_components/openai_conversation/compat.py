@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from importlib.util import find_spec
-from typing import Any, cast
+from types import ModuleType
+from typing import Any, cast, get_type_hints
 
+import openai
 from openai.types.shared_params import Reasoning
 
 from homeassistant.components import ai_task, conversation, repairs
@@ -64,6 +66,16 @@ TRANSPORT_ERRORS = _http_errors("TransportError")
 TIMEOUT_ERRORS = _http_errors("TimeoutException")
 HTTP_ERRORS = _http_errors("HTTPError")
 
+
+def _sdk_http() -> ModuleType:
+    """Return the HTTP library whose requests and responses the SDK's errors carry."""
+    hints = get_type_hints(openai.APIStatusError.__init__)
+    return import_module(hints["response"].__module__.split(".")[0])
+
+
+# For SDK errors made from answers the SDK did not read (a Realtime WebSocket's).
+SDK_HTTP = _sdk_http()
+
 # The SDK's request types know reasoning modes (openai >= 3.x; older SDKs send them untyped).
 REASONING_MODES = "mode" in Reasoning.__optional_keys__ | Reasoning.__required_keys__
 
@@ -71,6 +83,7 @@ __all__ = [
     "EVALUATION",
     "HTTP_ERRORS",
     "PROBATIO",
+    "SDK_HTTP",
     "SINGLE_OWNER_DEVICES",
     "TIMEOUT_ERRORS",
     "TRANSPORT_ERRORS",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 import openai
 
@@ -12,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from .compat import TIMEOUT_ERRORS
+from .compat import SDK_HTTP, TIMEOUT_ERRORS
 from .const import DOMAIN, LOGGER
 from .lifecycle import retirement
 
@@ -47,6 +48,42 @@ def error_key(err: openai.OpenAIError) -> str:
     if isinstance(err, openai.InternalServerError):
         return "server_error"
     return "api_error"
+
+
+# The SDK's error for each HTTP status (others: APIStatusError), for answers the SDK did not
+# read itself: a refused WebSocket handshake, an error inside a Realtime session.
+STATUS_ERRORS: Final[dict[int, type[openai.APIStatusError]]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
+    404: openai.NotFoundError,
+    409: openai.ConflictError,
+    422: openai.UnprocessableEntityError,
+    429: openai.RateLimitError,
+}
+# A Realtime session reports in events what other endpoints answer with a status: the code
+# gives the status the same failure has there, so it is translated (and acted on) alike.
+SESSION_CODE_STATUS: Final = {
+    "invalid_api_key": 401,
+    "insufficient_quota": 429,
+    "rate_limit_exceeded": 429,
+    "model_not_found": 404,
+    "server_error": 500,
+}
+
+
+def status_error(
+    url: str, status: int | None, message: str, code: str | None = None
+) -> openai.APIStatusError | None:
+    """Return the SDK's error for a status, or for a session's error code; None if neither."""
+    if status is None and (status := SESSION_CODE_STATUS.get(code or "")) is None:
+        return None
+    kind = STATUS_ERRORS.get(status, openai.APIStatusError)
+    if status >= 500:
+        kind = openai.InternalServerError
+    response = SDK_HTTP.Response(status, request=SDK_HTTP.Request("GET", url))
+    body = {"message": message, "type": code, "code": code}
+    return kind(message, response=response, body=body)
 
 
 def scrub(text: str, secret: str | None) -> str:

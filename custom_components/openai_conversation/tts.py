@@ -270,13 +270,13 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
             # For the next reply; not after a failure, so a server that is down is not
             # asked again in the background.
             self._spares.prepare(model, setup)
-        except (RealtimeSpeechError, TimeoutError, ConnectionError) as err:
-            # A session that refused, went silent past its time or dropped the connection.
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="speech_failed",
-                translation_placeholders={"message": str(err) or type(err).__name__},
-            ) from err
+        except RealtimeSpeechError as err:
+            if err.api_error is not None:  # a key, quota, rate limit: said as elsewhere
+                raise translate_error(self.hass, self.entry, err.api_error) from err
+            raise self._speech_failed(err) from err
+        except (TimeoutError, ConnectionError) as err:
+            # A session that went silent past its time or dropped the connection.
+            raise self._speech_failed(err) from err
         finally:
             # No sentence came, or one failed: the handshake ends before the session does.
             opening.cancel()
@@ -289,6 +289,14 @@ class OpenAITTSEntity(tts.TextToSpeechEntity, OpenAISubentryEntity):
                 speech = opening.result()
                 await speech.close()
                 self.entry.runtime_data.count_speech(self._attr_name, speech)
+
+    @staticmethod
+    def _speech_failed(err: Exception) -> HomeAssistantError:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="speech_failed",
+            translation_placeholders={"message": str(err) or type(err).__name__},
+        )
 
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from importlib.util import find_spec
+import os
 from pathlib import Path
 import shutil
 import socket
@@ -50,6 +51,36 @@ def auto_enable_custom_integrations() -> None:
 OFFLINE = ("Domain name not found", "Temporary failure in name resolution")
 
 
+# libfaketime, preloaded into a process to move its clock (Debian's faketime package).
+FAKETIME_LIBRARIES = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+
+
+def clock_env(clock: str | None) -> dict[str, str]:
+    """Return the environment that starts a process's clock at `clock` ("YYYY-MM-DD hh:mm:ss").
+
+    The wall clock starts there and ticks; the monotonic clock (asyncio's timers) is left
+    alone. None: the real clock.
+    """
+    if clock is None:
+        return {}
+    if not FAKETIME_LIBRARIES:
+        message = "libfaketime is missing (Debian's faketime package; scripts/setup installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {
+        "LD_PRELOAD": str(FAKETIME_LIBRARIES[0]),
+        "FAKETIME": f"@{clock}",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+@pytest.fixture
+def hass_clock() -> str | None:
+    """The date the hass and emulator processes start at; None: today (a module may override)."""
+    return None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -66,6 +97,7 @@ class LiveHass:
     process: Process
     emulator: str
     logs: list[Path] = field(default_factory=list)
+    emulator_process: Process | None = None
 
     def lines(self, logs: list[Path] | None = None) -> list[str]:
         """Return the lines of these logs (all of them by default)."""
@@ -102,10 +134,22 @@ class LiveHass:
             requests = await response.json()
         return [r["key"] for r in requests if not r["path"].startswith("/emulator/")]
 
-    async def restart(self, while_stopped: Callable[[], None] = lambda: None) -> None:
-        """Stop Home Assistant and start it again on the same configuration, logged anew."""
+    async def restart(
+        self, while_stopped: Callable[[], None] = lambda: None, clock: str | None = None
+    ) -> None:
+        """Stop Home Assistant and start it again on the same configuration, logged anew.
+
+        With a clock, Home Assistant and the emulator (whose today decides which models
+        OpenAI still serves) both start again at that date.
+        """
         await self.process.stop()
         while_stopped()
+        if clock is not None and self.emulator_process is not None:
+            await self.emulator_process.stop()
+            self.emulator_process.env.update(clock_env(clock))
+            self.process.env.update(clock_env(clock))
+            await self.emulator_process.start()
+            await wait_until_up(self.client.session, f"{self.emulator}/emulator/keys", 60)
         self.process.log = self.logs[0].with_name(f"hass-{len(self.logs) + 1}.log")
         self.logs.append(self.process.log)
         await self.process.start()
@@ -114,7 +158,9 @@ class LiveHass:
 
 
 @pytest.fixture
-async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[LiveHass]:
+async def live_hass(
+    tmp_path: Path, socket_enabled: None, hass_clock: str | None
+) -> AsyncGenerator[LiveHass]:
     """Start the emulator and hass, onboard, and stop both afterwards whatever happens."""
     hass_port, emulator_port = _free_port(), _free_port()
     config_dir = tmp_path / "config"
@@ -123,10 +169,15 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
     shutil.copytree(SATELLITE, config_dir / "custom_components" / SATELLITE.name)
     extra = [arg for key in OTHER_KEYS for arg in ("--extra-key", key)]
     emulator = emulator_process(emulator_port, API_KEY, tmp_path / "emulator.log", *extra)
+    emulator.env.update(clock_env(hass_clock))
     hass_log = tmp_path / "hass.log"
     hass = hass_process(
         config_dir,
-        {**hass_env, "OPENAI_BASE_URL": f"http://127.0.0.1:{emulator_port}/v1"},
+        {
+            **hass_env,
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{emulator_port}/v1",
+            **clock_env(hass_clock),
+        },
         hass_log,
     )
     try:
@@ -138,7 +189,7 @@ async def live_hass(tmp_path: Path, socket_enabled: None) -> AsyncGenerator[Live
             client = HassClient(session, base)
             await client.onboard_or_login()
             emulator_base = f"http://127.0.0.1:{emulator_port}"
-            yield LiveHass(base, client, config_dir, hass, emulator_base, [hass_log])
+            yield LiveHass(base, client, config_dir, hass, emulator_base, [hass_log], emulator)
     finally:
         await hass.stop()
         await emulator.stop()

@@ -19,10 +19,11 @@ import aiohttp
 class HandshakeError(Exception):
     """The server refused the upgrade, or did not answer it in time."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, *, timed_out: bool = False) -> None:
         """Initialize; status: the HTTP status the server refused the upgrade with."""
         super().__init__(message)
         self.status = status
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ async def async_handshake(
     except aiohttp.WSServerHandshakeError as err:
         raise HandshakeError(f"the server refused the session ({err.status})", err.status) from err
     except TimeoutError as err:
-        raise HandshakeError(f"no answer to the handshake within {limit:g} s") from err
+        message = f"no answer to the handshake within {limit:g} s"
+        raise HandshakeError(message, timed_out=True) from err
     except aiohttp.ClientError as err:
         raise HandshakeError(str(err) or type(err).__name__) from err

@@ -17,6 +17,7 @@ import re
 from typing import Any, Final
 
 import aiohttp
+import openai
 from openai.types.realtime.realtime_audio_config_output_param import RealtimeAudioConfigOutputParam
 from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
 from openai.types.realtime.realtime_response_create_params_param import (
@@ -33,6 +34,8 @@ from openai.types.realtime.response_create_event_param import ResponseCreateEven
 from openai.types.realtime.response_done_event import ResponseDoneEvent
 from openai.types.realtime.session_update_event_param import SessionUpdateEventParam
 
+from ..compat import SDK_HTTP
+from ..errors import status_error
 from ..speech_models import REALTIME_SPEED_RANGE
 from .handshake import HandshakeError, RealtimeRoute, async_handshake
 from .realtime import LIVE_RATE
@@ -50,7 +53,16 @@ WORDS = re.compile(r"[\w']+")
 
 
 class RealtimeSpeechError(Exception):
-    """The server refused or broke off the session."""
+    """The server refused or broke off the session.
+
+    api_error: the SDK's error for the same failure on other endpoints (a refused key,
+    quota, a rate limit, an unreachable server), so it is translated and acted on alike.
+    """
+
+    def __init__(self, message: str, api_error: openai.APIError | None = None) -> None:
+        """Keep the SDK's kind of the failure, where the server said which it is."""
+        super().__init__(message)
+        self.api_error = api_error
 
 
 def session_update(
@@ -106,6 +118,7 @@ class RealtimeSpeech:
         self.model = model
         self.setup = setup
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._url = route.session_url({route.model_param: model})
         self.sentences = 0
         self.reworded = 0
 
@@ -115,7 +128,7 @@ class RealtimeSpeech:
         try:
             self._ws = await async_handshake(self._session, self._route, params, HANDSHAKE_TIMEOUT)
         except HandshakeError as err:
-            raise RealtimeSpeechError(str(err)) from err
+            raise RealtimeSpeechError(str(err), handshake_api_error(self._url, err)) from err
         await self._ws.send_json(self.setup)
 
     async def close(self) -> None:
@@ -168,8 +181,9 @@ class RealtimeSpeech:
         if status not in (None, "completed"):
             details = event.response.status_details
             error = details.error if details else None
-            reason = (error.code or error.type) if error else None
-            raise RealtimeSpeechError(reason or f"the response ended {status}")
+            code = (error.code or error.type) if error else None
+            message = code or f"the response ended {status}"
+            raise RealtimeSpeechError(message, status_error(self._url, None, message, code))
         self.sentences += 1
         if words(transcript) != words(text):
             self.reworded += 1
@@ -182,9 +196,20 @@ class RealtimeSpeech:
             try:
                 event: dict[str, Any] = json.loads(message.data)
                 if event.get("type") == "error":
-                    raise RealtimeSpeechError(
-                        RealtimeErrorEvent.model_validate(event).error.message
-                    )
+                    error = RealtimeErrorEvent.model_validate(event).error
+                    code = error.code or error.type
+                    api_error = status_error(self._url, None, error.message, code)
+                    raise RealtimeSpeechError(error.message, api_error)
             except ValueError as err:  # not JSON, or not the SDK's event
                 raise RealtimeSpeechError(f"unreadable event: {err}") from err
             yield event
+
+
+def handshake_api_error(url: str, err: HandshakeError) -> openai.APIError:
+    """Return the SDK's error for a refused or failed handshake, so it is reported as any."""
+    request = SDK_HTTP.Request("GET", url)
+    if err.status is not None and (status := status_error(url, err.status, str(err))):
+        return status
+    if err.timed_out:
+        return openai.APITimeoutError(request)
+    return openai.APIConnectionError(message=str(err), request=request)
