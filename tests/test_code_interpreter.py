@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openai_conversation.compat import TOOL_RESULT_OBJECTS
 from emulator import OpenAIEmulator, Reply, Text
-from emulator.replies import CodeInterpreter
+from emulator.replies import CodeInterpreter, WebSearch
 from homeassistant.components import conversation
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import chat_session
@@ -131,3 +131,32 @@ async def test_a_fallback_server_gets_neither_the_run_nor_its_record(
     ]
     assert "tool_calls" not in sent.body["messages"][2]
     assert sent.body["messages"][2]["content"] == ANSWER
+
+
+async def test_a_web_search_is_recorded_as_a_tool_call_with_its_result(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """A search the server ran: its action as the call's arguments, its status as the
+    result (as core records it); the next turn sends the server's item back, not a call."""
+    await agent_through_the_form(hass, setup_entry, {"web_search": True})
+    emulator.queue(Reply([WebSearch("weather Leiden"), Text("Sunny.")]), Reply([Text("Bye.")]))
+    first = await _ask(hass, "Weather in Leiden?", "conversation.sampler")
+    assert first.response.speech["plain"]["speech"] == "Sunny."
+    *_, call, output, answer = _chat_log(hass, first.conversation_id)
+    assert isinstance(call, conversation.AssistantContent)
+    (tool_call,) = call.tool_calls or ()
+    assert (tool_call.tool_name, tool_call.tool_args, tool_call.external) == (
+        "web_search_call",
+        {"action": {"type": "search", "query": "weather Leiden"}},
+        True,
+    )
+    assert isinstance(output, conversation.ToolResultContent)
+    assert (output.tool_call_id, output.tool_name) == (tool_call.id, "web_search_call")
+    assert _result(output) == ({"status": "completed"}, False)
+    assert answer.content == "Sunny."
+
+    await _ask(hass, "Thanks", "conversation.sampler", first.conversation_id)
+    items = emulator.requests_to("/v1/responses")[-1].body["input"]
+    kinds = [i.get("type", "message") for i in items]
+    assert "function_call" not in kinds
+    assert kinds.count("web_search_call") == 1

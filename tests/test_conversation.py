@@ -197,7 +197,7 @@ ERROR_CASES = [
     (Error(429, "You exceeded your current quota", type="insufficient_quota"), "no credit left"),
     (Error(404, "The model `gpt-x` does not exist", code="model_not_found"), "does not know"),
     (Error(403, "Project does not have access", code="permission"), "may not use"),
-    (Error(500, "Internal error", type="server_error"), "server error"),
+    (Error(500, "Internal error", type="server_error"), "had an error"),
     (Error(400, "Bad thing", code="bad"), "returned an error: Bad thing"),
     (Reply([Text("partial")], fail="model crashed"), "could not complete the reply: model crashed"),
     (

@@ -61,10 +61,19 @@ SEARCH_REPLY = Reply(
 async def test_each_output_item_is_its_own_step(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
-    """Reasoning, a search, more reasoning in two parts, the answer: four steps of the
-    debug trace, each with its own item, so that none overwrites another."""
+    """Reasoning, a search (recorded with its result), more reasoning in two parts, the
+    answer: four steps of the debug trace, each with its own item, so that none overwrites
+    another."""
     emulator.queue(SEARCH_REPLY)
-    steps = await _turn(hass, "What is the weather?")
+    content = await _turn(hass, "What is the weather?")
+    assert [c.role for c in content] == [
+        "assistant",
+        "assistant",
+        "tool_result",
+        "assistant",
+        "assistant",
+    ]
+    steps = [c for c in content if isinstance(c, conversation.AssistantContent)]
     assert [(s.thinking_content, s.content) for s in steps] == [
         ("Need the forecast.", None),
         (None, None),

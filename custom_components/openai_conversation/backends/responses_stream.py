@@ -12,6 +12,7 @@ from openai.types.responses import (
     ResponseErrorEvent,
     ResponseFailedEvent,
     ResponseFunctionToolCall,
+    ResponseFunctionWebSearch,
     ResponseIncompleteEvent,
     ResponseOutputItemAddedEvent,
     ResponseOutputItemDoneEvent,
@@ -23,7 +24,7 @@ from openai.types.responses import (
 )
 
 from homeassistant.helpers import llm
-from homeassistant.util.json import JsonValueType
+from homeassistant.util.json import JsonObjectType, JsonValueType
 
 from ..compat import tool_result_delta
 from ..errors import ResponseFailedError, response_error
@@ -33,8 +34,10 @@ from .common import TurnReader, report_usage
 
 # Output items the server runs itself; they are replayed to the model as they came.
 SERVER_TOOL_ITEMS = frozenset({"web_search_call", "code_interpreter_call", "image_generation_call"})
-# The name under which HA's chat log records a code interpreter run (core's too).
+# The names under which HA's chat log records a code interpreter run and a web search
+# (core's too).
 CODE_INTERPRETER = "code_interpreter"
+WEB_SEARCH = "web_search_call"
 
 
 def _code_interpreter_run(item: ResponseCodeInterpreterToolCall) -> Iterable[Delta]:
@@ -58,6 +61,24 @@ def _code_interpreter_run(item: ResponseCodeInterpreterToolCall) -> Iterable[Del
                 "status": item.status,
             },
             error=item.status == "failed",
+        ),
+    )
+
+
+def _web_search_run(item: ResponseFunctionWebSearch) -> Iterable[Delta]:
+    """Record a search the server made as an external tool call with its status (as core).
+
+    The item itself stays the message's native content: it is what goes back to the server.
+    """
+    action = cast(JsonObjectType, item.action.to_dict()) if item.action else None
+    call = llm.ToolInput(
+        tool_name=WEB_SEARCH, tool_args={"action": action}, id=item.id, external=True
+    )
+    return (
+        {"role": "assistant", "native": item},
+        {"tool_calls": [call]},
+        tool_result_delta(
+            item.id, WEB_SEARCH, {"status": item.status}, error=item.status == "failed"
         ),
     )
 
@@ -124,6 +145,9 @@ class ResponsesReader(TurnReader[ResponseStreamEvent]):
         if isinstance(item, ResponseCodeInterpreterToolCall):
             self.remember(item.id)
             return _code_interpreter_run(item)
+        if isinstance(item, ResponseFunctionWebSearch):
+            self.remember(item.id)
+            return _web_search_run(item)
         if item.type in SERVER_TOOL_ITEMS:
             self.remember(item.id or "")
             return ({"role": "assistant", "native": item},)
