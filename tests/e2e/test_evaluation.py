@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import API_KEY, OTHER_KEYS, LiveHass
-from .test_way_back import ENTRIES, add_entry_over_rest
+from .conftest import API_KEY, LiveHass
+from .test_way_back import ENTRIES, add_azure_and_compatible
 
 QUESTIONS = {
     "delivered": {"type": "noul", "instructions": "Has the package arrived?"},
@@ -77,20 +77,8 @@ async def test_refused_question_is_a_translated_error(live_hass: LiveHass) -> No
 async def test_evaluation_is_offered_on_openai_only(live_hass: LiveHass) -> None:
     """The decisions API is OpenAI's own: Azure and compatible entries offer no evaluation
     subentry, in the list the UI offers from nor through the subentry flow."""
-    server = live_hass.emulator
     openai_id = await live_hass.client.ensure_openai_entry(API_KEY)
-    azure_key, compatible_key, _ = OTHER_KEYS
-    await add_entry_over_rest(
-        live_hass,
-        "azure",
-        {"endpoint": server, "api_key": azure_key, "default_model": "gpt-4o-mini"},
-    )
-    await add_entry_over_rest(
-        live_hass,
-        "compatible",
-        {"base_url": f"{server}/v1", "api_key": compatible_key, "api_mode": "responses"},
-        {"default_model": "gpt-4o-mini"},
-    )
+    await add_azure_and_compatible(live_hass)
     entries = await live_hass.client.call("GET", ENTRIES)
     offered = {e["entry_id"]: "ai_task_evaluate" in e["supported_subentry_types"] for e in entries}
     assert offered == {e["entry_id"]: e["entry_id"] == openai_id for e in entries}

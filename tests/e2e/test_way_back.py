@@ -25,6 +25,23 @@ async def add_entry_over_rest(live_hass: LiveHass, step: str, *forms: dict[str, 
     assert result["type"] == "create_entry", result
 
 
+async def add_azure_and_compatible(live_hass: LiveHass) -> None:
+    """Add an Azure entry and a compatible one (Responses API), each with its own key."""
+    server = live_hass.emulator
+    azure_key, compatible_key, _ = OTHER_KEYS
+    await add_entry_over_rest(
+        live_hass,
+        "azure",
+        {"endpoint": server, "api_key": azure_key, "default_model": "gpt-4o-mini"},
+    )
+    await add_entry_over_rest(
+        live_hass,
+        "compatible",
+        {"base_url": f"{server}/v1", "api_key": compatible_key, "api_mode": "responses"},
+        {"default_model": "gpt-4o-mini"},
+    )
+
+
 async def _settled_states(live_hass: LiveHass) -> dict[str, str]:
     """Return the entries' states (by id) once none is still being set up."""
     deadline = asyncio.get_running_loop().time() + SETTLED_LIMIT
@@ -41,18 +58,7 @@ async def test_built_in_integration_leaves_other_servers_alone(live_hass: LiveHa
     """Azure and compatible entries (one keyless) are refused by the built-in integration
     in a log line: no request with their keys reaches any server, and no traceback."""
     server = live_hass.emulator
-    azure_key, compatible_key, _ = OTHER_KEYS
-    await add_entry_over_rest(
-        live_hass,
-        "azure",
-        {"endpoint": server, "api_key": azure_key, "default_model": "gpt-4o-mini"},
-    )
-    await add_entry_over_rest(
-        live_hass,
-        "compatible",
-        {"base_url": f"{server}/v1", "api_key": compatible_key, "api_mode": "responses"},
-        {"default_model": "gpt-4o-mini"},
-    )
+    await add_azure_and_compatible(live_hass)
     await add_entry_over_rest(
         live_hass,
         "compatible",
