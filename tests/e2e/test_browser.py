@@ -5,7 +5,8 @@ Screenshots of each step go to artifacts/browser/ (git-ignored).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 import os
 from pathlib import Path
 import re
@@ -58,6 +59,19 @@ async def shot(page: playwright_api.Page, name: str) -> None:
     await page.screenshot(path=ARTIFACTS / f"{name}.png")
 
 
+@asynccontextmanager
+async def explained(page: playwright_api.Page) -> AsyncIterator[None]:
+    """On failure, say where the browser was and what it showed (CI prints only the tail)."""
+    try:
+        yield
+    except Exception as err:
+        await shot(page, "failed")
+        # The accessibility tree: HA's frontend is in shadow roots, which inner_text misses.
+        tree = " ".join((await page.locator("body").aria_snapshot(timeout=5000)).split())
+        first = str(err).splitlines()[0]
+        raise AssertionError(f"at {page.url}: {first}; the page showed: {tree[:800]}") from err
+
+
 def field(page: playwright_api.Page, label: str, name: str) -> playwright_api.Locator:
     """Return a form field: by its label up to the 2026.9 frontend, by its name after."""
     return page.get_by_label(label).or_(page.locator(f"input[name={name}]")).first
@@ -66,8 +80,19 @@ def field(page: playwright_api.Page, label: str, name: str) -> playwright_api.Lo
 async def test_add_integration_subentry_and_assist(
     live_hass: LiveHass, page: playwright_api.Page
 ) -> None:
-    base = live_hass.base
-    expect = playwright_api.expect
+    async with explained(page):
+        await log_in(page, live_hass.base)
+        await add_integration(page, live_hass.base)
+        await add_agent(page, live_hass.base)
+        # Assist, with a pipeline that uses the new agent.
+        await live_hass.client.use_agent_for_assist("conversation.kitchen_helper")
+        await assist(page, live_hass.base)
+    state = await live_hass.client.call("GET", "/api/states/light.kitchen_light")
+    assert state["state"] == "on"
+    assert live_hass.problems() == []
+
+
+async def log_in(page: playwright_api.Page, base: str) -> None:
     await page.goto(base + "/")
     await page.get_by_label("Username").fill(USERNAME)
     await page.locator("input[type=password]").fill(PASSWORD)
@@ -75,7 +100,10 @@ async def test_add_integration_subentry_and_assist(
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url(re.compile(r"/(home|lovelace)/"))
 
-    # Settings -> Devices & services -> Add integration -> OpenAI -> OpenAI -> key.
+
+async def add_integration(page: playwright_api.Page, base: str) -> None:
+    """Settings -> Devices & services -> Add integration -> OpenAI -> OpenAI -> key."""
+    expect = playwright_api.expect
     await page.goto(base + "/config/integrations/dashboard")
     await page.get_by_role("button", name="Add integration").click()
     # The search field is labelled up to the 2026.9 frontend, only a placeholder after.
@@ -94,7 +122,10 @@ async def test_add_integration_subentry_and_assist(
     await shot(page, "04-created")
     await skip.click()
 
-    # The entry's page: every subentry type can be added; add a conversation agent.
+
+async def add_agent(page: playwright_api.Page, base: str) -> None:
+    """The entry's page: every subentry type can be added; add a conversation agent."""
+    expect = playwright_api.expect
     await page.goto(base + "/config/integrations/integration/openai_conversation")
     for label in (
         "Add conversation agent",
@@ -118,17 +149,23 @@ async def test_add_integration_subentry_and_assist(
     await shot(page, "06-agent-added")
     await page.get_by_role("button", name="Finish").click()
 
-    # Assist, with a pipeline that uses the new agent.
-    await live_hass.client.use_agent_for_assist("conversation.kitchen_helper")
+
+async def assist(page: playwright_api.Page, base: str) -> None:
+    """Ask Assist, typed into its dialog, to turn the kitchen light on."""
+    expect = playwright_api.expect
     await page.goto(base + "/home/overview")
-    await page.locator("body").click(position={"x": 700, "y": 500})
-    await page.keyboard.press("a")  # HA's shortcut for the Assist dialog
+    # Wait for the toolbar: a shortcut key pressed before the frontend has loaded is lost.
+    await expect(page.get_by_role("button", name="Add to Home Assistant")).to_be_visible()
+    # The toolbar's Assist button is named "Assist (A)" since the 2026.10 frontend; before,
+    # it is unnamed and HA's "a" shortcut opens the dialog instead.
+    named = page.get_by_role("button", name=re.compile(r"^Assist\b"))
+    if await named.count():
+        await named.first.click()
+    else:
+        await page.keyboard.press("a")
     # The dialog opens with its request field focused (unlabelled in the 2026.10 frontend).
     await expect(page.get_by_text("How can I assist?")).to_be_visible()
     await page.keyboard.type("Turn on the kitchen light")
     await page.keyboard.press("Enter")
     await expect(page.get_by_text("Done: Kitchen light.")).to_be_visible()
     await shot(page, "07-assist")
-    state = await live_hass.client.call("GET", "/api/states/light.kitchen_light")
-    assert state["state"] == "on"
-    assert live_hass.problems() == []
