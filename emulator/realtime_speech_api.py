@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from .audio_api import speech_audio
+from .pacing import Pace
 from .realtime_api import _error, serve_live
 from .responses_api import new_id
 from .state import SpeechSession
@@ -165,6 +166,7 @@ async def _read_aloud(
     emulator: EmulatorState, ws: web.WebSocketResponse, session: SpeechSession, event: Any
 ) -> None:
     """Stream one response: its audio and transcript in deltas, then response.done."""
+    pace = Pace.from_now()  # the speech latency counts from the request, not the encoding
     ids = {"response_id": new_id("resp"), "item_id": new_id("item")}
     await ws.send_json(_event("response.created", response=_response(ids, "in_progress")))
     if failures := emulator.failures.get(FAILED_RESPONSE):
@@ -177,9 +179,9 @@ async def _read_aloud(
     spoken = emulator.speech_transcripts.popleft() if emulator.speech_transcripts else text
     session.spoken.append(text)
     place = {**ids, "output_index": 0, "content_index": 0}
-    if emulator.speech_latency:
-        await asyncio.sleep(emulator.speech_latency)
     pcm = speech_audio({"input": text, "response_format": "pcm"})
+    if emulator.speech_latency:
+        await pace.after(emulator.speech_latency)
     words = spoken.split(" ")
     size = emulator.speech_chunk_size
     for number, start in enumerate(range(0, len(pcm), size)):

@@ -20,6 +20,7 @@ from .embeddings_api import embeddings_response
 from .flavours import as_served, flavour_problem
 from .images_api import IMAGE_BLOB_PATH, image_response, make_png
 from .model_rules import invalid_request
+from .pacing import Pace
 from .realtime_speech_api import serve_realtime
 from .replies import Cut, Error, Hang, Reply, Scripted, Text, as_offered
 from .responses_api import full_response, stream_events
@@ -104,6 +105,7 @@ class OpenAIEmulator(EmulatorState):
 
     @web.middleware
     async def _record_and_auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        request["pace"] = Pace.from_now()  # the service times count from here
         body: Any = None
         if request.can_read_body and request.content_type == "application/json":
             body = await request.json()
@@ -195,6 +197,7 @@ class OpenAIEmulator(EmulatorState):
 
     async def _transcriptions(self, request: web.Request) -> web.Response:
         form = await request.post()
+        uploaded = Pace.from_now()  # the transcription latency counts from the upload's end
         if problem := transcription_problem(form):
             return web.json_response(_error_body(Error(400, problem)), status=400)
         if gone := self.gone(str(form["model"])):  # a form, so the middleware missed it
@@ -213,7 +216,7 @@ class OpenAIEmulator(EmulatorState):
             )
             return web.json_response(_error_body(corrupt), status=400)
         if self.transcription_latency:
-            await asyncio.sleep(self.transcription_latency)
+            await uploaded.after(self.transcription_latency)
         text = self.transcripts.popleft() if self.transcripts else self.default_transcript
         return web.json_response({"text": text})
 
@@ -233,7 +236,7 @@ class OpenAIEmulator(EmulatorState):
         response.enable_chunked_encoding()
         await response.prepare(request)
         if self.speech_latency:
-            await asyncio.sleep(self.speech_latency)
+            await request["pace"].after(self.speech_latency)
         for start in range(0, len(audio), self.speech_chunk_size):
             await response.write(audio[start : start + self.speech_chunk_size])
             if self.speech_chunk_delay:
@@ -362,15 +365,16 @@ class OpenAIEmulator(EmulatorState):
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        pace: Pace = request["pace"]
         for number, event in enumerate(events):
             if cut_after is not None and number >= cut_after:
                 # Drop the connection mid-stream, as a failing proxy would.
                 request.transport.close()  # type: ignore[union-attr]
                 return response
             if number == 0 and self.first_token:
-                await asyncio.sleep(self.first_token)
+                await pace.after(self.first_token)
             if self.tokens_per_second and (chars := delta_chars(event)):
-                await asyncio.sleep(chars / 4 / self.tokens_per_second)
+                await pace.after(chars / 4 / self.tokens_per_second)
             if SENT_AT in event:  # lets a benchmark see when this delta left the server
                 event = event.replace(
                     SENT_AT, f"{time.time():.6f}".ljust(len(SENT_AT))[: len(SENT_AT)]

@@ -16,7 +16,7 @@ from openai.types.realtime.realtime_error_event import RealtimeErrorEvent
 import pytest
 
 from custom_components.openai_conversation.pcm import wav_file
-from emulator import OpenAIEmulator, Reply, Text, ToolCall
+from emulator import OpenAIEmulator, Reply, Text, ToolCall, pacing
 from emulator.demo import demo_reply
 from emulator.prompt_cache import cached_tokens
 from emulator.server import delta_chars
@@ -310,6 +310,26 @@ async def test_service_times_pace_a_stream(
     # Lower bounds only: the emulator waits at least this long (no timing of our code).
     assert seen[0] >= 0.2 + 0.05 - 0.01
     assert seen[-1] - seen[0] >= 0.2 - 0.01
+
+
+async def test_service_times_count_from_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's own work happens inside a service time, as a real server's does.
+
+    A fake clock: 30 ms of handling before the first token, then a late step, then one on time.
+    """
+    now = iter([10.03, 10.52, 10.52])
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+
+    monkeypatch.setattr(pacing, "clock", lambda: next(now))
+    monkeypatch.setattr(pacing.asyncio, "sleep", sleep)
+    pace = pacing.Pace(10.0)  # the request arrived at 10.0
+    await pace.after(0.4)  # first token due at 10.4: 0.37 s left after the handling
+    await pace.after(0.1)  # due at 10.5, already past at 10.52: no wait
+    await pace.after(0.1)  # due at 10.6: the schedule does not drift by the late step
+    assert slept == [0.37, 0.08]
 
 
 def test_delta_chars_counts_text_and_arguments() -> None:
