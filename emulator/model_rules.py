@@ -74,6 +74,11 @@ EFFORTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gpt-6.1-terra", ("none", "low", "medium", "high", "xhigh", "max")),
     ("gpt-6", ("low", "medium", "high", "xhigh", "max")),
     *((f"gpt-5.{minor}-pro", ("medium", "high", "xhigh")) for minor in (2, 4, 5)),
+    # Codex models always reason (no none, no minimal); xhigh from 5.1-codex-max on.
+    ("gpt-5.1-codex-max", ("low", "medium", "high", "xhigh")),
+    ("gpt-5.1-codex", ("low", "medium", "high")),
+    *((f"gpt-5.{minor}-codex", ("low", "medium", "high", "xhigh")) for minor in (2, 3)),
+    ("gpt-5-codex", ("low", "medium", "high")),
     ("gpt-5.1", ("none", "low", "medium", "high")),
     ("gpt-5.", ("none", "low", "medium", "high", "xhigh")),
     ("gpt-5", ("minimal", "low", "medium", "high")),

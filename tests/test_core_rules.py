@@ -50,7 +50,7 @@ MODELS = (
 )  # Not gpt-6.1-terra: HA 2026.11 let it turn reasoning off, as the form does since.
 # OpenAI's model pages: Codex models take neither minimal nor none, and xhigh from
 # 5.1-codex-max on; core derives their choices from the GPT-5.x family names.
-CODEX = ("gpt-5-codex", "gpt-5.1-codex", "gpt-5.1-codex-max", "gpt-5.2-codex")
+CODEX = ("gpt-5-codex", "gpt-5.1-codex", "gpt-5.1-codex-max", "gpt-5.2-codex", "gpt-5.3-codex")
 
 
 def _core_flow() -> ModuleType:

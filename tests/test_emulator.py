@@ -173,6 +173,19 @@ async def test_refused_like_openai(client: openai.AsyncOpenAI, change: dict[str,
 
 
 @pytest.mark.parametrize(
+    ("model", "effort"),
+    [("gpt-5.1-codex-max", "none"), ("gpt-5.1-codex", "xhigh"), ("gpt-5.2-codex", "minimal")],
+)
+async def test_codex_efforts_refused_like_openai(
+    client: openai.AsyncOpenAI, model: str, effort: str
+) -> None:
+    """Codex models reason always (no none, no minimal); xhigh from 5.1-codex-max on."""
+    with pytest.raises(openai.BadRequestError) as err:
+        await client.responses.create(model=model, input="hi", reasoning={"effort": effort})  # type: ignore[typeddict-item]
+    assert err.value.code == "unsupported_value"
+
+
+@pytest.mark.parametrize(
     ("route", "body"),
     [
         ("/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "top_k": 5}),

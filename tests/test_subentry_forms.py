@@ -118,6 +118,7 @@ EFFORTS = {
     "gpt-5.4-pro": ["medium", "high", "xhigh"],
     "gpt-5.2-pro": ["medium", "high", "xhigh"],
     # Codex models: no minimal or none (OpenAI's pages); xhigh from 5.1-codex-max on.
+    "gpt-5.3-codex": ["low", "medium", "high", "xhigh"],
     "gpt-5.2-codex": ["low", "medium", "high", "xhigh"],
     "gpt-5.1-codex-max": ["low", "medium", "high", "xhigh"],
     "gpt-5.1-codex": ["low", "medium", "high"],
@@ -141,7 +142,12 @@ async def test_reasoning_efforts_offered_per_model(
 
 @pytest.mark.parametrize(
     ("model", "model_step", "effort"),
-    [("gpt-5-pro", {}, "high"), ("gpt-5.2-codex", {"reasoning_effort": "xhigh"}, "xhigh")],
+    [
+        ("gpt-5-pro", {}, "high"),
+        ("gpt-5.2-codex", {"reasoning_effort": "xhigh"}, "xhigh"),
+        ("gpt-5.1-codex-max", {"reasoning_effort": "xhigh"}, "xhigh"),
+        ("gpt-5.1-codex", {"reasoning_effort": "low"}, "low"),
+    ],
 )
 async def test_reasoning_effort_saved_through_the_form_reaches_the_wire(
     hass: HomeAssistant,
@@ -151,12 +157,16 @@ async def test_reasoning_effort_saved_through_the_form_reaches_the_wire(
     model_step: dict[str, Any],
     effort: str,
 ) -> None:
-    """GPT-5 pro has no effort to choose and is asked for high, the only one it takes."""
+    """GPT-5 pro has no effort to choose and is asked for high, the only one it takes.
+
+    The server takes each effort the form offers: the turn is answered.
+    """
     await agent_through_the_form(hass, setup_entry, model_step, {"chat_model": model})
     emulator.queue(Reply([Text("Hi.")]))
-    await conversation.async_converse(
+    result = await conversation.async_converse(
         hass, "Hello", None, Context(), agent_id="conversation.sampler"
     )
+    assert result.response.speech["plain"]["speech"] == "Hi."
     body = emulator.requests_to("/v1/responses")[-1].body
     assert body["model"] == model
     assert body["reasoning"]["effort"] == effort

@@ -199,6 +199,7 @@ MODEL_RULES: Final[tuple[tuple[str, ModelCapabilities], ...]] = (
         ),
     ),
     ("gpt-5.2-codex", _CODEX_XHIGH),
+    ("gpt-5.3-codex", _CODEX_XHIGH),
     (
         "gpt-5-nano",
         ModelCapabilities(
