@@ -177,6 +177,11 @@ async def test_azure_dropdown_offers_deployments_not_base_models(
     answer = await ask(hass, "conversation.kitchen", "Hi")
     assert answer.response.speech["plain"]["speech"] == "From the kitchen deployment."
     assert emulator.requests_to("/openai/responses")[-1].body["model"] == "kitchen-gpt"
+    # The next agent is offered the deployments in use by agents and tasks.
+    result = await _new_agent_flow(hass, entry, "Hall")
+    field = next(k for k in result["data_schema"].schema if k == "chat_model")
+    offered = [o["value"] for o in result["data_schema"].schema[field].config["options"]]
+    assert offered == ["gpt-4o-mini", "kitchen-gpt"]
 
 
 async def test_model_family_where_the_name_cannot_tell(

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from openai.types.responses import ResponseCodeInterpreterToolCall
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.backends.responses_stream import _code_interpreter_run
+from custom_components.openai_conversation.compat import TOOL_RESULT_OBJECTS
 from custom_components.openai_conversation.const import RECOMMENDED_CONVERSATION_OPTIONS
 from emulator import OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import WebSearch
@@ -172,3 +175,21 @@ async def test_sparse_endings_are_told_plainly(
     result = await ask(hass, "Hi")
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert result.response.speech["plain"]["speech"].startswith(speech)
+
+
+def test_a_run_whose_outputs_were_left_out() -> None:
+    """OpenAI sends a run's outputs only when asked for and its code may be null: the
+    recorded result says null, and the call's code is empty, never made up."""
+    item = ResponseCodeInterpreterToolCall(
+        id="ci_1",
+        type="code_interpreter_call",
+        container_id="cntr_1",
+        code=None,
+        outputs=None,
+        status="incomplete",
+    )
+    message, calls, result = _code_interpreter_run(item)  # type: ignore[misc]
+    assert message == {"role": "assistant", "native": item}
+    assert calls["tool_calls"][0].tool_args == {"code": ""}
+    data = result["result"].data if TOOL_RESULT_OBJECTS else result["tool_result"]
+    assert data == {"container_id": "cntr_1", "output": None, "status": "incomplete"}

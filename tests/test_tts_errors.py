@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.backends import realtime_speech
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import Error, OpenAIEmulator
 from emulator.realtime_speech_api import FAILED_RESPONSE
@@ -77,5 +78,31 @@ async def test_failures_are_translated_by_kind(
     emulator.fail_next(path, failure)
     err = await speak_on_demand(hass, emulator)
     assert err.translation_key == key
+    await hass.async_block_till_done()
+    assert not list(setup_entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+
+
+async def test_a_handshake_without_answer_times_out(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that takes the connection and never completes the upgrade: a timeout."""
+    await idle_spares(emulator)
+    monkeypatch.setattr(realtime_speech, "HANDSHAKE_TIMEOUT", 0.2)
+    emulator.realtime_handshake = 5.0
+    err = await speak_on_demand(hass, emulator)
+    assert err.translation_key == "timeout"
+
+
+async def test_an_unreachable_server_cannot_connect(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """Nothing listens at the address any more: not a timeout, and no new key asked for."""
+    await idle_spares(emulator)
+    await emulator.stop()
+    err = await speak_on_demand(hass, emulator)
+    assert err.translation_key == "cannot_connect"
     await hass.async_block_till_done()
     assert not list(setup_entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
