@@ -108,6 +108,9 @@ async def test_reauth(
     emulator.api_keys.add("sk-new-key")
     result = await setup_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
+    # The form asks for the key alone and names the entry it is for.
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_API_KEY]
+    assert result["description_placeholders"]["title"] == setup_entry.title
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: "sk-bad"}
     )

@@ -149,7 +149,9 @@ async def test_tool_loop_is_bounded(
     emulator.responder = lambda _body: Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})])
     result = await ask(hass, "Turn on the kitchen light forever")
     assert len(emulator.requests_to("/v1/responses")) == MAX_TOOL_ITERATIONS
-    assert "stopped after 10" in result.response.speech["plain"]["speech"]
+    assert result.response.speech["plain"]["speech"] == (
+        "I stopped after 10 rounds of tool calls without reaching an answer."
+    )
     # The history stays usable: the next turn goes through, with every call answered.
     emulator.responder = lambda _body: Reply([Text("Fine.")])
     follow_up = await ask(hass, "Status?", result.conversation_id)

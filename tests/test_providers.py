@@ -566,6 +566,29 @@ async def test_duplicates_take_the_server_into_account(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def test_azure_duplicates_take_the_endpoint_into_account(
+    hass: HomeAssistant, emulator: OpenAIEmulator, socket_enabled: None
+) -> None:
+    """One key may serve two Azure resources: another endpoint is another entry."""
+    await _add_azure(hass, emulator)
+    again = {
+        "endpoint": f"http://127.0.0.1:{emulator.port}",
+        "api_key": API_KEY,
+        "api_version": "2025-04-01-preview",
+        "default_model": "gpt-4o-mini",
+    }
+    result = await _flow(hass, "azure", again)
+    assert result["reason"] == "already_configured"
+    other = OpenAIEmulator(api_keys={API_KEY})  # a second resource, the same key
+    await other.start()
+    try:
+        result = await _flow(hass, "azure", {**again, "endpoint": f"http://127.0.0.1:{other.port}"})
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        await hass.async_block_till_done()
+    finally:
+        await other.stop()
+
+
 async def test_live_model_list_and_provider_features(
     hass: HomeAssistant, emulator: OpenAIEmulator
 ) -> None:

@@ -196,11 +196,9 @@ async def _round_trip(
 
 async def _limit_message(hass: HomeAssistant) -> str:
     """Return the translated reply for a turn that hit the tool-call bound."""
+    # HA fills a language's missing strings with English ones, so the key is always there.
     translations = await async_get_translations(hass, hass.config.language, "exceptions", {DOMAIN})
-    text = translations.get(
-        f"component.{DOMAIN}.exceptions.tool_loop_limit.message",
-        "I stopped after {limit} rounds of tool calls.",
-    )
+    text = translations[f"component.{DOMAIN}.exceptions.tool_loop_limit.message"]
     return text.replace("{limit}", str(MAX_TOOL_ITERATIONS))
 
 
