@@ -110,9 +110,10 @@ async def ask_about_pdf(hass: HomeAssistant, entry: ConfigEntry, folder: Path) -
 
 
 async def pdf_refusal(hass: HomeAssistant, entry: ConfigEntry, folder: Path) -> HomeAssistantError:
-    """Return the error generate_content raises for a PDF."""
+    """Return the error generate_content raises for a PDF; it names the file."""
     with pytest.raises(HomeAssistantError) as err:
         await ask_about_pdf(hass, entry, folder)
+    assert err.value.translation_placeholders == {"file": str(folder / "manual.pdf"), "detail": ""}
     return err.value
 
 

@@ -138,6 +138,25 @@ async def test_unsupported_attachment(
     assert emulator.requests_to("/v1/responses") == []
 
 
+async def test_attachment_gone_before_it_is_read(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, tmp_path: Path
+) -> None:
+    """A snapshot deleted before the task reads it: a translated error naming the file."""
+    gone = tmp_path / "snapshot.jpg"
+    chat = conversation.ChatLog(hass, "x")
+    chat.async_add_user_content(
+        conversation.UserContent(
+            "Who?", attachments=[conversation.Attachment("media-source://a", "image/jpeg", gone)]
+        )
+    )
+    entity = hass.data[ai_task.DATA_COMPONENT].get_entity(ENTITY)
+    with pytest.raises(HomeAssistantError) as err:
+        await entity._async_generate_data(ai_task.GenDataTask(name="t", instructions="x"), chat)
+    assert err.value.translation_key == "file_not_found"
+    assert err.value.translation_placeholders == {"file": str(gone), "detail": ""}
+    assert emulator.requests_to("/v1/responses") == []
+
+
 async def test_generate_image(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:

@@ -203,8 +203,13 @@ async def test_generate_content_with_files(
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "key"),
-    [("notes.txt", b"hi", "unsupported_file"), ("missing.png", None, "file_not_found")],
+    ("name", "content", "key", "detail", "message"),
+    [
+        ("notes.txt", b"hi", "unsupported_file", "text/plain", "is of type text/plain; only"),
+        ("notes", b"hi", "unsupported_file", "unknown", "is of type unknown; only"),
+        ("missing.png", None, "file_not_found", "", "does not exist or is not a file"),
+        ("folder", "dir", "file_not_found", "", "does not exist or is not a file"),
+    ],
 )
 async def test_generate_content_bad_files(
     hass: HomeAssistant,
@@ -212,10 +217,16 @@ async def test_generate_content_bad_files(
     emulator: OpenAIEmulator,
     allowed_dir: Path,
     name: str,
-    content: bytes | None,
+    content: bytes | str | None,
     key: str,
+    detail: str,
+    message: str,
 ) -> None:
-    if content is not None:
+    """The error names the file and, for a type that cannot be sent, the type (a name
+    without a suffix has none); a folder is not a file either."""
+    if content == "dir":
+        (allowed_dir / name).mkdir()
+    elif isinstance(content, bytes):
         (allowed_dir / name).write_bytes(content)
     with pytest.raises(ServiceValidationError) as err:
         await call(
@@ -228,8 +239,26 @@ async def test_generate_content_bad_files(
             },
         )
     assert err.value.translation_key == key
-    assert err.value.translation_placeholders["file"] == str(allowed_dir / name)
+    assert err.value.translation_placeholders == {"file": str(allowed_dir / name), "detail": detail}
+    assert str(err.value).startswith(f"{allowed_dir / name} {message}")
     assert emulator.requests_to("/v1/responses") == []
+
+
+async def test_generate_content_dangling_link(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, allowed_dir: Path, tmp_path_factory: Any
+) -> None:
+    """A link in an allowed folder to a file that is gone: the file does not exist, whatever
+    folder the link points to, and the error names the link the user gave."""
+    link = allowed_dir / "photo.png"
+    link.symlink_to(tmp_path_factory.mktemp("elsewhere") / "gone.png")
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "generate_content",
+            {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(link)]},
+        )
+    assert err.value.translation_key == "file_not_found"
+    assert err.value.translation_placeholders == {"file": str(link), "detail": ""}
 
 
 async def test_generate_content_path_not_allowed(
@@ -244,6 +273,8 @@ async def test_generate_content_path_not_allowed(
             {"config_entry": setup_entry.entry_id, "prompt": "x", "filenames": [str(secret)]},
         )
     assert err.value.translation_key == "path_not_allowed"
+    assert err.value.translation_placeholders == {"file": str(secret), "detail": ""}
+    assert str(err.value).startswith(f"Cannot read {secret}: the folder is not allowed.")
 
 
 async def test_generate_content_reads_the_file_it_checked(
