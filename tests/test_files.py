@@ -84,7 +84,7 @@ async def test_a_file_used_again_is_not_read_again(hass: HomeAssistant, tmp_path
     whose size and modification time are unchanged comes from the cache."""
     photo = tmp_path / "photo.png"
     photo.write_bytes(bytes(1000))
-    cache = FileCache()
+    cache = FileCache(pdfs=True)
     first = await cache.async_encode(hass, photo, None)
     stat = photo.stat()
     photo.write_bytes(b"\x01" * 1000)  # other content, the same size and time: not read
@@ -98,7 +98,7 @@ async def test_the_cache_drops_the_file_used_longest_ago(
 ) -> None:
     """Files that fill the budget exactly all stay; a new one drops the file used longest
     ago, not the one read first."""
-    cache, encoded = FileCache(), {}
+    cache, encoded = FileCache(pdfs=True), {}
     for name in ("a.png", "b.png", "c.png"):
         (tmp_path / name).write_bytes(bytes(1000))  # data URLs of one length
     encoded["a"] = await cache.async_encode(hass, tmp_path / "a.png", None)
@@ -118,7 +118,7 @@ async def test_the_cache_holds_at_most_its_budget(
     """Eight 32 MB files, a third larger in base64, would hold about 340 MB: the cache
     keeps what fits its byte budget (and always the file just read)."""
     monkeypatch.setattr(files, "CACHE_BYTES", 3000)
-    cache = FileCache()
+    cache = FileCache(pdfs=True)
     for number in range(4):
         image = tmp_path / f"photo{number}.png"
         image.write_bytes(bytes(1000))  # about 1,360 bytes as a data URL

@@ -113,7 +113,8 @@ class OpenAIEvaluationEntity(ai_task.AITaskEntity, OpenAISubentryEntity):
         super().__init__(
             entry, subentry, subentry.data.get(CONF_CHAT_MODEL, RECOMMENDED_DECISION_MODEL)
         )
-        self._files = FileCache()
+        # Not the cache's refusal for servers without PDFs: _input says decisions take images.
+        self._files = FileCache(pdfs=True)
 
     async def _input(self, task: ai_task.EvaluationTask) -> str | list[DecisionInputMessageParam]:
         """Return the shared evidence: the state as text, with the images after it."""

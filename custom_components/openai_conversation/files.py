@@ -85,7 +85,7 @@ def _encode(path: Path, mime_type: str | None) -> EncodedFile:
 class FileCache:
     """Encodes files in the executor and keeps the last few."""
 
-    def __init__(self, *, pdfs: bool = True) -> None:
+    def __init__(self, *, pdfs: bool) -> None:
         """Initialize an empty cache; pdfs: the server reads PDFs (local servers do not)."""
         self._files: OrderedDict[tuple[Path, int, int], EncodedFile] = OrderedDict()
         self._pdfs = pdfs
