@@ -171,6 +171,11 @@ class OpenAIEmulator(EmulatorState):
         return web.json_response(answer)
 
     async def _image_file(self, request: web.Request) -> web.Response:
+        if self.image_blob_latency:
+            await asyncio.sleep(self.image_blob_latency)
+        if (location := self.image_redirect) is not None:
+            self.image_redirect = None
+            raise web.HTTPFound(location)
         blob = make_png() if self.image_blob is None else self.image_blob
         return web.Response(body=blob, content_type="image/png")
 
