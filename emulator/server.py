@@ -168,6 +168,10 @@ class OpenAIEmulator(EmulatorState):
             answer["data"][0]["url"] = self.image_url
         if self.image_output_format is not None and "output_format" in answer:
             answer["output_format"] = self.image_output_format
+        if self.image_size is not None and "size" in answer:
+            answer["size"] = self.image_size
+        if self.image_data is not None:
+            answer["data"] = self.image_data
         return web.json_response(answer)
 
     async def _image_file(self, request: web.Request) -> web.Response:

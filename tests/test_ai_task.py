@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import RECOMMENDED_AI_TASK_OPTIONS
 from emulator import Error, OpenAIEmulator, Reply, Text
+from emulator.images_api import make_png
 from homeassistant.components import ai_task, conversation
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -151,6 +153,21 @@ async def test_generate_image(
     assert body["model"] == "gpt-image-2.5-flare"
     assert body["prompt"] == "A red square"
     assert "response_format" not in body
+
+
+async def test_generate_image_reports_what_was_drawn(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The size and the prompt the server says it drew, not the ones asked for."""
+    png = base64.b64encode(make_png()).decode()
+    emulator.image_data = [{"b64_json": png, "revised_prompt": "A red square, flat"}]
+    emulator.image_size = "1536x1024"
+    result = await ai_task.async_generate_image(
+        hass, task_name="Art", entity_id=ENTITY, instructions="A red square"
+    )
+    assert (result["width"], result["height"]) == (1536, 1024)
+    assert result["revised_prompt"] == "A red square, flat"
+    assert emulator.requests_to("/v1/images/generations")[0].body["size"] == "1024x1024"
 
 
 async def test_generate_image_error(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
+from typing import Any
 import wave
 
 from PIL import Image
@@ -256,3 +258,29 @@ async def test_a_signed_url_outlives_the_session_that_asked(
     client = await hass_client_no_auth()
     response = await client.get(url[url.index("/api/") :])
     assert response.status == 200
+
+
+@pytest.mark.parametrize("data", [[], [{"revised_prompt": "A"}]], ids=["no item", "no image"])
+async def test_an_answer_without_an_image_is_an_error(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    data: list[dict[str, Any]],
+) -> None:
+    """An answer with neither base64 nor a URL says so; nothing is fetched or stored."""
+    emulator.image_data = data
+    with pytest.raises(HomeAssistantError) as err:
+        await _generate(hass, setup_entry)
+    assert str(err.value) == "OpenAI returned no image"
+    assert emulator.requests_to(IMAGE_BLOB_PATH) == []
+    assert not list(images.image_folder(hass).glob("*"))
+
+
+async def test_the_revised_prompt_reaches_the_user(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The action answers with the prompt the server says it drew from."""
+    png = base64.b64encode(make_png()).decode()
+    emulator.image_data = [{"b64_json": png, "revised_prompt": "A red square, flat"}]
+    result = await _generate(hass, setup_entry)
+    assert result["revised_prompt"] == "A red square, flat"
