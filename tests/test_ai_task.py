@@ -15,11 +15,13 @@ from emulator import Error, OpenAIEmulator, Reply, Text
 from emulator.images_api import make_png
 from homeassistant.components import ai_task, conversation
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import selector
 from homeassistant.setup import async_setup_component
 
 from .conftest import add_entry
+from .test_providers import _add_compatible
 
 ENTITY = "ai_task.openai_ai_task"
 
@@ -209,3 +211,30 @@ async def test_attachments_of_dropped_turns_are_not_read(
     assert result.data == "Nobody is there now."
     sent = emulator.requests_to("/v1/responses")[0].body["input"]
     assert [item.get("content") for item in sent] == ["And now?"]
+
+
+async def test_generate_image_with_a_dall_e_model_asks_for_vivid(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A server that still serves DALL-E 3 under that name gets the vivid style (AI Task
+    has no style of its own to give)."""
+    emulator.shutdown_dates.pop("dall-e-3")
+    entry = await _add_compatible(hass, emulator, "gpt-4.1")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "ai_task_data"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Painter", "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4.1", "image_model": "dall-e-3"}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    image = await ai_task.async_generate_image(
+        hass, task_name="Art", entity_id="ai_task.painter", instructions="A red square"
+    )
+    assert image["mime_type"] == "image/png"
+    body = emulator.requests_to("/v1/images/generations")[0].body
+    assert (body["model"], body["style"]) == ("dall-e-3", "vivid")
