@@ -168,9 +168,18 @@ class OpenAIEmulator(EmulatorState):
             answer["data"][0]["url"] = self.image_url
         if self.image_output_format is not None and "output_format" in answer:
             answer["output_format"] = self.image_output_format
+        if self.image_size is not None and "size" in answer:
+            answer["size"] = self.image_size
+        if self.image_data is not None:
+            answer["data"] = self.image_data
         return web.json_response(answer)
 
     async def _image_file(self, request: web.Request) -> web.Response:
+        if self.image_blob_latency:
+            await asyncio.sleep(self.image_blob_latency)
+        if (location := self.image_redirect) is not None:
+            self.image_redirect = None
+            raise web.HTTPFound(location)
         blob = make_png() if self.image_blob is None else self.image_blob
         return web.Response(body=blob, content_type="image/png")
 

@@ -109,6 +109,14 @@ class EmulatorState:
     image_url: str | None = None
     image_blob: bytes | None = None
     image_output_format: str | None = None
+    # The image URL's faults: seconds before the blob is answered (a stalled storage host),
+    # and an address the next blob request is redirected to instead (302).
+    image_blob_latency: float = 0.0
+    image_redirect: str | None = None
+    # The answer's own data items instead (none, one without an image, a revised prompt),
+    # and the size a GPT image model says it drew (default: the one asked for).
+    image_data: list[dict[str, Any]] | None = None
+    image_size: str | None = None
     # Some compatible servers have no model list (404), as the Responses API may be missing.
     models_api: bool = True
     # A compatible server's known departures from OpenAI (see flavours.FLAVOURS).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -11,13 +12,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.openai_conversation.compat import vol
 from custom_components.openai_conversation.const import RECOMMENDED_AI_TASK_OPTIONS
 from emulator import Error, OpenAIEmulator, Reply, Text
+from emulator.images_api import make_png
 from homeassistant.components import ai_task, conversation
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import selector
 from homeassistant.setup import async_setup_component
 
 from .conftest import add_entry
+from .test_providers import _add_compatible
 
 ENTITY = "ai_task.openai_ai_task"
 
@@ -172,6 +176,21 @@ async def test_generate_image(
     assert "response_format" not in body
 
 
+async def test_generate_image_reports_what_was_drawn(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The size and the prompt the server says it drew, not the ones asked for."""
+    png = base64.b64encode(make_png()).decode()
+    emulator.image_data = [{"b64_json": png, "revised_prompt": "A red square, flat"}]
+    emulator.image_size = "1536x1024"
+    result = await ai_task.async_generate_image(
+        hass, task_name="Art", entity_id=ENTITY, instructions="A red square"
+    )
+    assert (result["width"], result["height"]) == (1536, 1024)
+    assert result["revised_prompt"] == "A red square, flat"
+    assert emulator.requests_to("/v1/images/generations")[0].body["size"] == "1024x1024"
+
+
 async def test_generate_image_error(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
 ) -> None:
@@ -211,3 +230,30 @@ async def test_attachments_of_dropped_turns_are_not_read(
     assert result.data == "Nobody is there now."
     sent = emulator.requests_to("/v1/responses")[0].body["input"]
     assert [item.get("content") for item in sent] == ["And now?"]
+
+
+async def test_generate_image_with_a_dall_e_model_asks_for_vivid(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A server that still serves DALL-E 3 under that name gets the vivid style (AI Task
+    has no style of its own to give)."""
+    emulator.shutdown_dates.pop("dall-e-3")
+    entry = await _add_compatible(hass, emulator, "gpt-4.1")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "ai_task_data"), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Painter", "recommended": False}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"chat_model": "gpt-4.1", "image_model": "dall-e-3"}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    image = await ai_task.async_generate_image(
+        hass, task_name="Art", entity_id="ai_task.painter", instructions="A red square"
+    )
+    assert image["mime_type"] == "image/png"
+    body = emulator.requests_to("/v1/images/generations")[0].body
+    assert (body["model"], body["style"]) == ("dall-e-3", "vivid")
