@@ -7,6 +7,7 @@ suggested values and selectors with their options) with what a user should see.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 import pytest
@@ -49,6 +50,13 @@ class Frontend:
         """Open the flow adding a subentry of this kind; return its first form."""
         return await self._post(FLOWS, {"handler": [entry.entry_id, kind]})
 
+    async def reconfigure(self, entry: ConfigEntry, title: str) -> dict[str, Any]:
+        """Open the flow reconfiguring the subentry of this title; return its first form."""
+        (subentry_id,) = [s.subentry_id for s in entry.subentries.values() if s.title == title]
+        return await self._post(
+            FLOWS, {"handler": [entry.entry_id, "conversation"], "subentry_id": subentry_id}
+        )
+
     async def submit(self, user_input: dict[str, Any]) -> dict[str, Any]:
         """Submit the open form; return what comes next."""
         return await self._post(f"{FLOWS}/{self.flow_id}", user_input)
@@ -79,7 +87,7 @@ def fields(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """
     assert result["type"] == "form", result
     shown = []
-    for field in result["data_schema"]:
+    for field in deepcopy(result["data_schema"]):
         name = field.pop("name")
         if name in ("chat_model", "fallback_model"):
             config = field["selector"]["select"]
@@ -381,3 +389,80 @@ async def test_web_search_near_a_home_without_a_country(
         "country": "",
         "timezone": hass.config.time_zone,
     }
+
+
+def suggested(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form suggests, by field."""
+    return {
+        field["name"]: field["description"]["suggested_value"]
+        for field in result["data_schema"]
+        if "description" in field
+    }
+
+
+async def test_model_form_keeps_what_was_entered_after_an_error(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, frontend: Frontend
+) -> None:
+    """Refused (web search at minimal effort), the form shows the user's choices again."""
+    await frontend.model(setup_entry, "gpt-5")
+    result = await frontend.submit(
+        {"reasoning_effort": "minimal", "verbosity": "high", "web_search": True}
+    )
+    assert result["errors"] == {"web_search": "web_search_minimal_reasoning"}
+    assert suggested(result) == {
+        "reasoning_effort": "minimal",
+        "verbosity": "high",
+        "reasoning_summary": "auto",
+        "service_tier": "auto",
+        "store_responses": False,
+        "web_search": True,
+        "search_context_size": "medium",
+        "user_location": False,
+        "inline_citations": False,
+        "code_interpreter": False,
+    }
+
+
+async def test_reconfigured_agent_forms_show_its_settings_and_forget_a_cleared_one(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, frontend: Frontend
+) -> None:
+    """Reconfiguring: no name field, each form suggests what is stored, and a temperature
+    cleared in the model form is no longer sent."""
+    await frontend.model(setup_entry, "gpt-4o")
+    await frontend.submit({"temperature": 0.3, "top_p": 0.9})
+    await hass.async_block_till_done()
+
+    result = await frontend.reconfigure(setup_entry, "Form")
+    assert [name for name, _ in fields(result)] == ["prompt", "llm_hass_api", "recommended"]
+    assert suggested(result) == {
+        "prompt": llm.DEFAULT_INSTRUCTIONS_PROMPT,
+        "recommended": False,
+    }
+    result = await frontend.submit({"recommended": False})
+    assert suggested(result) == {
+        "chat_model": "gpt-4o",
+        "max_tokens": 3000,
+        "timeout": 30.0,
+        "history_tokens": 0,
+    }
+    result = await frontend.submit({"chat_model": "gpt-4o"})
+    assert suggested(result) == {
+        "temperature": 0.3,
+        "top_p": 0.9,
+        "service_tier": "auto",
+        "store_responses": False,
+        "web_search": False,
+        "search_context_size": "medium",
+        "user_location": False,
+        "inline_citations": False,
+        "code_interpreter": False,
+    }
+    result = await frontend.submit({"top_p": 0.9})
+    assert result == {**result, "type": "abort", "reason": "reconfigure_successful"}
+    await hass.async_block_till_done()
+
+    emulator.queue(Reply([Text("Hi.")]))
+    await conversation.async_converse(hass, "Hello", None, Context(), agent_id="conversation.form")
+    body = emulator.requests_to("/v1/responses")[-1].body
+    assert body["top_p"] == 0.9
+    assert "temperature" not in body
