@@ -182,16 +182,23 @@ async def test_without_a_fallback_the_client_retries(
 
 
 async def test_fallback_reason_hides_the_key(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The trace keeps the server's words, without the API key some servers echo."""
+    """The trace and the log keep the server's words, without the API key some servers
+    echo."""
     emulator.queue(
         Error(429, f"Rate limit for key {API_KEY} reached.", "requests", "rate_limit_exceeded"),
         Reply([Text("Answered by the fallback.")]),
     )
     await ask(hass, "Hi")
+    reason = "rate_limited: Rate limit for key **REDACTED** reached."
     (detail,) = fallback_trace()
-    assert detail["reason"] == "rate_limited: Rate limit for key **REDACTED** reached."
+    assert detail["reason"] == reason
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.getMessage() == f"{AGENT}: gpt-5-mini failed ({reason}); asking gpt-4.1-mini"
 
 
 @pytest.fixture
