@@ -276,9 +276,9 @@ async def test_cores_options_are_offered_where_the_model_takes_them(
     assert {"service_tier", "store_responses", "reasoning_summary", "pro_mode"} <= set(fields)
     assert "temperature" not in fields
     tiers = result["data_schema"].schema[fields["service_tier"]].config["options"]
-    assert tiers == ["auto", "default", "flex", "priority"]
+    assert tiers == ["auto", "flex", "default", "priority"]  # core's order
     summaries = result["data_schema"].schema[fields["reasoning_summary"]].config["options"]
-    assert summaries == ["auto", "concise", "detailed", "off"]  # not on the o-series
+    assert summaries == ["off", "auto", "concise", "detailed"]  # not on the o-series
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {
