@@ -75,6 +75,18 @@ def test_stage_copies_the_suite_and_only_the_helpers_it_imports(
     assert (tree / "custom_components").resolve() == core_suite.ROOT / "custom_components"
 
 
+def test_staged_run_reads_core_snapshots_from_their_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Core keeps its syrupy snapshots in snapshots/; syrupy 6 ignores the plugin's own
+    # folder choice, so without the option every snapshot test reads as "does not exist".
+    tree = tmp_path / "work" / "tree"
+    monkeypatch.setattr(core_suite, "TREE", tree)
+    core_suite.stage(_checkout(tmp_path / "core"))
+    options = (tree / "pytest.ini").read_text().split()
+    assert "--snapshot-dirname=snapshots" in options
+
+
 def test_stage_refuses_a_folder_without_core_suite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -163,7 +163,7 @@ async def test_azure_dropdown_offers_deployments_not_base_models(
     emulator.azure_deployments.add("kitchen-gpt")
     entry = await _add_azure(hass, emulator)
     result = await _new_agent_flow(hass, entry, "Kitchen")
-    assert result["step_id"] == "advanced"
+    assert result["step_id"] == "additional"
     field = next(k for k in result["data_schema"].schema if k == "chat_model")
     offered = [o["value"] for o in result["data_schema"].schema[field].config["options"]]
     assert offered == ["gpt-4o-mini"]

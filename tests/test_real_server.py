@@ -40,7 +40,7 @@ from .test_fallback import fallback_trace
 PDF_DATA_URL = "data:application/pdf;base64,JVBERi0xLjQ="
 # Short replies: the model writes about 35 tokens/s on two cores.
 AGENT_OPTIONS = {"recommended": False, "chat_model": ALIAS, "max_tokens": 48, "timeout": 120}
-# What the form's model step offers a model that does not reason; the rest is on "advanced".
+# What the form's model step offers a model that does not reason; the rest is on "additional".
 SAMPLING = ("temperature", "top_p")
 
 
@@ -126,7 +126,7 @@ async def _configure(
     advanced.update({k: v for k, v in options.items() if k not in SAMPLING})
     steps = (
         ("init", init),
-        ("advanced", advanced),
+        ("additional", advanced),
         ("model", {k: v for k, v in options.items() if k in SAMPLING}),
     )
     for step_id, user_input in steps:

@@ -212,7 +212,7 @@ EDITS = [
     pytest.param("conversation", {"init": {"prompt": "Answer in French."}}, id="conversation"),
     pytest.param(
         "ai_task_data",
-        {"init": {"recommended": False}, "advanced": {"max_tokens": 1234}},
+        {"init": {"recommended": False}, "additional": {"max_tokens": 1234}},
         id="ai_task",
     ),
     pytest.param("stt", {"settings": {"prompt": "Kitchen, pantry."}}, id="stt"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 from typing import Any
+from unittest.mock import AsyncMock, patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -14,6 +15,7 @@ from custom_components.openai_conversation.client import _make_client, realtime_
 from custom_components.openai_conversation.migration import DEFAULT_SUBENTRIES
 from emulator import OpenAIEmulator
 from homeassistant.components import tts
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from .conftest import API_KEY, add_entry
@@ -177,3 +179,13 @@ async def test_realtime_handshakes_carry_organization_and_project(
         assert request.headers["OpenAI-Organization"] == "org-home"
         assert request.headers["OpenAI-Project"] == "proj_home"
     assert not emulator.requests_to("/v1/audio/transcriptions")  # the live session answered
+
+
+async def test_the_model_list_is_read_as_core_reads_it(hass: HomeAssistant) -> None:
+    """Core's own tests stand in for the SDK's model list with an awaitable (see
+    scripts/core-suite); awaiting the list as core does lets the entry load under them."""
+    entry = add_entry(hass, {"conversation": {}})
+    with patch("openai.resources.models.AsyncModels.list", new_callable=AsyncMock):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED

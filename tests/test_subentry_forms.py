@@ -184,7 +184,7 @@ async def test_concise_summaries_are_offered_except_on_o_series(
 
 @pytest.mark.parametrize(
     ("model", "tiers"),
-    [("gpt-5.1", ["auto", "default", "flex", "priority"]), ("gpt-5-pro", None)],
+    [("gpt-5.1", ["auto", "flex", "default", "priority"]), ("gpt-5-pro", None)],
 )
 async def test_service_tier_is_offered_where_there_is_a_choice(
     hass: HomeAssistant, setup_entry: MockConfigEntry, model: str, tiers: list[str] | None

@@ -98,10 +98,12 @@ def verify_cleanup(verify_cleanup: None):
         loop.run_until_complete(asyncio.sleep(0))
 '''
 
+# Core keeps syrupy snapshots in snapshots/ next to the tests; syrupy 6 takes the folder
+# from this option only, not from the plugin's snapshot extension.
 PYTEST_INI = """[pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-addopts = -p no:cacheprovider
+addopts = -p no:cacheprovider --snapshot-dirname=snapshots
 """
 
 

@@ -85,8 +85,9 @@ SAMPLING_KEYS = frozenset({CONF_TEMPERATURE, CONF_TOP_P})
 class ModelFlowHandler(BaseSubentryFlow):
     """Add or reconfigure a model subentry in up to three steps.
 
-    init: name and what the subentry type asks first, plus "recommended"; advanced: model
-    and token budget; model: only the options the chosen model can use.
+    init: name and what the subentry type asks first, plus "recommended"; additional: model
+    and token budget; model: only the options the chosen model can use. The step names are
+    core's, so flows written for the built-in integration walk this one.
     """
 
     def _init_fields(self) -> dict[Any, Any]:
@@ -154,7 +155,7 @@ class ModelFlowHandler(BaseSubentryFlow):
             self.options.update(user_input)
             if user_input[CONF_RECOMMENDED]:
                 return self._async_finish()
-            return await self.async_step_advanced()
+            return await self.async_step_additional()
         schema: dict[Any, Any] = {}
         if self._is_new:
             schema[vol.Required(CONF_NAME, default=self.default_name)] = str
@@ -165,7 +166,7 @@ class ModelFlowHandler(BaseSubentryFlow):
             data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), self.options),
         )
 
-    async def async_step_advanced(
+    async def async_step_additional(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Model and token budget."""
@@ -186,7 +187,7 @@ class ModelFlowHandler(BaseSubentryFlow):
                 return await self.async_step_model()
         models = await async_chat_models(self._get_entry())
         return self.async_show_form(
-            step_id="advanced",
+            step_id="additional",
             data_schema=self.add_suggested_values_to_schema(
                 vol.Schema(self._advanced_fields(models)), user_input or self.options
             ),

@@ -149,8 +149,8 @@ CONF_LIVE_TRANSCRIPTION: Final = "live_transcription"
 DEFAULT_COMPATIBLE_HISTORY_TOKENS: Final = 3000
 
 VERBOSITY_LEVELS: Final = ("low", "medium", "high")
-REASONING_SUMMARIES: Final = ("auto", "concise", "detailed", "off")
-SERVICE_TIERS: Final = ("auto", "default", "flex", "priority")
+REASONING_SUMMARIES: Final = ("off", "auto", "concise", "detailed")  # in the order core offers them
+SERVICE_TIERS: Final = ("auto", "flex", "default", "priority")  # likewise
 RECOMMENDED_SERVICE_TIER: Final = "auto"
 # Said to the model when web search is on and citations are off; links read aloud are noise.
 NO_CITATIONS_HINT: Final = "When you search the web, do not include source citations or links."

@@ -167,7 +167,7 @@ async def _edit_agent_and_task(live_hass: LiveHass, entry_id: str, loads: EntryL
     await _assist_answers(client)
     assert "Answer like a butler." in json.dumps((await _last_request(live_hass))["input"][0])
 
-    edit = {"init": {"recommended": False}, "advanced": {"max_tokens": 1234}}
+    edit = {"init": {"recommended": False}, "additional": {"max_tokens": 1234}}
     sid = subentries["OpenAI AI Task"]
     result = await _subentry_flow(client, entry_id, "ai_task_data", edit, sid)
     assert result["reason"] == "reconfigure_successful"

@@ -75,7 +75,10 @@ class Seam:
         client = self._client.with_options(
             timeout=VALIDATION_TIMEOUT, max_retries=self._client.max_retries if retry else 0
         )
-        return [model async for model in client.models.list()]
+        # The list comes in one page (the SDK's models page has no next page); awaiting
+        # it as core does, not iterating it, keeps core's own test doubles working.
+        page = await client.models.list()
+        return list(page.data)
 
     async def speaks_responses(self, model: str) -> bool:
         """Return whether the server's Responses API works in full for this model."""
