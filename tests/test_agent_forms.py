@@ -213,7 +213,7 @@ async def test_agent_advanced_form_on_openai(
     """OpenAI's model names tell their family; one server: no other to fall back to; the
     whole conversation is sent (0) by default."""
     result = await frontend.advanced(setup_entry)
-    assert result["step_id"] == "advanced"
+    assert result["step_id"] == "additional"
     assert result["errors"] == {}
     assert fields(result) == [
         _model_field("gpt-6-luna"),

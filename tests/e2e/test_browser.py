@@ -48,7 +48,10 @@ async def page() -> AsyncGenerator[playwright_api.Page]:
         except playwright_api.Error as err:
             _missing(f"Chromium does not start here: {err}")
         page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        # Actions and assertions alike wait up to 30 s (an assertion's own default is 5 s,
+        # less than a loaded machine's frontend may take to render a dialog).
         page.set_default_timeout(30000)
+        playwright_api.expect.set_options(timeout=30000)
         try:
             yield page
         finally:
