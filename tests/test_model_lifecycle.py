@@ -209,3 +209,43 @@ def test_a_chat_model_is_replaced_by_a_chat_model() -> None:
     candidates = ["gpt-4o-mini-tts", "gpt-4o-realtime-preview", "gpt-4.1", "gpt-image-2"]
     assert suggest_replacement("gpt-4o", announced, candidates) == "gpt-4.1"
     assert suggest_replacement("gpt-4o-mini-tts", announced, ["gpt-4o", "tts-2"]) == "tts-2"
+
+
+async def _offered_models(
+    hass: HomeAssistant, entry: MockConfigEntry, *, unload_first: bool = False
+) -> list[dict[str, str]]:
+    """Return the model dropdown's options of a new agent's second form.
+
+    unload_first: the entry unloads while the user is on the first form.
+    """
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "conversation"), context={"source": "user"}
+    )
+    if unload_first:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Picker", "recommended": False}
+    )
+    assert result["step_id"] == "additional"
+    field = next(k for k in result["data_schema"].schema if k == "chat_model")
+    return list(result["data_schema"].schema[field].config["options"])
+
+
+async def test_the_model_dropdown_shows_shutdown_dates(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A model OpenAI has announced a shutdown for says so in the dropdown."""
+    entry = await _agent_on_a_retiring_model(hass, emulator, days_left=20)
+    shutdown = (emulator.today + timedelta(days=20)).isoformat()
+    options = {o["value"]: o["label"] for o in await _offered_models(hass, entry)}
+    assert options["gpt-5-mini"] == f"gpt-5-mini (shuts down {shutdown})"
+    assert options["gpt-4o-mini"] == "gpt-4o-mini"
+
+
+async def test_an_entry_unloaded_mid_flow_offers_the_suggested_models(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """The entry went down while the form was open: suggestions, not a failing form."""
+    entry = await _agent_on_a_retiring_model(hass, emulator, days_left=20)
+    offered = [o["value"] for o in await _offered_models(hass, entry, unload_first=True)]
+    assert offered == list(SUGGESTED_MODELS)
