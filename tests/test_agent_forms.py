@@ -280,7 +280,7 @@ WEB = [
     ("inline_citations", optional(False, **BOOLEAN)),
 ]
 CODE = [("code_interpreter", optional(False, **BOOLEAN))]
-SUMMARIES = ["auto", "concise", "detailed", "off"]
+SUMMARIES = ["off", "auto", "concise", "detailed"]
 
 
 def _effort(efforts: list[str], default: str = "low") -> list[tuple[str, dict[str, Any]]]:
@@ -303,7 +303,7 @@ MODEL_FORMS = {
         *_effort(["minimal", "low", "medium", "high"]),
         *VERBOSITY,
         *_summary(SUMMARIES),
-        *_tiers(["auto", "default", "flex"]),
+        *_tiers(["auto", "flex", "default"]),
         *STORE,
         *CODE,
     ],
@@ -312,7 +312,7 @@ MODEL_FORMS = {
         *_effort(["none", "low", "medium", "high", "xhigh", "max"]),
         *VERBOSITY,
         *_summary(SUMMARIES),
-        *_tiers(["auto", "default", "flex", "priority"]),
+        *_tiers(["auto", "flex", "default", "priority"]),
         *STORE,
         *PRO,
         *WEB,
@@ -325,7 +325,7 @@ MODEL_FORMS = {
         *_effort(["medium", "high", "xhigh"], "medium"),
         *VERBOSITY,
         *_summary(SUMMARIES),
-        *_tiers(["auto", "default", "flex", "priority"]),
+        *_tiers(["auto", "flex", "default", "priority"]),
         *STORE,
         *WEB,
         *CODE,
@@ -333,8 +333,8 @@ MODEL_FORMS = {
     # The o-series: no verbosity, no concise summaries.
     "o3": [
         *_effort(["low", "medium", "high"]),
-        *_summary(["auto", "detailed", "off"]),
-        *_tiers(["auto", "default", "flex", "priority"]),
+        *_summary(["off", "auto", "detailed"]),
+        *_tiers(["auto", "flex", "default", "priority"]),
         *STORE,
         *WEB,
         *CODE,
