@@ -177,3 +177,67 @@ async def idle_spares(emulator: OpenAIEmulator, count: int = 1) -> list[SpeechSe
         while len(unused_sessions(emulator)) < count:  # noqa: ASYNC110 - the emulator has no event
             await asyncio.sleep(0.01)
     return unused_sessions(emulator)
+
+
+SUBENTRY_FLOWS = "/api/config/config_entries/subentries/flow"
+
+
+class Frontend:
+    """Fills in subentry forms over Home Assistant's HTTP API, as the frontend does."""
+
+    def __init__(self, hass: HomeAssistant, hass_client: ClientSessionGenerator) -> None:
+        """Talk to this Home Assistant."""
+        self.hass = hass
+        self.hass_client = hass_client
+        self.flow_id = ""
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert await async_setup_component(self.hass, "config", {})
+        client = await self.hass_client()
+        response = await client.post(path, json=body)
+        assert response.status == 200, await response.text()
+        result: dict[str, Any] = await response.json()
+        self.flow_id = result.get("flow_id", self.flow_id)
+        return result
+
+    async def add(self, entry: ConfigEntry, kind: str) -> dict[str, Any]:
+        """Open the flow adding a subentry of this kind; return its first form."""
+        return await self._post(SUBENTRY_FLOWS, {"handler": [entry.entry_id, kind]})
+
+    async def reconfigure(self, entry: ConfigEntry, title: str) -> dict[str, Any]:
+        """Open the flow reconfiguring the subentry of this title; return its first form."""
+        (subentry_id,) = [s.subentry_id for s in entry.subentries.values() if s.title == title]
+        return await self._post(
+            SUBENTRY_FLOWS,
+            {"handler": [entry.entry_id, "conversation"], "subentry_id": subentry_id},
+        )
+
+    async def submit(self, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Submit the open form; return what comes next."""
+        return await self._post(f"{SUBENTRY_FLOWS}/{self.flow_id}", user_input)
+
+    async def advanced(self, entry: ConfigEntry, kind: str = "conversation") -> dict[str, Any]:
+        """Return the advanced form of a new subentry (recommended settings turned off)."""
+        await self.add(entry, kind)
+        return await self.submit({"name": "Form", "recommended": False})
+
+    async def model(
+        self, entry: ConfigEntry, model: str, kind: str = "conversation"
+    ) -> dict[str, Any]:
+        """Return the model form of a new subentry for this model."""
+        await self.advanced(entry, kind)
+        return await self.submit({"chat_model": model})
+
+
+def dropdown(options: Any, key: str | None = None, *, custom: bool = False) -> dict[str, Any]:
+    """Return a dropdown selector as the frontend receives it (translated by key if given)."""
+    config: dict[str, Any] = {
+        "options": options,
+        "mode": "dropdown",
+        "custom_value": custom,
+        "multiple": False,
+        "sort": False,
+    }
+    if key:
+        config["translation_key"] = key
+    return {"select": config}

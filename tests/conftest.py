@@ -14,6 +14,7 @@ from typing import Any
 from freezegun import freeze_time
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 # Imported before the hass fixture runs, so HA finds this repo's custom_components
 # package instead of the one pytest-homeassistant-custom-component ships for its tests.
@@ -35,6 +36,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from tools.hass import reports_deprecated_use
+
+from .common import Frontend
 
 API_KEY = "sk-test-key"
 # A day before OpenAI's first audio shutdown (2027-01-06). Tests of the speech and
@@ -254,3 +257,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     (artifacts / "faults.md").write_text(table + "\n")
     terminalreporter.write_sep("=", "fault suite: fault x surface -> outcome")
     terminalreporter.write_line(table)
+
+
+@pytest.fixture
+def frontend(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Frontend:
+    """The frontend's side of the subentry flows, over HA's HTTP API."""
+    return Frontend(hass, hass_client)

@@ -12,72 +12,17 @@ from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from emulator import OpenAIEmulator, Reply, Text
 from homeassistant.components import conversation
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import llm
-from homeassistant.setup import async_setup_component
 
+from .common import Frontend, dropdown
 from .test_providers import _add_compatible
 
-FLOWS = "/api/config/config_entries/subentries/flow"
 # The model dropdowns list the server's chat models; fields() checks them, then shows this.
 MODELS = "<the server's chat models>"
-
-
-class Frontend:
-    """Fills in subentry forms over Home Assistant's HTTP API, as the frontend does."""
-
-    def __init__(self, hass: HomeAssistant, hass_client: ClientSessionGenerator) -> None:
-        """Talk to this Home Assistant."""
-        self.hass = hass
-        self.hass_client = hass_client
-        self.flow_id = ""
-
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        assert await async_setup_component(self.hass, "config", {})
-        client = await self.hass_client()
-        response = await client.post(path, json=body)
-        assert response.status == 200, await response.text()
-        result: dict[str, Any] = await response.json()
-        self.flow_id = result.get("flow_id", self.flow_id)
-        return result
-
-    async def add(self, entry: ConfigEntry, kind: str) -> dict[str, Any]:
-        """Open the flow adding a subentry of this kind; return its first form."""
-        return await self._post(FLOWS, {"handler": [entry.entry_id, kind]})
-
-    async def reconfigure(self, entry: ConfigEntry, title: str) -> dict[str, Any]:
-        """Open the flow reconfiguring the subentry of this title; return its first form."""
-        (subentry_id,) = [s.subentry_id for s in entry.subentries.values() if s.title == title]
-        return await self._post(
-            FLOWS, {"handler": [entry.entry_id, "conversation"], "subentry_id": subentry_id}
-        )
-
-    async def submit(self, user_input: dict[str, Any]) -> dict[str, Any]:
-        """Submit the open form; return what comes next."""
-        return await self._post(f"{FLOWS}/{self.flow_id}", user_input)
-
-    async def advanced(self, entry: ConfigEntry, kind: str = "conversation") -> dict[str, Any]:
-        """Return the advanced form of a new subentry (recommended settings turned off)."""
-        await self.add(entry, kind)
-        return await self.submit({"name": "Form", "recommended": False})
-
-    async def model(
-        self, entry: ConfigEntry, model: str, kind: str = "conversation"
-    ) -> dict[str, Any]:
-        """Return the model form of a new subentry for this model."""
-        await self.advanced(entry, kind)
-        return await self.submit({"chat_model": model})
-
-
-@pytest.fixture
-def frontend(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Frontend:
-    """The frontend's side of the subentry flows."""
-    return Frontend(hass, hass_client)
 
 
 def fields(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -106,17 +51,8 @@ def optional(default: Any = None, **field: Any) -> dict[str, Any]:
 
 
 def select(options: Any, key: str | None = None, *, custom: bool = False) -> dict[str, Any]:
-    """Return a dropdown as serialized (translated by key when given)."""
-    config: dict[str, Any] = {
-        "options": options,
-        "mode": "dropdown",
-        "custom_value": custom,
-        "multiple": False,
-        "sort": False,
-    }
-    if key:
-        config["translation_key"] = key
-    return {"selector": {"select": config}}
+    """Return a dropdown field's selector as serialized (translated by key when given)."""
+    return {"selector": dropdown(options, key, custom=custom)}
 
 
 def number(**config: Any) -> dict[str, Any]:

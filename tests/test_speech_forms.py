@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.openai_conversation.speech_models import (
     RECOMMENDED_STT_PROMPT,
@@ -22,57 +20,11 @@ from custom_components.openai_conversation.speech_models import (
 )
 from emulator import OpenAIEmulator
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
+from .common import Frontend, dropdown
 from .test_providers import _add_compatible
 
-FLOWS = "/api/config/config_entries/subentries/flow"
 SPEECH_ENDPOINT_MODELS = ["gpt-4o-mini-tts", "tts-1", "tts-1-hd"]
-
-
-class FlowClient:
-    """The frontend's side of a subentry flow: start it, read the form, submit it."""
-
-    def __init__(self, hass_client: ClientSessionGenerator) -> None:
-        self.hass_client = hass_client
-        self.client: Any = None
-
-    async def post(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Post a step; the client starts at first use, after the test set HA up."""
-        if self.client is None:
-            self.client = await self.hass_client()
-        response = await self.client.post(path, json=data)
-        assert response.status == 200, await response.text()
-        return dict(await response.json())
-
-    async def start(self, entry_id: str, kind: str) -> dict[str, Any]:
-        """Open the add form of a subentry type, as the entry's "+" button does."""
-        return await self.post(FLOWS, {"handler": [entry_id, kind]})
-
-    async def submit(self, flow_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Submit a step as the form sends it (a field left empty is left out)."""
-        return await self.post(f"{FLOWS}/{flow_id}", data)
-
-
-@pytest.fixture
-async def flows(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> FlowClient:
-    """HA's config API, which the frontend's dialogs talk to."""
-    assert await async_setup_component(hass, "config", {})
-    return FlowClient(hass_client)
-
-
-def select(options: list[str], key: str | None = None, *, custom: bool = False) -> dict[str, Any]:
-    """Return a dropdown as the frontend receives it."""
-    config: dict[str, Any] = {
-        "options": options,
-        "mode": "dropdown",
-        "custom_value": custom,
-        "multiple": False,
-        "sort": False,
-    }
-    if key:
-        config["translation_key"] = key
-    return {"select": config}
 
 
 def multiline_text() -> dict[str, Any]:
@@ -90,21 +42,21 @@ def fields(form: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_stt_form_on_openai(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, flows: FlowClient
+    hass: HomeAssistant, setup_entry: MockConfigEntry, frontend: Frontend
 ) -> None:
     """A new STT: named and prefilled; then the prompt box and OpenAI's live transcription;
     a prompt left empty becomes the recommended one."""
-    form = await flows.start(setup_entry.entry_id, "stt")
+    form = await frontend.add(setup_entry, "stt")
     assert form["step_id"] == "init"
     assert fields(form) == {
         "name": {"type": "string", "required": True, "default": "OpenAI STT"},
         "chat_model": {
             "required": True,
-            "selector": select(list(STT_MODELS), custom=True),
+            "selector": dropdown(list(STT_MODELS), custom=True),
             "description": {"suggested_value": "gpt-transcribe"},
         },
     }
-    form = await flows.submit(form["flow_id"], {"name": "Ears", "chat_model": "whisper-1"})
+    form = await frontend.submit({"name": "Ears", "chat_model": "whisper-1"})
     assert form["step_id"] == "settings"
     assert fields(form) == {
         "prompt": {
@@ -121,7 +73,7 @@ async def test_stt_form_on_openai(
             "selector": {"boolean": {}},
         },
     }
-    done = await flows.submit(form["flow_id"], {"live_transcription": False})
+    done = await frontend.submit({"live_transcription": False})
     assert done["type"] == "create_entry"
     assert done["title"] == "Ears"
     (added,) = [s for s in setup_entry.subentries.values() if s.title == "Ears"]
@@ -133,34 +85,34 @@ async def test_stt_form_on_openai(
 
 
 async def test_tts_forms_on_a_compatible_server(
-    hass: HomeAssistant, emulator: OpenAIEmulator, flows: FlowClient
+    hass: HomeAssistant, emulator: OpenAIEmulator, frontend: Frontend
 ) -> None:
     """A compatible server keeps the speech endpoint: its models only, core's suggested
     (not the realtime default); voice, format and speed up to 4x for tts-1; the prompt box
     for the GPT-4o family. Fields left empty become their defaults."""
     entry = await _add_compatible(hass, emulator, "gpt-4o-mini")
-    form = await flows.start(entry.entry_id, "tts")
+    form = await frontend.add(entry, "tts")
     assert fields(form) == {
         "name": {"type": "string", "required": True, "default": "OpenAI TTS"},
         "chat_model": {
             "required": True,
-            "selector": select(SPEECH_ENDPOINT_MODELS, custom=True),
+            "selector": dropdown(SPEECH_ENDPOINT_MODELS, custom=True),
             "description": {"suggested_value": "gpt-4o-mini-tts"},
         },
     }
     voice = {
         "required": True,
         "default": "marin",
-        "selector": select(list(TTS_VOICES), "voice", custom=True),
+        "selector": dropdown(list(TTS_VOICES), "voice", custom=True),
         "description": {"suggested_value": "marin"},
     }
     audio_format = {
         "required": True,
         "default": "mp3",
-        "selector": select(list(TTS_FORMATS), "audio_format"),
+        "selector": dropdown(list(TTS_FORMATS), "audio_format"),
         "description": {"suggested_value": "mp3"},
     }
-    form = await flows.submit(form["flow_id"], {"name": "Speaker", "chat_model": "tts-1"})
+    form = await frontend.submit({"name": "Speaker", "chat_model": "tts-1"})
     assert fields(form) == {
         "voice": voice,
         "audio_format": audio_format,
@@ -172,12 +124,12 @@ async def test_tts_forms_on_a_compatible_server(
             "description": {"suggested_value": 1.0},
         },
     }
-    done = await flows.submit(form["flow_id"], {"tts_speed": 3.5})
+    done = await frontend.submit({"tts_speed": 3.5})
     assert done["type"] == "create_entry"
     await hass.async_block_till_done()  # the entry reloads with its new TTS
 
-    form = await flows.start(entry.entry_id, "tts")
-    form = await flows.submit(form["flow_id"], {"chat_model": "gpt-4o-mini-tts"})
+    form = await frontend.add(entry, "tts")
+    form = await frontend.submit({"chat_model": "gpt-4o-mini-tts"})
     assert fields(form) == {
         "voice": voice,
         "audio_format": audio_format,
@@ -188,7 +140,7 @@ async def test_tts_forms_on_a_compatible_server(
             "description": {"suggested_value": ""},
         },
     }
-    done = await flows.submit(form["flow_id"], {"prompt": "Slowly."})
+    done = await frontend.submit({"prompt": "Slowly."})
     assert done["type"] == "create_entry"
     added = {s.title: dict(s.data) for s in entry.subentries.values() if s.subentry_type == "tts"}
     assert added == {
