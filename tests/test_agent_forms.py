@@ -183,7 +183,9 @@ async def test_agent_advanced_form_on_a_compatible_server(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, frontend: Frontend
 ) -> None:
     """A server's own model names: the family is asked; the other entry (OpenAI) may serve
-    the fallback; a small local context gets 3000 tokens of history by default."""
+    the fallback, another integration's entry (Ollama) may not; a small local context gets
+    3000 tokens of history by default."""
+    MockConfigEntry(domain="ollama", title="Ollama").add_to_hass(hass)
     compatible = await _add_compatible(hass, emulator, "gpt-4o")
     result = await frontend.advanced(compatible)
     assert result["errors"] == {}
