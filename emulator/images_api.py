@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
 import time
 from typing import Any
 import zlib
 
+from aiohttp import web
+
 IMAGE_BLOB_PATH = "/blob/image.png"
+# What a dripping blob sends at a time.
+DRIP_CHUNK = 1024
 
 
 def make_png(width: int = 4, height: int = 4, rgb: tuple[int, int, int] = (200, 80, 40)) -> bytes:
@@ -48,4 +53,24 @@ def image_response(body: dict[str, Any], base_url: str) -> dict[str, Any]:
             "size": body.get("size", "1024x1024"),
             "quality": body.get("quality", "medium"),
         }
+    return response
+
+
+async def drip_blob(
+    request: web.Request, blob: bytes, interval: float, hung_up: asyncio.Event
+) -> web.StreamResponse:
+    """Send an image a chunk at a time, each well within any read timeout: a slow host.
+
+    hung_up is set when the client closes the connection before the last byte.
+    """
+    response = web.StreamResponse(headers={"Content-Type": "image/png"})
+    response.content_length = len(blob)
+    await response.prepare(request)
+    try:
+        for start in range(0, len(blob), DRIP_CHUNK):
+            await response.write(blob[start : start + DRIP_CHUNK])
+            await asyncio.sleep(interval)
+        await response.write_eof()
+    except ConnectionResetError:  # the client hung up: nothing more to send
+        hung_up.set()
     return response

@@ -18,7 +18,7 @@ from .chat_api import full_completion, stream_chunks
 from .decisions_api import decision_problem, decision_response
 from .embeddings_api import embeddings_response
 from .flavours import as_served, flavour_problem
-from .images_api import IMAGE_BLOB_PATH, image_response, make_png
+from .images_api import IMAGE_BLOB_PATH, drip_blob, image_response, make_png
 from .model_rules import invalid_request
 from .pacing import Pace
 from .realtime_speech_api import serve_realtime
@@ -174,13 +174,15 @@ class OpenAIEmulator(EmulatorState):
             answer["data"] = self.image_data
         return web.json_response(answer)
 
-    async def _image_file(self, request: web.Request) -> web.Response:
+    async def _image_file(self, request: web.Request) -> web.StreamResponse:
         if self.image_blob_latency:
             await asyncio.sleep(self.image_blob_latency)
         if (location := self.image_redirect) is not None:
             self.image_redirect = None
             raise web.HTTPFound(location)
         blob = make_png() if self.image_blob is None else self.image_blob
+        if self.image_blob_drip:
+            return await drip_blob(request, blob, self.image_blob_drip, self.image_blob_hung_up)
         return web.Response(body=blob, content_type="image/png")
 
     async def _recorded(self, request: web.Request) -> web.Response:

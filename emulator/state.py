@@ -110,9 +110,13 @@ class EmulatorState:
     image_blob: bytes | None = None
     image_output_format: str | None = None
     # The image URL's faults: seconds before the blob is answered (a stalled storage host),
-    # and an address the next blob request is redirected to instead (302).
+    # an address the next blob request is redirected to instead (302), and seconds between
+    # the blob's chunks (a slow host that never stalls a read).
     image_blob_latency: float = 0.0
     image_redirect: str | None = None
+    image_blob_drip: float = 0.0
+    # Set when a client hangs up on a dripping blob before its last byte.
+    image_blob_hung_up: asyncio.Event = field(default_factory=asyncio.Event)
     # The answer's own data items instead (none, one without an image, a revised prompt),
     # and the size a GPT image model says it drew (default: the one asked for).
     image_data: list[dict[str, Any]] | None = None

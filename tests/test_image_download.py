@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from pathlib import Path
@@ -149,6 +150,36 @@ async def test_a_stalled_download_ends_in_an_error(
         await _generate(hass, setup_entry)
     assert str(err.value) == f"{FETCH_FAILED}ReadTimeout"
     assert not list(images.image_folder(hass).glob("*"))
+
+
+async def test_a_dripping_download_ends_at_its_deadline(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A host that sends the image slowly but steadily is given up at the download's deadline.
+
+    Each chunk comes well within the (shortened) per-read timeout, which starts again with
+    every read: only a deadline for the whole download ends it, and closes the connection.
+    Without one, this image arrives after 5 s; a hostile host sending a byte now and then
+    would hold the action for hours.
+    """
+    monkeypatch.setattr(seam, "DOWNLOAD_TIMEOUT", 2.0)
+    monkeypatch.setattr(images, "DOWNLOAD_DEADLINE", 0.5)
+    emulator.image_urls = True
+    emulator.image_blob = make_png() + bytes(100 * 1024)
+    emulator.image_blob_drip = 0.05
+    with pytest.raises(HomeAssistantError) as err:
+        await _generate(hass, setup_entry)
+    assert str(err.value) == (
+        "The generated image did not arrive within 0.5 seconds; it was not stored"
+    )
+    async with asyncio.timeout(5):
+        await emulator.image_blob_hung_up.wait()
+    assert not list(images.image_folder(hass).glob("*"))
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 async def test_the_file_type_comes_from_the_image(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ IMAGE_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpeg|webp)")
 # The largest image a download may bring: a 4096 x 4096 PNG, GPT image models' largest,
 # stays well below it.
 MAX_IMAGE_BYTES = 64 * 2**20
+# The whole download's limit (seconds); the per-read timeout (DOWNLOAD_TIMEOUT) starts again
+# with every chunk, so a host sending a byte now and then would otherwise hold the action for
+# hours. Five minutes bring MAX_IMAGE_BYTES over a line of 1.8 Mbit/s, and a 1024 x 1024
+# PNG (2-3 MB) over one of 100 kbit/s.
+DOWNLOAD_DEADLINE = 300.0
 # Generated images are deleted this long after they were made.
 IMAGE_RETENTION = timedelta(days=30)
 
@@ -150,28 +156,40 @@ def _check_address(url: str, server_host: str) -> None:
 async def _async_download(seam: Seam, url: str) -> bytes:
     """Fetch an image a server answered with as a URL (signed: no API key goes along).
 
-    No redirects (they could lead past the address rule), and no more than
-    MAX_IMAGE_BYTES.
+    No redirects (they could lead past the address rule), no more than MAX_IMAGE_BYTES,
+    and no longer than DOWNLOAD_DEADLINE in all.
     """
     _check_address(url, seam.server_host)
-    data = bytearray()
     try:
-        # Closed as the limit is passed: the connection is not left open.
-        async with aclosing(seam.download(url)) as chunks:
-            async for chunk in chunks:
-                data += chunk
-                if len(data) > MAX_IMAGE_BYTES:
-                    raise HomeAssistantError(
-                        translation_domain=DOMAIN,
-                        translation_key="image_too_large",
-                        translation_placeholders={"limit": str(MAX_IMAGE_BYTES // 2**20)},
-                    )
+        async with asyncio.timeout(DOWNLOAD_DEADLINE):
+            return await _async_read(seam, url)
     except HTTP_ERRORS as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="image_download_failed",
             translation_placeholders={"message": str(err) or type(err).__name__},
         ) from err
+    except TimeoutError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="image_download_too_slow",
+            translation_placeholders={"limit": f"{DOWNLOAD_DEADLINE:g}"},
+        ) from err
+
+
+async def _async_read(seam: Seam, url: str) -> bytes:
+    """Read the download's chunks, up to MAX_IMAGE_BYTES."""
+    data = bytearray()
+    # Closed as a limit is passed: the connection is not left open.
+    async with aclosing(seam.download(url)) as chunks:
+        async for chunk in chunks:
+            data += chunk
+            if len(data) > MAX_IMAGE_BYTES:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="image_too_large",
+                    translation_placeholders={"limit": str(MAX_IMAGE_BYTES // 2**20)},
+                )
     return bytes(data)
 
 
