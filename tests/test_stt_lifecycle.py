@@ -213,3 +213,18 @@ async def test_core_stt_taken_over_keeps_transcribing(
         DOMAIN, f"model_shutdown_{stt_sub.subentry_id}_chat_model"
     )
     assert (issue.translation_key if issue else None) == ("model_replaced" if data else None)
+
+
+async def test_a_shutdown_the_model_list_brings_forward_is_followed(
+    hass: HomeAssistant, emulator: OpenAIEmulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """OpenAI's model list has the last word on a date: brought forward to yesterday, the
+    STT moves to the replacement now, not on the date in our table."""
+    _set_today(freezer, emulator, BEFORE_THE_SHUTDOWNS)
+    entry = await _create_entry(hass)
+    await _choose_stt_model(hass, entry, "whisper-1")
+    emulator.shutdown_dates["whisper-1"] = BEFORE_THE_SHUTDOWNS - timedelta(days=1)
+    await _reload(hass, entry)
+    await _assert_transcribes(
+        hass, emulator, "stt.openai_stt", "gpt-live-transcribe", "gpt-transcribe"
+    )

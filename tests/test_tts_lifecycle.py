@@ -282,3 +282,29 @@ async def test_the_day_passes_while_home_assistant_runs(
     (session,) = spoken_sessions(emulator)
     assert session.model == "gpt-realtime-2.1-mini"
     assert session.events[0]["session"]["audio"]["output"]["voice"] == "cedar"
+
+
+@pytest.mark.usefixtures("before_the_shutdowns")
+async def test_a_shutdown_the_model_list_brings_forward_is_followed(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """OpenAI's model list has the last word on a date: brought forward to yesterday, the
+    TTS speaks with the replacement now, not from the date in our table."""
+    emulator.shutdown_dates["gpt-4o-mini-tts"] = emulator.today - timedelta(days=1)
+    entry = add_entry(
+        hass,
+        {
+            "tts": {
+                "chat_model": "gpt-4o-mini-tts",
+                "voice": "onyx",
+                "prompt": "",
+                "audio_format": "mp3",
+                "tts_speed": 1.0,
+            }
+        },
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _speak(hass, "tts.openai_tts")
+    assert spoken_sessions(emulator)[-1].model == "gpt-realtime-2.1-mini"
+    assert emulator.requests_to("/v1/audio/speech") == []
