@@ -282,18 +282,30 @@ async def test_fallback_server_errors_are_its_own(
     assert len(local_server.requests_to("/v1/chat/completions")) == 1
 
 
+@pytest.mark.parametrize("gone", ["unloaded", "removed"])
 async def test_fallback_server_not_loaded(
-    hass: HomeAssistant, emulator: OpenAIEmulator, local_server: OpenAIEmulator
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    local_server: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    gone: str,
 ) -> None:
-    """A fallback server that is not loaded is skipped: the client retries as usual."""
+    """A fallback server that is not loaded, or no longer there, is skipped: the client
+    retries as usual, and the log says why there was no fallback."""
     local_entry, ids = await _agent_falling_back_to(hass, emulator, local_server)
-    assert await hass.config_entries.async_unload(local_entry.entry_id)
+    if gone == "unloaded":
+        assert await hass.config_entries.async_unload(local_entry.entry_id)
+    else:
+        assert (await hass.config_entries.async_remove(local_entry.entry_id))[
+            "require_restart"
+        ] is False
     emulator.queue(RATE_LIMITED, Reply([Text("Answered on retry.")]))
     result = await ask(hass, "Hi", ids["conversation"])
     assert result.response.speech["plain"]["speech"] == "Answered on retry."
     assert models(emulator) == ["gpt-5-mini", "gpt-5-mini"]
     assert local_server.requests_to("/v1/chat/completions") == []
     assert fallback_trace() == []
+    assert f"The fallback server ({local_entry.entry_id}) is not loaded: no fallback" in caplog.text
 
 
 async def test_fallback_server_key_refused_asks_there(
