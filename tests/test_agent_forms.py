@@ -404,3 +404,61 @@ async def test_reconfigured_agent_forms_show_its_settings_and_forget_a_cleared_o
     body = emulator.requests_to("/v1/responses")[-1].body
     assert body["top_p"] == 0.9
     assert "temperature" not in body
+
+
+def _saved(entry: MockConfigEntry, title: str = "Form") -> dict[str, Any]:
+    """Return the stored options of the subentry of this title."""
+    (data,) = [dict(s.data) for s in entry.subentries.values() if s.title == title]
+    return data
+
+
+async def test_additional_form_refuses_models_it_cannot_use(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, frontend: Frontend
+) -> None:
+    """A realtime model cannot hold a conversation: as the model or as its fallback it is
+    refused on its own field, the form keeps what was entered; a usable fallback is saved."""
+    await frontend.advanced(setup_entry)
+    entered = {"chat_model": "gpt-4o-realtime-preview", "max_tokens": 500}
+    result = await frontend.submit(entered)
+    assert (result["step_id"], result["errors"]) == (
+        "additional",
+        {"chat_model": "model_not_supported"},
+    )
+    assert suggested(result).items() >= entered.items()
+    entered = {"chat_model": "gpt-4o", "fallback_model": "gpt-4o-mini-realtime-preview"}
+    result = await frontend.submit(entered)
+    assert (result["step_id"], result["errors"]) == (
+        "additional",
+        {"fallback_model": "model_not_supported"},
+    )
+    assert suggested(result).items() >= entered.items()
+    result = await frontend.submit({"chat_model": "gpt-4o", "fallback_model": "gpt-4.1-mini"})
+    assert (result["step_id"], result["errors"]) == ("model", {})
+    result = await frontend.submit({})
+    assert result["type"] == "create_entry"
+    saved = _saved(setup_entry)
+    assert (saved["chat_model"], saved["fallback_model"]) == ("gpt-4o", "gpt-4.1-mini")
+
+
+@pytest.mark.parametrize("cleared", [{}, {"fallback_model": ""}], ids=["left out", "emptied"])
+async def test_a_cleared_fallback_model_is_forgotten(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, frontend: Frontend, cleared: dict[str, str]
+) -> None:
+    """Reconfiguring, the form suggests the saved fallback; cleared, whether the field is
+    left out or sent empty, it is no longer stored (not stored as an empty name)."""
+    await frontend.advanced(setup_entry)
+    await frontend.submit({"fallback_model": "gpt-4.1-mini"})  # the default model stays
+    await frontend.submit({})
+    await hass.async_block_till_done()
+    assert _saved(setup_entry)["fallback_model"] == "gpt-4.1-mini"
+
+    await frontend.reconfigure(setup_entry, "Form")
+    result = await frontend.submit({"recommended": False})
+    assert suggested(result)["fallback_model"] == "gpt-4.1-mini"
+    await frontend.submit({"chat_model": "gpt-6-luna", **cleared})
+    result = await frontend.submit({})
+    assert result == {**result, "type": "abort", "reason": "reconfigure_successful"}
+    await hass.async_block_till_done()
+    saved = _saved(setup_entry)
+    assert saved["chat_model"] == "gpt-6-luna"
+    assert "fallback_model" not in saved

@@ -172,8 +172,9 @@ class ModelFlowHandler(BaseSubentryFlow):
         """Model and token budget."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            model = capability_name(user_input, user_input.get(CONF_CHAT_MODEL, ""))
-            fallback = user_input.get(CONF_FALLBACK_MODEL, "")
+            # The schema's default fills the model in; the fallback is optional.
+            model = capability_name(user_input, user_input[CONF_CHAT_MODEL])
+            fallback = user_input.get(CONF_FALLBACK_MODEL)
             if not model_capabilities(model).supported:
                 errors[CONF_CHAT_MODEL] = "model_not_supported"
             elif fallback and not model_capabilities(capability_name({}, fallback)).supported:
