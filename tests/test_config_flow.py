@@ -547,16 +547,27 @@ async def test_reconfigure_keeps_the_key_private_and_the_title_chosen(
         (
             Reply([Text("partial")], fail="The model crashed"),
             "request_refused",
-            ["The server refused the request agents send: "],
+            [
+                "The server refused the request agents send: "
+                "The server could not complete the reply: The model crashed"
+            ],
         ),
         (
             Cut(Reply([Text("a long reply " * 20)]), after_events=3),
             "cannot_connect",
             ["The connection broke off during the request agents send: peer closed"],
         ),
+        (
+            Reply([Text("a long reply " * 20)], ends_after=3),
+            "cannot_connect",
+            [
+                "The server's reply to the request agents send broke off: The server closed"
+                " the reply before finishing it (no response.completed); try again."
+            ],
+        ),
         (Error(500, "The server had an error", type="server_error"), "cannot_connect", []),
     ],
-    ids=["response.failed", "connection dropped", "server error"],
+    ids=["response.failed", "connection dropped", "stream ended early", "server error"],
 )
 async def test_the_probe_reports_a_failing_server(
     hass: HomeAssistant,

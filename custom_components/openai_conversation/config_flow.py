@@ -62,7 +62,7 @@ from .const import (
     SUBENTRY_STT,
     SUBENTRY_TTS,
 )
-from .errors import ResponseFailedError
+from .errors import ResponseFailedError, async_log_reason
 from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES, entry_version
 from .speech_flows import STTFlowHandler, TTSFlowHandler
 from .subentry_flows import EvaluationFlowHandler
@@ -144,10 +144,15 @@ async def _check_turn(hass: HomeAssistant, data: dict[str, Any]) -> None:
             "deployment_not_found" if provider(data) == PROVIDER_AZURE else "model_not_found"
         ) from err
     except (openai.BadRequestError, ResponseFailedError) as err:
-        LOGGER.warning("The server refused the request agents send: %s", err)
+        LOGGER.warning(
+            "The server refused the request agents send: %s", await async_log_reason(hass, err)
+        )
         raise ValidationError("request_refused") from err
     except HomeAssistantError as err:  # the stream ended before the response did
-        LOGGER.warning("The server's reply to the request agents send broke off: %s", err)
+        LOGGER.warning(
+            "The server's reply to the request agents send broke off: %s",
+            await async_log_reason(hass, err),
+        )
         raise ValidationError("cannot_connect") from err
     except TRANSPORT_ERRORS as err:
         LOGGER.warning("The connection broke off during the request agents send: %s", err)
