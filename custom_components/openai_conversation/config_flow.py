@@ -299,7 +299,7 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                 if kind == PROVIDER_COMPATIBLE:
                     return await self.async_step_model()
                 return self._async_finish()
-        suggested = user_input if user_input is not None else self._current_data(kind)
+        suggested = user_input if user_input is not None else self._current_data()
         schema = _key_optional(SCHEMAS[kind]) if reconfiguring else SCHEMAS[kind]
         if reconfiguring:
             suggested = {k: v for k, v in suggested.items() if k != CONF_API_KEY}
@@ -330,16 +330,14 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             }
         )
-        suggested = user_input or {
-            CONF_DEFAULT_MODEL: self._current_data(PROVIDER_COMPATIBLE).get(CONF_DEFAULT_MODEL)
-        }
+        suggested = user_input or {CONF_DEFAULT_MODEL: self._current_data().get(CONF_DEFAULT_MODEL)}
         return self.async_show_form(
             step_id="model",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
 
-    def _current_data(self, kind: str) -> Mapping[str, Any]:
+    def _current_data(self) -> Mapping[str, Any]:
         """Return the values to show: the entry's own when reconfiguring (same provider)."""
         if self.source == SOURCE_RECONFIGURE:
             return self._get_reconfigure_entry().data
