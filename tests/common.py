@@ -179,16 +179,18 @@ async def idle_spares(emulator: OpenAIEmulator, count: int = 1) -> list[SpeechSe
     return unused_sessions(emulator)
 
 
+CONFIG_FLOWS = "/api/config/config_entries/flow"
 SUBENTRY_FLOWS = "/api/config/config_entries/subentries/flow"
 
 
 class Frontend:
-    """Fills in subentry forms over Home Assistant's HTTP API, as the frontend does."""
+    """Fills in config and subentry forms over Home Assistant's HTTP API, as the frontend does."""
 
     def __init__(self, hass: HomeAssistant, hass_client: ClientSessionGenerator) -> None:
         """Talk to this Home Assistant."""
         self.hass = hass
         self.hass_client = hass_client
+        self.flows = SUBENTRY_FLOWS
         self.flow_id = ""
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -200,21 +202,32 @@ class Frontend:
         self.flow_id = result.get("flow_id", self.flow_id)
         return result
 
+    async def _start(self, flows: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Open a flow of this kind (config entry or subentry); return its first step."""
+        self.flows = flows
+        return await self._post(flows, body)
+
     async def add(self, entry: ConfigEntry, kind: str) -> dict[str, Any]:
         """Open the flow adding a subentry of this kind; return its first form."""
-        return await self._post(SUBENTRY_FLOWS, {"handler": [entry.entry_id, kind]})
+        return await self._start(SUBENTRY_FLOWS, {"handler": [entry.entry_id, kind]})
 
     async def reconfigure(self, entry: ConfigEntry, title: str) -> dict[str, Any]:
         """Open the flow reconfiguring the subentry of this title; return its first form."""
         (subentry_id,) = [s.subentry_id for s in entry.subentries.values() if s.title == title]
-        return await self._post(
+        return await self._start(
             SUBENTRY_FLOWS,
             {"handler": [entry.entry_id, "conversation"], "subentry_id": subentry_id},
         )
 
+    async def reconfigure_server(self, entry: ConfigEntry) -> dict[str, Any]:
+        """Open the flow reconfiguring an entry's server; return its first form."""
+        return await self._start(
+            CONFIG_FLOWS, {"handler": entry.domain, "entry_id": entry.entry_id}
+        )
+
     async def submit(self, user_input: dict[str, Any]) -> dict[str, Any]:
         """Submit the open form; return what comes next."""
-        return await self._post(f"{SUBENTRY_FLOWS}/{self.flow_id}", user_input)
+        return await self._post(f"{self.flows}/{self.flow_id}", user_input)
 
     async def advanced(self, entry: ConfigEntry, kind: str = "conversation") -> dict[str, Any]:
         """Return the advanced form of a new subentry (recommended settings turned off)."""

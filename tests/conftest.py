@@ -261,5 +261,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture
 def frontend(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Frontend:
-    """The frontend's side of the subentry flows, over HA's HTTP API."""
+    """The frontend's side of the config and subentry flows, over HA's HTTP API."""
     return Frontend(hass, hass_client)

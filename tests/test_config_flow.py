@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import llm
 
 from .conftest import API_KEY, add_entry
+
+DOMAIN_LOGGER = f"custom_components.{DOMAIN}"
 
 
 async def _start(hass: HomeAssistant, provider: str = "openai") -> dict[str, Any]:
@@ -539,19 +542,44 @@ async def test_reconfigure_keeps_the_key_private_and_the_title_chosen(
 
 
 @pytest.mark.parametrize(
-    ("failure", "error"),
+    ("failure", "error", "logged"),
     [
-        (Reply([Text("partial")], fail="The model crashed"), "request_refused"),
-        (Cut(Reply([Text("a long reply " * 20)]), after_events=3), "cannot_connect"),
+        (
+            Reply([Text("partial")], fail="The model crashed"),
+            "request_refused",
+            [
+                "The server refused the request agents send: "
+                "The server could not complete the reply: The model crashed"
+            ],
+        ),
+        (
+            Cut(Reply([Text("a long reply " * 20)]), after_events=3),
+            "cannot_connect",
+            ["The connection broke off during the request agents send: peer closed"],
+        ),
+        (
+            Reply([Text("a long reply " * 20)], ends_after=3),
+            "cannot_connect",
+            [
+                "The server's reply to the request agents send broke off: The server closed"
+                " the reply before finishing it (no response.completed); try again."
+            ],
+        ),
+        (Error(500, "The server had an error", type="server_error"), "cannot_connect", []),
     ],
-    ids=["response.failed", "connection dropped"],
+    ids=["response.failed", "connection dropped", "stream ended early", "server error"],
 )
 async def test_the_probe_reports_a_failing_server(
-    hass: HomeAssistant, emulator: OpenAIEmulator, failure: Any, error: str
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    failure: Any,
+    error: str,
+    logged: list[str],
 ) -> None:
     """The flow's probe turn is read to its end: a response the server ends as failed, or
     a stream that breaks off, is not a working server (a reply cut short by the token
-    limit is)."""
+    limit is). Someone waits on the form: the probe is sent once, never retried."""
     server = {"base_url": emulator.base_url, "api_key": API_KEY, "api_mode": "responses"}
     result = await _start(hass, "compatible")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], server)
@@ -561,3 +589,11 @@ async def test_the_probe_reports_a_failing_server(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+    assert len(emulator.requests_to("/v1/responses")) == 1
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == DOMAIN_LOGGER and r.levelno >= logging.WARNING
+    ]
+    assert len(warnings) == len(logged)
+    assert all(w.startswith(start) for w, start in zip(warnings, logged, strict=True))

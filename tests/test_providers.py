@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 
 from .common import (
+    Frontend,
     ask_about_pdf,
     assert_selectors_read,
+    dropdown,
     expose_script_with_selectors,
     pdf_refusal,
     tool_result,
@@ -735,8 +738,10 @@ async def test_azure_reasoning_deployment_rejecting_the_probe(
 
 
 async def test_model_list_falls_back_to_suggestions(
-    hass: HomeAssistant, emulator: OpenAIEmulator
+    hass: HomeAssistant, emulator: OpenAIEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A server that cannot list its models gets suggestions; the debug log says why."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.openai_conversation")
     entry = await _add_entry(hass, "openai", {"api_key": API_KEY})
     emulator.fail_next("/v1/models", Error(500, "down", type="server_error"))
     result = await hass.config_entries.subentries.async_init(
@@ -748,29 +753,48 @@ async def test_model_list_falls_back_to_suggestions(
     key = next(k for k in result["data_schema"].schema if str(k) == "chat_model")
     suggested = [o["value"] for o in result["data_schema"].schema[key].config["options"]]
     assert "gpt-6-luna" in suggested
+    assert any(
+        r.getMessage().startswith("Cannot list models, offering suggestions: Error code: 500 - ")
+        for r in caplog.records
+    )
 
 
-async def test_reconfigure_compatible_server(hass: HomeAssistant, emulator: OpenAIEmulator) -> None:
+async def test_reconfigure_compatible_server(
+    hass: HomeAssistant, emulator: OpenAIEmulator, frontend: Frontend
+) -> None:
+    """The model form offers the server's models in a dropdown that takes any name; it
+    suggests the stored model, and after a refusal the one the user typed."""
     emulator.responses_api = False
+    emulator.models = ("m1", "m2")
     entry = await _add_compatible(hass, emulator, "m1")
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
-    )
+    result = await frontend.reconfigure_server(entry)
     assert result["step_id"] == "compatible"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "base_url": f"http://127.0.0.1:{emulator.port}/v1",
-            "api_key": API_KEY,
-            "api_mode": "chat_completions",
-        },
+    result = await frontend.submit(
+        {"base_url": emulator.base_url, "api_key": API_KEY, "api_mode": "chat_completions"}
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"default_model": "m2"}
+    assert result["step_id"] == "model"
+    assert result["data_schema"] == [_model_field("m1")]
+    emulator.fail_next(
+        "/v1/chat/completions",
+        Error(404, "The model `m2` does not exist", code="model_not_found"),
     )
+    result = await frontend.submit({"default_model": "m2"})
+    assert result["errors"] == {"base": "model_not_found"}
+    assert result["data_schema"] == [_model_field("m2")]
+    result = await frontend.submit({"default_model": "m2"})
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["default_model"] == "m2"
+
+
+def _model_field(suggested: str) -> dict[str, Any]:
+    """Return the model step's one field as the frontend receives it (server: m1, m2)."""
+    return {
+        "name": "default_model",
+        "required": True,
+        "description": {"suggested_value": suggested},
+        "selector": dropdown(["m1", "m2"], custom=True),
+    }
 
 
 async def test_compatible_reply_opens_with_the_assistant_role(

@@ -62,7 +62,7 @@ from .const import (
     SUBENTRY_STT,
     SUBENTRY_TTS,
 )
-from .errors import ResponseFailedError
+from .errors import ResponseFailedError, async_log_reason
 from .migration import DEFAULT_SUBENTRIES, OPENAI_ONLY_SUBENTRIES, entry_version
 from .speech_flows import STTFlowHandler, TTSFlowHandler
 from .subentry_flows import EvaluationFlowHandler
@@ -144,10 +144,15 @@ async def _check_turn(hass: HomeAssistant, data: dict[str, Any]) -> None:
             "deployment_not_found" if provider(data) == PROVIDER_AZURE else "model_not_found"
         ) from err
     except (openai.BadRequestError, ResponseFailedError) as err:
-        LOGGER.warning("The server refused the request agents send: %s", err)
+        LOGGER.warning(
+            "The server refused the request agents send: %s", await async_log_reason(hass, err)
+        )
         raise ValidationError("request_refused") from err
     except HomeAssistantError as err:  # the stream ended before the response did
-        LOGGER.warning("The server's reply to the request agents send broke off: %s", err)
+        LOGGER.warning(
+            "The server's reply to the request agents send broke off: %s",
+            await async_log_reason(hass, err),
+        )
         raise ValidationError("cannot_connect") from err
     except TRANSPORT_ERRORS as err:
         LOGGER.warning("The connection broke off during the request agents send: %s", err)
@@ -294,7 +299,7 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                 if kind == PROVIDER_COMPATIBLE:
                     return await self.async_step_model()
                 return self._async_finish()
-        suggested = user_input if user_input is not None else self._current_data(kind)
+        suggested = user_input if user_input is not None else self._current_data()
         schema = _key_optional(SCHEMAS[kind]) if reconfiguring else SCHEMAS[kind]
         if reconfiguring:
             suggested = {k: v for k, v in suggested.items() if k != CONF_API_KEY}
@@ -325,16 +330,14 @@ class OpenAIConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             }
         )
-        suggested = user_input or {
-            CONF_DEFAULT_MODEL: self._current_data(PROVIDER_COMPATIBLE).get(CONF_DEFAULT_MODEL)
-        }
+        suggested = user_input or {CONF_DEFAULT_MODEL: self._current_data().get(CONF_DEFAULT_MODEL)}
         return self.async_show_form(
             step_id="model",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
 
-    def _current_data(self, kind: str) -> Mapping[str, Any]:
+    def _current_data(self) -> Mapping[str, Any]:
         """Return the values to show: the entry's own when reconfiguring (same provider)."""
         if self.source == SOURCE_RECONFIGURE:
             return self._get_reconfigure_entry().data

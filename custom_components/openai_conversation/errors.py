@@ -12,6 +12,7 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 
 from .compat import SDK_HTTP, TIMEOUT_ERRORS
 from .const import DOMAIN, LOGGER
@@ -101,6 +102,22 @@ def api_error_message(err: openai.OpenAIError) -> str:
             return str(body["message"])
         return err.message
     return str(err)
+
+
+async def async_log_reason(hass: HomeAssistant, err: Exception) -> str:
+    """Return an error's text for a log line, as HA renders it once setup cached the strings.
+
+    A first entry's flow runs before any setup, where str() gives this project's errors as
+    their bare keys (HA renders them in English, whatever the language).
+    """
+    if not isinstance(err, HomeAssistantError) or err.translation_domain != DOMAIN:
+        return str(err)
+    texts = await async_get_translations(hass, "en", "exceptions", {DOMAIN})
+    text = texts.get(f"component.{DOMAIN}.exceptions.{err.translation_key}.message")
+    try:
+        return text.format(**(err.translation_placeholders or {})) if text else str(err)
+    except KeyError:  # a placeholder the text names but the error lacks
+        return str(err)
 
 
 def stream_interrupted(err: Exception) -> HomeAssistantError:
