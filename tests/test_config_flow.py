@@ -13,7 +13,7 @@ from homeassistant import config_entries
 from homeassistant.components import conversation
 from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import llm
 
 from .conftest import API_KEY, add_entry
@@ -561,3 +561,88 @@ async def test_the_probe_reports_a_failing_server(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+
+
+def _suggested(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form shows filled in."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def test_the_key_form_keeps_what_was_typed(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """The key is required; after an error the form shows what was typed; fields left
+    empty are not stored."""
+    result = await _start(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(result["flow_id"], {"organization": "o"})
+    typed = {CONF_API_KEY: "sk-wrong", "organization": "org-home", "project": "proj-home"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert _suggested(result) == typed
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY, "organization": "", "project": ""}
+    )
+    await hass.async_block_till_done()
+    assert result["data"] == {CONF_API_KEY: API_KEY, "provider": "openai"}
+
+
+async def test_the_reconfigure_form_shows_the_stored_settings(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """Reconfiguring shows the entry's settings (its key aside) to change one of them."""
+    result = await setup_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"organization": "org-home", "project": "proj-home"}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    result = await setup_entry.start_reconfigure_flow(hass)
+    assert _suggested(result) == {"organization": "org-home", "project": "proj-home"}
+
+
+@pytest.mark.parametrize(
+    ("failure", "error", "logged"),
+    [
+        (
+            Reply([Text("partial")], fail="The model crashed"),
+            "request_refused",
+            "The server refused the request agents send: ",
+        ),
+        (
+            Reply([Text("a long reply " * 20)], ends_after=3),
+            "cannot_connect",
+            "The server's reply to the request agents send broke off: ",
+        ),
+        (
+            Cut(Reply([Text("a long reply " * 20)]), after_events=3),
+            "cannot_connect",
+            "The connection broke off during the request agents send: ",
+        ),
+    ],
+    ids=["response.failed", "stream ended early", "connection dropped"],
+)
+async def test_the_probe_logs_why_the_server_failed(
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    failure: Any,
+    error: str,
+    logged: str,
+) -> None:
+    """The form names the kind of failure; the log says what the server did."""
+    server = {"base_url": emulator.base_url, "api_key": API_KEY, "api_mode": "responses"}
+    result = await _start(hass, "compatible")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], server)
+    emulator.queue(failure)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"default_model": "gpt-4o-mini"}
+    )
+    assert result["errors"] == {"base": error}
+    (message,) = [m for m in caplog.messages if m.startswith(logged)]
+    # It names the error (not left out, not None).
+    assert message.removeprefix(logged) not in ("", "None", "%s")
