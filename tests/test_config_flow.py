@@ -646,3 +646,43 @@ async def test_the_probe_logs_why_the_server_failed(
     (message,) = [m for m in caplog.messages if m.startswith(logged)]
     # It names the error (not left out, not None).
     assert message.removeprefix(logged) not in ("", "None", "%s")
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "error"),
+    [
+        ("compatible", {"base_url": "localhost:11434/v1"}, "invalid_url"),
+        ("compatible", {"base_url": "  "}, "invalid_url"),
+        ("compatible", {"base_url": ""}, "invalid_url"),
+        ("compatible", {"base_url": "http://[::1:8080/v1"}, "invalid_url"),
+        ("compatible", {"base_url": "https://127.0.0.1:9/v1"}, "cannot_connect"),
+        ("azure", {"endpoint": " ", CONF_API_KEY: API_KEY, "default_model": "m"}, "invalid_url"),
+        ("azure", {"endpoint": "https://res.openai.azure.com", CONF_API_KEY: ""}, "invalid_auth"),
+        ("openai", {CONF_API_KEY: ""}, "invalid_auth"),
+    ],
+    ids=[
+        "no scheme",
+        "spaces",
+        "compatible empty",
+        "bad IPv6",
+        "https is a URL",
+        "azure spaces",
+        "azure no key",
+        "no key",
+    ],
+)
+async def test_an_address_or_key_the_flow_cannot_use_is_explained(
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    typed: dict[str, Any],
+    error: str,
+) -> None:
+    """A base URL without http:// (a crash in the SDK before), or a required field left
+    blank (the API lets a script send ""), is the form's error, not a traceback."""
+    result = await _start(hass, kind)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
