@@ -14,7 +14,7 @@ from homeassistant import config_entries
 from homeassistant.components import conversation
 from homeassistant.const import CONF_API_KEY, CONF_LLM_HASS_API, CONF_NAME
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import llm
 
 from .conftest import API_KEY, add_entry
@@ -597,3 +597,85 @@ async def test_the_probe_reports_a_failing_server(
     ]
     assert len(warnings) == len(logged)
     assert all(w.startswith(start) for w, start in zip(warnings, logged, strict=True))
+
+
+def _suggested(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the values a form shows filled in."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+async def test_the_key_form_keeps_what_was_typed(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """The key is required; after an error the form shows what was typed; fields left
+    empty are not stored."""
+    result = await _start(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(result["flow_id"], {"organization": "o"})
+    typed = {CONF_API_KEY: "sk-wrong", "organization": "org-home", "project": "proj-home"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert _suggested(result) == typed
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: API_KEY, "organization": "", "project": ""}
+    )
+    await hass.async_block_till_done()
+    assert result["data"] == {CONF_API_KEY: API_KEY, "provider": "openai"}
+
+
+async def test_the_reconfigure_form_shows_the_stored_settings(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """Reconfiguring shows the entry's settings (its key aside) to change one of them."""
+    result = await setup_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"organization": "org-home", "project": "proj-home"}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    result = await setup_entry.start_reconfigure_flow(hass)
+    assert _suggested(result) == {"organization": "org-home", "project": "proj-home"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "error"),
+    [
+        ("compatible", {"base_url": "localhost:11434/v1"}, "invalid_url"),
+        ("compatible", {"base_url": "  "}, "invalid_url"),
+        ("compatible", {"base_url": ""}, "invalid_url"),
+        ("compatible", {"base_url": "http://[::1:8080/v1"}, "invalid_url"),
+        ("compatible", {"base_url": "https://127.0.0.1:9/v1"}, "cannot_connect"),
+        ("azure", {"endpoint": " ", CONF_API_KEY: API_KEY, "default_model": "m"}, "invalid_url"),
+        ("azure", {"endpoint": "https://res.openai.azure.com", CONF_API_KEY: ""}, "invalid_auth"),
+        ("openai", {CONF_API_KEY: ""}, "invalid_auth"),
+    ],
+    ids=[
+        "no scheme",
+        "spaces",
+        "compatible empty",
+        "bad IPv6",
+        "https is a URL",
+        "azure spaces",
+        "azure no key",
+        "no key",
+    ],
+)
+async def test_an_address_or_key_the_flow_cannot_use_is_explained(
+    hass: HomeAssistant,
+    emulator: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    typed: dict[str, Any],
+    error: str,
+) -> None:
+    """A base URL without http:// (a crash in the SDK before), or a required field left
+    blank (the API lets a script send ""), is the form's error, not a traceback."""
+    result = await _start(hass, kind)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

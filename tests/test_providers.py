@@ -1069,3 +1069,26 @@ async def test_a_compatible_server_error_does_not_blame_openai(
     speech = result.response.speech["plain"]["speech"]
     assert expected in speech
     assert "OpenAI" not in speech
+
+
+async def test_azure_typed_settings_win_over_the_pasted_url(
+    hass: HomeAssistant, emulator: OpenAIEmulator
+) -> None:
+    """A deployment URL pasted from the portal fills in what was left empty, never what
+    the user typed: here another deployment, on an older API version."""
+    emulator.azure_deployments.add("prod-chat")
+    emulator.azure_models["prod-chat"] = "gpt-4o-mini"
+    url = (
+        f"http://127.0.0.1:{emulator.port}/openai/deployments/gpt-4o-mini/chat/completions"
+        "?api-version=2025-03-01-preview"
+    )
+    typed = {"api_key": API_KEY, "api_version": "2024-10-21", "default_model": "prod-chat"}
+    entry = await _add_entry(hass, "azure", {"endpoint": url, **typed})
+    assert entry.data == {
+        **typed,
+        "provider": "azure",
+        "endpoint": f"http://127.0.0.1:{emulator.port}",
+        "api_mode": "chat_completions",
+    }
+    probe = emulator.requests_to("/openai/deployments/prod-chat/chat/completions")[-1]
+    assert probe.query == {"api-version": "2024-10-21"}

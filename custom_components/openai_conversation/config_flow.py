@@ -106,13 +106,32 @@ class ValidationError(Exception):
     """A user's settings failed the live check; args[0] is the error key."""
 
 
+def _server_url(url: str) -> str:
+    """Return a server's address without spaces or trailing slashes.
+
+    Anything but an http(s) URL with a host is the form's error: the SDK fails on it
+    before asking the server anything.
+    """
+    url = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # an unclosed IPv6 bracket
+        usable = False
+    if not usable:
+        raise ValidationError("invalid_url")
+    return url
+
+
 def _normalize(kind: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Return entry data from a form: provider added, URLs normalized."""
     data = {k: v for k, v in user_input.items() if v not in (None, "")}
     data[CONF_PROVIDER] = kind
+    if kind != PROVIDER_COMPATIBLE and not data.get(CONF_API_KEY):
+        raise ValidationError("invalid_auth")  # a blank key sent past the form's check
     if kind == PROVIDER_AZURE:
-        root, deployment, version = normalize_azure(data[CONF_ENDPOINT])
-        data[CONF_ENDPOINT] = root
+        root, deployment, version = normalize_azure(data.get(CONF_ENDPOINT, ""))
+        data[CONF_ENDPOINT] = _server_url(root)
         if version and data.get(CONF_API_VERSION) in (None, DEFAULT_AZURE_API_VERSION):
             data[CONF_API_VERSION] = version
         if deployment and not data.get(CONF_DEFAULT_MODEL):
@@ -120,7 +139,7 @@ def _normalize(kind: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
         if not data.get(CONF_DEFAULT_MODEL):
             raise ValidationError("deployment_required")
     elif kind == PROVIDER_COMPATIBLE:
-        data[CONF_BASE_URL] = data[CONF_BASE_URL].strip().rstrip("/")
+        data[CONF_BASE_URL] = _server_url(data.get(CONF_BASE_URL, ""))
     return data
 
 
