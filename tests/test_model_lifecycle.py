@@ -249,3 +249,35 @@ async def test_an_entry_unloaded_mid_flow_offers_the_suggested_models(
     entry = await _agent_on_a_retiring_model(hass, emulator, days_left=20)
     offered = [o["value"] for o in await _offered_models(hass, entry, unload_first=True)]
     assert offered == list(SUGGESTED_MODELS)
+
+
+async def test_an_ai_tasks_image_model_gets_its_own_repair(
+    hass: HomeAssistant, emulator: OpenAIEmulator, hass_client: ClientSessionGenerator
+) -> None:
+    """An AI Task drawing with a shut-down image model is told so apart from its chat
+    model, and the fix moves the image model only."""
+    assert await async_setup_component(hass, "repairs", {})
+    task = {"recommended": False, "chat_model": "gpt-4.1", "image_model": "gpt-image-1.5"}
+    entry = add_entry(hass, {"ai_task_data": task})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    subentry_id = next(iter(entry.subentries))
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, f"model_shutdown_{subentry_id}_chat_model") is None
+    issue = issues.async_get_issue(DOMAIN, f"model_shutdown_{subentry_id}_image_model")
+    assert issue is not None
+    assert issue.translation_placeholders["model"] == "gpt-image-1.5"
+    assert issue.translation_placeholders["replacement"] == "gpt-image-2.6-flare"
+
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue.issue_id}
+    )
+    flow = await response.json()
+    response = await client.post(
+        f"/api/repairs/issues/fix/{flow['flow_id']}", json={"chat_model": "gpt-image-2.6-flare"}
+    )
+    assert (await response.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert dict(entry.subentries[subentry_id].data) == task | {"image_model": "gpt-image-2.6-flare"}
+    assert issues.async_get_issue(DOMAIN, issue.issue_id) is None
