@@ -11,7 +11,10 @@ from typing import Any
 
 from aiohttp import ClientResponse
 import pytest
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    MockHAClientWebSocket,
+)
 
 from custom_components.openai_conversation.compat import SINGLE_OWNER_DEVICES, TOOL_RESULT_OBJECTS
 from emulator import OpenAIEmulator
@@ -159,6 +162,21 @@ async def turn_deltas(hass: HomeAssistant, agent_id: str, text: str) -> list[dic
         entity = hass.data[conversation.DATA_COMPONENT].get_entity(agent_id)
         await entity._async_handle_chat_log(chat_log)
     return deltas
+
+
+async def shown_chat_log(ws: MockHAClientWebSocket, conversation_id: str) -> list[dict[str, Any]]:
+    """Return a conversation's chat log as the frontend's Assist debug view receives it."""
+    await ws.send_json_auto_id(
+        {"type": "conversation/chat_log/subscribe", "conversation_id": conversation_id}
+    )
+    assert (await ws.receive_json())["success"]
+    content: list[dict[str, Any]] = (await ws.receive_json())["event"]["data"]["content"]
+    return content
+
+
+def speakers(content: list[dict[str, Any]]) -> set[str | None]:
+    """Return the agents a chat log names as the author of its answers and tool results."""
+    return {c.get("agent_id") for c in content if c["role"] in ("assistant", "tool_result")}
 
 
 def spoken_sessions(emulator: OpenAIEmulator) -> list[SpeechSession]:

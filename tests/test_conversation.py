@@ -11,6 +11,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.openai_conversation.const import (
     MAX_TOOL_ITERATIONS,
@@ -27,7 +28,13 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 
-from .common import assert_selectors_read, expose_script_with_selectors, turn_deltas
+from .common import (
+    assert_selectors_read,
+    expose_script_with_selectors,
+    shown_chat_log,
+    speakers,
+    turn_deltas,
+)
 from .conftest import API_KEY
 from .core_entries import core_advanced_agent
 
@@ -144,7 +151,12 @@ async def test_unknown_tool_is_fed_back(
 
 
 async def test_tool_loop_is_bounded(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    kitchen_light: str,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     emulator.responder = lambda _body: Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})])
     result = await ask(hass, "Turn on the kitchen light forever")
@@ -152,6 +164,13 @@ async def test_tool_loop_is_bounded(
     assert result.response.speech["plain"]["speech"] == (
         "I stopped after 10 rounds of tool calls without reaching an answer."
     )
+    assert f"{AGENT} stopped after 10 model calls in one turn" in [
+        r.getMessage() for r in caplog.records if r.levelname == "WARNING"
+    ]
+    # The Assist debug view names the agent as the author of each call, result and answer.
+    content = await shown_chat_log(await hass_ws_client(hass), result.conversation_id)
+    assert content[-1]["content"] == result.response.speech["plain"]["speech"]
+    assert speakers(content) == {AGENT}
     # The history stays usable: the next turn goes through, with every call answered.
     emulator.responder = lambda _body: Reply([Text("Fine.")])
     follow_up = await ask(hass, "Status?", result.conversation_id)

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.openai_conversation.backends import TokenUsage
 from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CONVERSATION_OPTIONS
+from custom_components.openai_conversation.usage import cost_usd
 from emulator import Cut, Error, Hang, OpenAIEmulator, Reasoning, Reply, Text, ToolCall
 from emulator.replies import WebSearch
 from homeassistant.components import conversation
@@ -17,11 +20,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import entity_registry as er, intent
 
+from .common import shown_chat_log, speakers
 from .conftest import API_KEY, add_entry
 from .test_providers import _add_entry
 
 AGENT = "conversation.openai_conversation"
 FALLBACKS = "sensor.openai_conversation_fallback_requests"
+COST = "sensor.openai_conversation_estimated_cost"
 AGENT_OPTIONS = {
     **RECOMMENDED_CONVERSATION_OPTIONS,
     "recommended": False,
@@ -108,6 +113,28 @@ async def test_fallback_model_answers(
 
 
 @pytest.mark.parametrize(
+    "subentry_options",
+    [{**AGENT_OPTIONS, "chat_model": "house-gpt-5-mini", "model_family": "gpt-5"}],
+    ids=["deployment with a family"],
+)
+async def test_fallback_model_goes_by_its_own_name(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator
+) -> None:
+    """The family the user picked says what the agent's deployment takes (it reasons); the
+    fallback gpt-4.1-mini is known by its name, and gets no reasoning it would refuse."""
+    emulator.queue(RATE_LIMITED, Reply([Text("Answered by the fallback.")]))
+    result = await ask(hass, "Hi")
+    assert result.response.speech["plain"]["speech"] == "Answered by the fallback."
+    asked, fallback = emulator.requests_to("/v1/responses")
+    assert (asked.body["model"], asked.body["reasoning"]["effort"]) == (
+        "house-gpt-5-mini",
+        "minimal",
+    )
+    assert fallback.body["model"] == "gpt-4.1-mini"
+    assert "reasoning" not in fallback.body
+
+
+@pytest.mark.parametrize(
     "failure",
     [
         Error(400, "Unsupported parameter: 'x'.", "invalid_request_error"),
@@ -153,9 +180,14 @@ async def test_both_failing_is_one_request_each(
 
 
 async def test_a_turn_that_fell_back_stays_there(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: OpenAIEmulator, kitchen_light: str
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: OpenAIEmulator,
+    kitchen_light: str,
+    hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """After a tool call, the turn's next round trip goes to the model that made it."""
+    """After a tool call, the turn's next round trip goes to the model that made it; the
+    fallback's answers are the agent's, and are priced as the fallback model's."""
     emulator.queue(
         RATE_LIMITED,
         Reply([ToolCall("HassTurnOn", {"name": "Kitchen light"})]),
@@ -166,6 +198,12 @@ async def test_a_turn_that_fell_back_stays_there(
     assert hass.states.get(kitchen_light).state == "on"
     assert models(emulator) == ["gpt-5-mini", "gpt-4.1-mini", "gpt-4.1-mini"]
     assert hass.states.get(FALLBACKS).state == "1"
+    content = await shown_chat_log(await hass_ws_client(hass), result.conversation_id)
+    assert speakers(content) == {AGENT}
+    # Both responses came from gpt-4.1-mini, each with the emulator's default usage.
+    assert float(hass.states.get(COST).state) == pytest.approx(
+        2 * cost_usd("gpt-4.1-mini", TokenUsage(10, 5, 0))
+    )
 
 
 @pytest.mark.parametrize(
@@ -246,10 +284,12 @@ async def test_fallback_server_answers(
     hass: HomeAssistant,
     emulator: OpenAIEmulator,
     local_server: OpenAIEmulator,
+    caplog: pytest.LogCaptureFixture,
     fallback_model: str | None,
     expected: str,
 ) -> None:
-    """OpenAI rate limited: the local server answers, once, with its own wire format."""
+    """OpenAI rate limited: the local server answers, once, with its own wire format; the
+    log names that server."""
     local_entry, ids = await _agent_falling_back_to(
         hass, emulator, local_server, fallback_model=fallback_model
     )
@@ -266,6 +306,10 @@ async def test_fallback_server_answers(
     assert detail["fallback_model"] == expected
     assert detail["fallback_server"] == local_entry.title
     assert hass.states.get(ids["fallbacks"]).state == "1"
+    assert (
+        f"{ids['conversation']}: gpt-5-mini failed ({detail['reason']}); "
+        f"asking {expected} on {local_entry.title}"
+    ) in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
 
 
 async def test_fallback_server_errors_are_its_own(
@@ -385,6 +429,8 @@ async def test_fallback_model_gets_no_reasoning_it_cannot_take(
         "gpt-4.1-mini",
         ["web_search_call"],
     )
+    # The agent's other options go with the turn: the fallback searches too.
+    assert "web_search" in [tool["type"] for tool in fallback.body["tools"]]
 
 
 async def test_fallback_server_gets_none_of_openais_items(
