@@ -33,6 +33,14 @@ from .test_providers import _add_azure, _add_compatible
 SPEECH_ENDPOINT_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 LEGACY_REALTIME = {"gpt-realtime": "gpt-realtime-2.1", "gpt-realtime-mini": "gpt-realtime-2.1-mini"}
 AFTER = date(2027, 3, 2)
+# A TTS made before the first shutdown, on the speech endpoint's newest model.
+TTS_ON_THE_SPEECH_ENDPOINT = {
+    "chat_model": "gpt-4o-mini-tts",
+    "voice": "onyx",
+    "prompt": "",
+    "audio_format": "mp3",
+    "tts_speed": 1.0,
+}
 
 
 def test_speech_shutdowns_are_in_the_table() -> None:
@@ -92,18 +100,7 @@ async def test_entry_from_before_speaks_after_the_shutdown(
     """A TTS made before the date on gpt-4o-mini-tts speaks with the replacement, in the
     nearest voice, says so in a repair, and does so again after a reload."""
     _past_the_shutdowns(emulator, freezer)
-    entry = add_entry(
-        hass,
-        {
-            "tts": {
-                "chat_model": "gpt-4o-mini-tts",
-                "voice": "onyx",
-                "prompt": "",
-                "audio_format": "mp3",
-                "tts_speed": 1.0,
-            }
-        },
-    )
+    entry = add_entry(hass, {"tts": TTS_ON_THE_SPEECH_ENDPOINT})
     for text in ("Good morning.", "Good night."):  # set up, then reloaded
         if entry.state is config_entries.ConfigEntryState.LOADED:
             assert await hass.config_entries.async_reload(entry.entry_id)
@@ -291,18 +288,7 @@ async def test_a_shutdown_the_model_list_brings_forward_is_followed(
     """OpenAI's model list has the last word on a date: brought forward to yesterday, the
     TTS speaks with the replacement now, not from the date in our table."""
     emulator.shutdown_dates["gpt-4o-mini-tts"] = emulator.today - timedelta(days=1)
-    entry = add_entry(
-        hass,
-        {
-            "tts": {
-                "chat_model": "gpt-4o-mini-tts",
-                "voice": "onyx",
-                "prompt": "",
-                "audio_format": "mp3",
-                "tts_speed": 1.0,
-            }
-        },
-    )
+    entry = add_entry(hass, {"tts": TTS_ON_THE_SPEECH_ENDPOINT})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await _speak(hass, "tts.openai_tts")
