@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.openai_conversation.const import DOMAIN, RECOMMENDED_CHAT_MODEL
 from emulator import Error, OpenAIEmulator
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
 
 async def test_setup_and_unload(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
@@ -17,6 +19,20 @@ async def test_setup_and_unload(hass: HomeAssistant, setup_entry: MockConfigEntr
     await hass.async_block_till_done()
     assert setup_entry.state is ConfigEntryState.NOT_LOADED
     assert hass.states.get("conversation.openai_conversation").state == "unavailable"
+
+
+async def test_the_agents_device_names_its_model(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """Settings → Devices shows each agent as an OpenAI service with the model it uses."""
+    subentry_id = next(iter(setup_entry.subentries))
+    device = dr.async_get(hass).async_get_device({(DOMAIN, subentry_id)})
+    assert device is not None
+    assert (device.manufacturer, device.model, device.entry_type) == (
+        "OpenAI",
+        RECOMMENDED_CHAT_MODEL,
+        dr.DeviceEntryType.SERVICE,
+    )
 
 
 async def test_bad_key_at_setup_starts_reauth(
