@@ -26,8 +26,11 @@ async def test_the_agents_device_names_its_model(
 ) -> None:
     """Settings → Devices shows each agent as an OpenAI service with the model it uses."""
     subentry_id = next(iter(setup_entry.subentries))
-    device = dr.async_get(hass).async_get_device({(DOMAIN, subentry_id)})
-    assert device is not None
+    (device,) = [
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), setup_entry.entry_id)
+        if (DOMAIN, subentry_id) in device.identifiers
+    ]
     assert (device.manufacturer, device.model, device.entry_type) == (
         "OpenAI",
         RECOMMENDED_CHAT_MODEL,
