@@ -565,9 +565,23 @@ async def test_reconfigure_keeps_the_key_private_and_the_title_chosen(
                 " the reply before finishing it (no response.completed); try again."
             ],
         ),
+        (
+            Error(400, "Unsupported parameter: 'store'", param="store"),
+            "request_refused",
+            [
+                "The server refused the request agents send: Error code: 400 - "
+                "{'error': {'message': \"Unsupported parameter: 'store'\""
+            ],
+        ),
         (Error(500, "The server had an error", type="server_error"), "cannot_connect", []),
     ],
-    ids=["response.failed", "connection dropped", "stream ended early", "server error"],
+    ids=[
+        "response.failed",
+        "connection dropped",
+        "stream ended early",
+        "request refused",
+        "server error",
+    ],
 )
 async def test_the_probe_reports_a_failing_server(
     hass: HomeAssistant,
