@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+import logging
 from typing import Any
 
+from openai.types import Model
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -15,6 +17,7 @@ from custom_components.openai_conversation.lifecycle import (
     RETIREMENTS,
     Retirement,
     retirement,
+    shutdown_dates,
     suggest_replacement,
 )
 from custom_components.openai_conversation.subentry_flows import SUGGESTED_MODELS
@@ -281,3 +284,19 @@ async def test_an_ai_tasks_image_model_gets_its_own_repair(
     await hass.async_block_till_done()
     assert dict(entry.subentries[subentry_id].data) == task | {"image_model": "gpt-image-2.6-flare"}
     assert issues.async_get_issue(DOMAIN, issue.issue_id) is None
+
+
+def test_shutdown_dates_read_what_the_model_list_carries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OpenAI's list may leave the field out, or carry a value that is no date: neither stops
+    setup, and the unreadable one is named in the debug log."""
+    listed = [
+        Model.construct(id="gpt-a", object="model", created=0, owned_by="openai"),
+        Model.construct(id="gpt-b", shutdown_date=None),
+        Model.construct(id="gpt-c", shutdown_date="2027-01-06"),
+        Model.construct(id="gpt-d", shutdown_date="soon"),
+    ]
+    with caplog.at_level(logging.DEBUG, logger="custom_components.openai_conversation"):
+        assert shutdown_dates(listed) == {"gpt-c": date(2027, 1, 6)}
+    assert "Unreadable shutdown_date 'soon' of gpt-d" in caplog.messages
