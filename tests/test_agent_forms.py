@@ -84,6 +84,13 @@ def _history(default: int) -> tuple[str, dict[str, Any]]:
     )
 
 
+# The first form's "recommended settings" switch: off by default, suggested on.
+RECOMMENDED_FIELD = (
+    "recommended",
+    {**BOOLEAN, "required": True, "default": False, "description": {"suggested_value": True}},
+)
+
+
 async def test_new_agent_first_form(
     hass: HomeAssistant, setup_entry: MockConfigEntry, frontend: Frontend
 ) -> None:
@@ -113,15 +120,7 @@ async def test_new_agent_first_form(
                 description={"suggested_value": ["assist"]},
             ),
         ),
-        (
-            "recommended",
-            {
-                **BOOLEAN,
-                "required": True,
-                "default": False,
-                "description": {"suggested_value": True},
-            },
-        ),
+        RECOMMENDED_FIELD,
     ]
 
 
@@ -131,15 +130,7 @@ async def test_new_ai_task_first_form(
     result = await frontend.add(setup_entry, "ai_task_data")
     assert fields(result) == [
         ("name", {"type": "string", "required": True, "default": "OpenAI AI Task"}),
-        (
-            "recommended",
-            {
-                **BOOLEAN,
-                "required": True,
-                "default": False,
-                "description": {"suggested_value": True},
-            },
-        ),
+        RECOMMENDED_FIELD,
     ]
 
 

@@ -35,6 +35,17 @@ async def _generate(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, st
     return result
 
 
+async def _refused(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Generate an image whose download must fail; return what the user reads.
+
+    Nothing may be stored.
+    """
+    with pytest.raises(HomeAssistantError) as err:
+        await _generate(hass, entry)
+    assert not list(images.image_folder(hass).glob("*"))
+    return str(err.value)
+
+
 REFUSED = (
     "The server answered with an image address this integration does not fetch ({}): "
     "only https, or http from the server itself"
@@ -95,10 +106,8 @@ async def test_an_oversized_image_is_refused(
     monkeypatch.setattr(images, "MAX_IMAGE_BYTES", 3 * 2**20)
     emulator.image_urls = True
     emulator.image_blob = make_png() + bytes(3 * 2**20)
-    with pytest.raises(HomeAssistantError) as err:
-        await _generate(hass, setup_entry)
-    assert str(err.value) == "The generated image is larger than 3 MB; it was not stored"
-    assert not list(images.image_folder(hass).glob("*"))
+    message = await _refused(hass, setup_entry)
+    assert message == "The generated image is larger than 3 MB; it was not stored"
 
 
 async def test_an_image_of_the_largest_size_is_stored(
@@ -125,11 +134,9 @@ async def test_a_redirect_is_not_followed(
     """
     emulator.image_urls = True
     emulator.image_redirect = f"{emulator.base_url.removesuffix('/v1')}{IMAGE_BLOB_PATH}"
-    with pytest.raises(HomeAssistantError) as err:
-        await _generate(hass, setup_entry)
-    assert str(err.value).startswith(f"{FETCH_FAILED}Redirect response '302 Found'")
+    message = await _refused(hass, setup_entry)
+    assert message.startswith(f"{FETCH_FAILED}Redirect response '302 Found'")
     assert len(emulator.requests_to(IMAGE_BLOB_PATH)) == 1
-    assert not list(images.image_folder(hass).glob("*"))
 
 
 async def test_a_stalled_download_ends_in_an_error(
@@ -146,10 +153,8 @@ async def test_a_stalled_download_ends_in_an_error(
     monkeypatch.setattr(seam, "DOWNLOAD_TIMEOUT", 0.2)
     emulator.image_urls = True
     emulator.image_blob_latency = 1.0
-    with pytest.raises(HomeAssistantError) as err:
-        await _generate(hass, setup_entry)
-    assert str(err.value) == f"{FETCH_FAILED}ReadTimeout"
-    assert not list(images.image_folder(hass).glob("*"))
+    message = await _refused(hass, setup_entry)
+    assert message == f"{FETCH_FAILED}ReadTimeout"
 
 
 async def test_a_dripping_download_ends_at_its_deadline(
@@ -171,14 +176,10 @@ async def test_a_dripping_download_ends_at_its_deadline(
     emulator.image_urls = True
     emulator.image_blob = make_png() + bytes(100 * 1024)
     emulator.image_blob_drip = 0.05
-    with pytest.raises(HomeAssistantError) as err:
-        await _generate(hass, setup_entry)
-    assert str(err.value) == (
-        "The generated image did not arrive within 0.5 seconds; it was not stored"
-    )
+    message = await _refused(hass, setup_entry)
+    assert message == "The generated image did not arrive within 0.5 seconds; it was not stored"
     async with asyncio.timeout(5):
         await emulator.image_blob_hung_up.wait()
-    assert not list(images.image_folder(hass).glob("*"))
     assert not [r for r in caplog.records if r.exc_info]
 
 
@@ -236,10 +237,8 @@ async def test_other_riff_files_are_not_webp(
         sound.writeframes(bytes(320))
     emulator.image_urls = True
     emulator.image_blob = buffer.getvalue()
-    with pytest.raises(HomeAssistantError) as err:
-        await _generate(hass, setup_entry)
-    assert str(err.value) == "The server's answer is not a PNG, JPEG or WebP image"
-    assert not list(images.image_folder(hass).glob("*"))
+    message = await _refused(hass, setup_entry)
+    assert message == "The server's answer is not a PNG, JPEG or WebP image"
 
 
 async def test_only_generated_images_are_served(
@@ -300,11 +299,9 @@ async def test_an_answer_without_an_image_is_an_error(
 ) -> None:
     """An answer with neither base64 nor a URL says so; nothing is fetched or stored."""
     emulator.image_data = data
-    with pytest.raises(HomeAssistantError) as err:
-        await _generate(hass, setup_entry)
-    assert str(err.value) == "OpenAI returned no image"
+    message = await _refused(hass, setup_entry)
+    assert message == "OpenAI returned no image"
     assert emulator.requests_to(IMAGE_BLOB_PATH) == []
-    assert not list(images.image_folder(hass).glob("*"))
 
 
 async def test_the_revised_prompt_reaches_the_user(
